@@ -1,0 +1,77 @@
+/**
+ * SCRAM credentials (RFC 5802 §3, RFC 7677 for SHA-256): what the store keeps instead of passwords.
+ *   SaltedPassword = Hi(Normalize(password), salt, i)      (PBKDF2-HMAC)
+ *   ClientKey = HMAC(SaltedPassword, "Client Key");  StoredKey = H(ClientKey)
+ *   ServerKey = HMAC(SaltedPassword, "Server Key")
+ * A plain password (SASL PLAIN, MQTT CONNECT) is checked by re-deriving StoredKey with the stored salt
+ * and iteration count and comparing in constant time.
+ */
+import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { ScramCredential } from '../store/types.js';
+
+export type ScramHash = 'sha1' | 'sha256';
+
+/** RFC 5802 §5.1 recommends >= 4096; RFC 7677 §4 says the same for SHA-256. */
+export const DEFAULT_SCRAM_ITERATIONS = 4096;
+
+const KEY_LENGTH: Record<ScramHash, number> = { sha1: 20, sha256: 32 };
+
+/**
+ * SASLprep (RFC 4013) subset: map non-ASCII spaces to U+0020, drop "commonly mapped to nothing"
+ * characters, then NFKC. Prohibited-character checks are left to the caller's input validation.
+ */
+export function saslprep(password: string): string {
+  return password
+    .replace(/[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g, ' ')
+    .replace(/[\u00AD\u034F\u1806\u180B-\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/g, '')
+    .normalize('NFKC');
+}
+
+export function saltedPassword(hash: ScramHash, password: string, salt: Buffer, iterations: number): Buffer {
+  return pbkdf2Sync(saslprep(password), salt, iterations, KEY_LENGTH[hash], hash);
+}
+
+export function hmac(hash: ScramHash, key: Buffer, data: string | Buffer): Buffer {
+  return createHmac(hash, key).update(data).digest();
+}
+
+export function h(hash: ScramHash, data: Buffer): Buffer {
+  return createHash(hash).update(data).digest();
+}
+
+/** Keys derived from a SaltedPassword. */
+export function keysFromSalted(hash: ScramHash, salted: Buffer): { clientKey: Buffer; storedKey: Buffer; serverKey: Buffer } {
+  const clientKey = hmac(hash, salted, 'Client Key');
+  return { clientKey, storedKey: h(hash, clientKey), serverKey: hmac(hash, salted, 'Server Key') };
+}
+
+export function deriveCredential(
+  hash: ScramHash,
+  password: string,
+  iterations: number = DEFAULT_SCRAM_ITERATIONS,
+  salt: Buffer = randomBytes(16),
+): ScramCredential {
+  const { storedKey, serverKey } = keysFromSalted(hash, saltedPassword(hash, password, salt, iterations));
+  return { salt, iterations, storedKey, serverKey };
+}
+
+/** Constant-time check of a plain password against a stored credential. */
+export function verifyPassword(hash: ScramHash, cred: ScramCredential, password: string): boolean {
+  const { storedKey } = keysFromSalted(hash, saltedPassword(hash, password, cred.salt, cred.iterations));
+  return safeEqual(storedKey, cred.storedKey);
+}
+
+/** timingSafeEqual that accepts different lengths (still constant time in the longer input). */
+export function safeEqual(a: Buffer, b: Buffer): boolean {
+  if (a.length !== b.length) {
+    timingSafeEqual(a, a);
+    return false;
+  }
+  return timingSafeEqual(a, b);
+}
+
+export function bufferXor(a: Buffer, b: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = (a[i] ?? 0) ^ (b[i] ?? 0);
+  return out;
+}

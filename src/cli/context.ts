@@ -1,0 +1,10 @@
+/** What a CLI command gets: the loaded config and where to write. Commands return an exit code. */
+import type { LoadedConfig } from '../config/load.js';
+
+export interface CliContext {
+  loaded: LoadedConfig;
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export type CliCommand = (argv: string[], ctx: CliContext) => Promise<number>;

@@ -1,0 +1,64 @@
+/** The whole configuration file. Keys are public interface: scripts and docs rely on them. */
+import { int, mapOf, obj, oneOf, optStr, str } from '../dsl.js';
+import { hostSchema } from './host.js';
+
+const listener = (doc: string, host: string, port: number) =>
+  obj(doc, {
+    host: str({ default: host, doc: 'Address to bind.' }),
+    port: int({ default: port, min: 0, max: 65_535, unit: 'none', doc: 'TCP port (0 = any free port).' }),
+  });
+
+export const rootSchema = obj('Vigil configuration.', {
+  data_dir: str({
+    default: './data',
+    doc: 'Directory for the embedded store, generated certificates and the API token. Relative paths are resolved against the working directory.',
+  }),
+  listeners: obj('Network listeners.', {
+    xmpp: listener('XMPP client-to-server listener (RFC 6120).', '0.0.0.0', 5222),
+    mqtt: listener('MQTT listener (3.1.1 and 5.0).', '0.0.0.0', 1883),
+    http: listener('REST API and metrics listener.', '127.0.0.1', 8080),
+  }),
+  hosts: mapOf({
+    key: 'host name',
+    value: hostSchema,
+    default: { localhost: {} },
+    doc: 'Virtual hosts (XMPP domains; MQTT clients map to one).',
+  }),
+  api: obj('REST API.', {
+    token: optStr({
+      default: null,
+      secret: true,
+      doc: 'Bearer token for /v1 routes. VIGIL_API_TOKEN overrides it; when neither is set one is generated at first start and kept in data_dir.',
+    }),
+  }),
+  presence: obj('Presence table and change feed.', {
+    feed_size: int({
+      default: 100_000,
+      min: 16,
+      max: 10_000_000,
+      unit: 'count',
+      doc: 'Change feed entries kept; a reader further behind must re-snapshot.',
+    }),
+    offline_ttl: int({
+      default: 3_600,
+      min: 0,
+      max: 30 * 86_400,
+      unit: 's',
+      doc: 'Seconds an offline endpoint stays in the presence table (with its last disconnect reason).',
+    }),
+    max_offline: int({
+      default: 100_000,
+      min: 0,
+      max: 10_000_000,
+      unit: 'count',
+      doc: 'Most offline endpoints kept in the presence table; the oldest go first.',
+    }),
+  }),
+  log: obj('Logging.', {
+    level: oneOf({
+      values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const,
+      default: 'info',
+      doc: 'pino log level.',
+    }),
+  }),
+});

@@ -1,0 +1,152 @@
+/**
+ * The liveness core's public contract (ejabberd mod_ping generalised to XMPP and MQTT).
+ *
+ * One worker per host keeps one restartable idle timer per tracked endpoint. A protocol adapter:
+ *   - calls `registry.track(...)` once the client is authenticated and bound (XMPP) / CONNACKed (MQTT),
+ *   - calls `handle.touch()` on every inbound stanza/packet (hot path: a field write, no timer work),
+ *   - reports probe answers with `handle.answered(kind)`,
+ *   - calls `handle.untrack(reason)` when the connection ends,
+ * and implements `probe()` and `kill()` which the core calls.
+ *
+ * States (one field, see LivenessState):
+ *   active --idle ping_interval--> probing --answer--> active
+ *                                  probing --no answer in ping_ack_timeout--> unresponsive
+ *   active --service-unavailable answer--> paused (no probing until the next activity; ejabberd's rule)
+ *   active --idle (onIdle 'expire', MQTT keepalive)--> unresponsive (reason keepalive_timeout)
+ *   unresponsive + timeout_action kill -> adapter.kill(); + none -> `ping_timeout` event, connection kept;
+ *   any activity from unresponsive/paused/probing -> active.
+ *
+ * Generations: every track() gets a fresh, globally increasing generation. Tracking an id that is
+ * already tracked (takeover, resource conflict) supersedes the old handle silently: no offline/online
+ * pair is emitted, and every later call on the old handle is a no-op, so a late event from an old
+ * connection can never touch its successor.
+ */
+import type { PingConfig } from '../config/types.js';
+
+/** What the liveness core holds per host: mod_ping's options plus how MQTT clients are checked. */
+export interface LivenessHostConfig extends PingConfig {
+  mqtt_probe: 'keepalive' | 'pingreq';
+}
+
+export type Transport = 'xmpp' | 'mqtt';
+
+export type LivenessState = 'active' | 'probing' | 'unresponsive' | 'paused';
+
+/** Why a connection ended. Stable strings: they appear in the REST API and the change feed. */
+export type DisconnectReason =
+  | 'client_close'
+  | 'ping_timeout'
+  | 'keepalive_timeout'
+  | 'taken_over'
+  | 'kicked'
+  | 'socket_error'
+  | 'protocol_error'
+  | 'shutdown';
+
+export interface EndpointKey {
+  host: string;
+  transport: Transport;
+  /** Full JID for XMPP, client id for MQTT. */
+  id: string;
+}
+
+export interface EndpointRef extends EndpointKey {
+  generation: number;
+}
+
+/** How an idle endpoint is checked. */
+export interface TrackOptions {
+  /**
+   * 'probe': after the idle interval ask the adapter to probe and wait ping_ack_timeout (XMPP ping,
+   * MQTT mqtt_probe=pingreq). Only when the host's send_pings is true.
+   * 'expire': the idle interval itself is the deadline (MQTT keepalive rule [MQTT-3.1.2-24]); always on.
+   */
+  onIdle: 'probe' | 'expire';
+  /** Idle interval in ms for this endpoint; defaults to the host's ping_interval. 0 = never times out. */
+  idleMs?: number;
+}
+
+/** Answer to a probe: 'pong' is proof of life; 'unsupported' is XEP-0199 service-unavailable. */
+export type ProbeAnswer = 'pong' | 'unsupported';
+
+export interface LivenessAdapter {
+  /** Send a probe to the endpoint (XEP-0199 IQ ping; MQTT PINGREQ). The answer comes via handle.answered(). */
+  probe(ep: EndpointRef): void;
+  /** Close the connection; the adapter must then call handle.untrack(reason). */
+  kill(ep: EndpointRef, reason: DisconnectReason): void;
+  /**
+   * Whether the endpoint can be probed now (REST ping-now). Return a reason string when it cannot
+   * (e.g. an MQTT client on a host with mqtt_probe=keepalive). Absent = always probeable.
+   */
+  canProbe?(ep: EndpointRef): true | string;
+}
+
+export interface LivenessHandle {
+  readonly ref: EndpointRef;
+  /** False once untracked or superseded by a newer generation. */
+  readonly live: boolean;
+  readonly state: LivenessState;
+  /** Monotonic ms of the last inbound activity. */
+  readonly lastActivityMono: number;
+  /** Wall clock ms of the last inbound activity. */
+  lastActivityAt(): number;
+  /** Wall clock ms at which the next timer decision happens, or null if none is pending. */
+  nextDeadlineAt(): number | null;
+  readonly lastRttMs: number | null;
+  /** Inbound activity: restarts the idle timer. Cheap: one field write. */
+  touch(): void;
+  /** The endpoint answered a probe. */
+  answered(answer: ProbeAnswer): void;
+  /** Change how this endpoint is checked (e.g. keepalive renegotiated). */
+  setOptions(opts: TrackOptions): void;
+  /** Stop tracking; emits `offline` with the reason (unless superseded). Idempotent. */
+  untrack(reason: DisconnectReason): void;
+  /**
+   * Probe now (REST ping-now): resolves with the round-trip time, or `timeout` after the host's
+   * ping_ack_timeout, or `unsupported` on service-unavailable, or `gone` if untracked meanwhile.
+   * Does not apply timeout_action.
+   */
+  probeNow(): Promise<ProbeNowResult>;
+  /** Ask the adapter to close the connection (REST kick: reason 'kicked'). No-op when not live. */
+  kill(reason: DisconnectReason): void;
+}
+
+export type ProbeNowResult =
+  | { kind: 'answered'; rttMs: number }
+  | { kind: 'unsupported'; rttMs: number }
+  | { kind: 'timeout' }
+  | { kind: 'gone' }
+  | { kind: 'unprobeable'; why: string };
+
+export type LivenessEvent =
+  | { type: 'online'; ref: EndpointRef; at: number; takeover: boolean }
+  | { type: 'offline'; ref: EndpointRef; at: number; reason: DisconnectReason }
+  | { type: 'probe_sent'; ref: EndpointRef; at: number }
+  | { type: 'probe_answered'; ref: EndpointRef; at: number; rttMs: number; answer: ProbeAnswer }
+  | { type: 'ping_timeout'; ref: EndpointRef; at: number; reason: 'ping_timeout' | 'keepalive_timeout' }
+  | { type: 'killed'; ref: EndpointRef; at: number; reason: DisconnectReason }
+  | { type: 'state'; ref: EndpointRef; at: number; state: LivenessState }
+  | { type: 'host_config'; host: string; at: number; config: LivenessHostConfig };
+
+export type LivenessListener = (event: LivenessEvent) => void;
+
+export interface LivenessRegistry {
+  track(key: EndpointKey, adapter: LivenessAdapter, opts: TrackOptions): LivenessHandle;
+  /** The live handle for a key, if any. */
+  get(key: EndpointKey): LivenessHandle | undefined;
+  /** Live handles of a host (optionally one transport), in tracking order. */
+  list(host: string, transport?: Transport): Iterable<LivenessHandle>;
+  /** Number of tracked endpoints (all hosts, or one host). */
+  size(host?: string): number;
+  hosts(): string[];
+  hostConfig(host: string): LivenessHostConfig | undefined;
+  /**
+   * Change a host's ping options at runtime: every live timer is re-armed against the new values,
+   * no endpoint is dropped. Adds the host when unknown. Emits `host_config` (the MQTT adapter
+   * listens to re-check its endpoints when mqtt_probe changes).
+   */
+  setHostConfig(host: string, patch: Partial<LivenessHostConfig>): LivenessHostConfig;
+  subscribe(listener: LivenessListener): () => void;
+  /** Cancel every timer (shutdown). Handles stay queryable. */
+  stop(): void;
+}

@@ -1,0 +1,33 @@
+/**
+ * Metrics: one prom-client Registry per app (no global default registry, so tests can build many
+ * apps). Parts ask for a counter/gauge/histogram by name; asking twice returns the same one.
+ * Names follow Prometheus conventions: vigil_<what>_<unit>_total.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  readonly registry: Registry;
+  counter<L extends string>(name: string, help: string, labelNames?: readonly L[]): Counter<L>;
+  gauge<L extends string>(name: string, help: string, labelNames?: readonly L[]): Gauge<L>;
+  histogram<L extends string>(name: string, help: string, buckets: number[], labelNames?: readonly L[]): Histogram<L>;
+}
+
+export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (opts.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'vigil_', eventLoopMonitoringPrecision: 10 });
+  const made = new Map<string, unknown>();
+  function getOr<T>(name: string, make: () => T): T {
+    let m = made.get(name) as T | undefined;
+    if (!m) made.set(name, (m = make()));
+    return m;
+  }
+  return {
+    registry,
+    counter: (name, help, labelNames = []) =>
+      getOr(name, () => new Counter({ name, help, labelNames: [...labelNames], registers: [registry] })),
+    gauge: (name, help, labelNames = []) =>
+      getOr(name, () => new Gauge({ name, help, labelNames: [...labelNames], registers: [registry] })),
+    histogram: (name, help, buckets, labelNames = []) =>
+      getOr(name, () => new Histogram({ name, help, buckets, labelNames: [...labelNames], registers: [registry] })),
+  };
+}

@@ -1,0 +1,45 @@
+// ESLint flat config: typescript-eslint recommended rules plus the dependency direction of
+// docs/architecture.md (core folders never import protocol or HTTP code).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const protocolFolders = ['**/xmpp/**', '**/mqtt/**', '**/http/**'];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'bench/results/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'off',
+    },
+  },
+  {
+    files: ['src/liveness/**', 'src/presence/**', 'src/store/**', 'src/time/**', 'src/config/**', 'src/auth/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: protocolFolders, message: 'Core modules must not depend on protocol or HTTP code.' }] },
+      ],
+    },
+  },
+  {
+    files: ['src/xmpp/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/mqtt/**', '**/http/**'], message: 'Protocols stay independent.' }] }],
+    },
+  },
+  {
+    files: ['src/mqtt/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/xmpp/**', '**/http/**'], message: 'Protocols stay independent.' }] }],
+    },
+  },
+  {
+    files: ['**/*.js'],
+    languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
+  },
+);

@@ -1,6 +1,8 @@
 /**
  * In-memory Store for tests: same contract as the embedded SQLite store, nothing durable.
- * Values are copied in and out so callers cannot mutate stored state by reference.
+ * Values are copied in and out so callers cannot mutate stored state by reference; JSON values go
+ * through the same encoding as SQLite (./json.ts) and lists sort in SQLite's BINARY order, so both
+ * implementations pass one contract suite (test/store/contract.ts).
  */
 import type {
   HostConfigRepo,
@@ -9,17 +11,22 @@ import type {
   RetainedRepo,
   RosterItem,
   RosterRepo,
+  ScramCredential,
   Store,
   UserRecord,
   UserRepo,
   UserSummary,
 } from './types.js';
+import { cloneJson, compareUtf8 as byString } from './json.js';
 
 const k2 = (a: string, b: string) => `${a}\u0000${b}`;
-const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function cloneCred(c: ScramCredential): ScramCredential {
+  return { ...c, salt: Buffer.from(c.salt), storedKey: Buffer.from(c.storedKey), serverKey: Buffer.from(c.serverKey) };
+}
 
 function cloneUser(u: UserRecord): UserRecord {
-  return { ...u, scramSha1: { ...u.scramSha1 }, scramSha256: { ...u.scramSha256 } };
+  return { ...u, scramSha1: cloneCred(u.scramSha1), scramSha256: cloneCred(u.scramSha256) };
 }
 
 function memoryUsers(): UserRepo {
@@ -75,7 +82,11 @@ function memoryRosters(): RosterRepo {
 
 function memoryRetained(): RetainedRepo {
   const hosts = new Map<string, Map<string, RetainedMessage>>();
-  const copy = (m: RetainedMessage): RetainedMessage => ({ ...m, payload: Buffer.from(m.payload) });
+  const copy = (m: RetainedMessage): RetainedMessage => ({
+    ...m,
+    payload: Buffer.from(m.payload),
+    properties: m.properties === null ? null : cloneJson(m.properties),
+  });
   return {
     put(host, msg) {
       let h = hosts.get(host);
@@ -83,7 +94,7 @@ function memoryRetained(): RetainedRepo {
       h.set(msg.topic, copy(msg));
     },
     delete: (host, topic) => hosts.get(host)?.delete(topic) ?? false,
-    list: (host) => [...(hosts.get(host)?.values() ?? [])].map(copy),
+    list: (host) => [...(hosts.get(host)?.values() ?? [])].map(copy).sort((a, b) => byString(a.topic, b.topic)),
     count(host) {
       if (host !== undefined) return hosts.get(host)?.size ?? 0;
       let n = 0;
@@ -95,14 +106,14 @@ function memoryRetained(): RetainedRepo {
 
 function memoryHostConfig(): HostConfigRepo {
   const m = new Map<string, Record<string, unknown>>();
-  const clone = (v: Record<string, unknown>) => structuredClone(v);
+  const clone = (v: Record<string, unknown>) => cloneJson(v);
   return {
     get: (host) => {
       const v = m.get(host);
       return v && clone(v);
     },
     put: (host, overrides) => void m.set(host, clone(overrides)),
-    all: () => Object.fromEntries([...m].map(([k, v]) => [k, clone(v)])),
+    all: () => Object.fromEntries([...m].sort(([a], [b]) => byString(a, b)).map(([k, v]) => [k, clone(v)])),
   };
 }
 

@@ -34,7 +34,7 @@ export interface UserRepo {
   put(record: UserRecord): boolean;
   get(host: string, user: string): UserRecord | undefined;
   delete(host: string, user: string): boolean;
-  /** Sorted by host, then user. */
+  /** Sorted by host, then user (UTF-8 byte order, SQLite's BINARY collation). */
   list(host?: string): UserSummary[];
   count(host?: string): number;
 }
@@ -71,7 +71,7 @@ export interface RetainedMessage {
   topic: string;
   payload: Buffer;
   qos: 0 | 1 | 2;
-  /** MQTT 5 properties worth keeping (JSON-serialisable), or null. */
+  /** MQTT 5 properties worth keeping (JSON-serialisable; Buffer values are kept as Buffers), or null. */
   properties: Record<string, unknown> | null;
   storedAt: number;
 }
@@ -80,6 +80,7 @@ export interface RetainedRepo {
   /** Store or replace the retained message of a topic. */
   put(host: string, msg: RetainedMessage): void;
   delete(host: string, topic: string): boolean;
+  /** Sorted by topic (UTF-8 byte order). */
   list(host: string): RetainedMessage[];
   count(host?: string): number;
 }
@@ -88,6 +89,7 @@ export interface RetainedRepo {
 export interface HostConfigRepo {
   get(host: string): Record<string, unknown> | undefined;
   put(host: string, overrides: Record<string, unknown>): void;
+  /** Keyed by host, keys in host order. */
   all(): Record<string, Record<string, unknown>>;
 }
 

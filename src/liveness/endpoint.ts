@@ -1,0 +1,136 @@
+/**
+ * One tracked connection: the handle the protocol adapter holds, and the worker's heap entry.
+ *
+ * Kept small on purpose (one object per endpoint, a million of them): every number is an integer in
+ * core time (see time-source.ts), the state is a small integer, and the public `ref` is built on
+ * demand instead of stored. `touch()` is the hot path: one field write and one comparison; all
+ * timer work happens later, when the worker's deadline fires (lazy re-arm).
+ *
+ * State encoding: ACTIVE..PAUSED; DEAD is a bit added when the handle is untracked or superseded,
+ * so the last liveness state stays readable and every call on a dead handle is a no-op.
+ */
+import type { HeapEntry } from './deadline-heap.js';
+import type {
+  DisconnectReason,
+  EndpointRef,
+  LivenessAdapter,
+  LivenessHandle,
+  LivenessState,
+  ProbeAnswer,
+  ProbeNowResult,
+  TrackOptions,
+  Transport,
+} from './types.js';
+
+export const ACTIVE = 0;
+export const PROBING = 1;
+export const UNRESPONSIVE = 2;
+export const PAUSED = 3;
+export const DEAD = 8;
+
+const STATE_NAMES: readonly LivenessState[] = ['active', 'probing', 'unresponsive', 'paused'];
+
+export function stateName(st: number): LivenessState {
+  return STATE_NAMES[st & 7] ?? 'active';
+}
+
+/** What an endpoint asks of its host's worker (worker.ts implements it). */
+export interface EndpointOwner {
+  readonly host: string;
+  activityNow(): number;
+  wake(ep: Endpoint): void;
+  answered(ep: Endpoint, answer: ProbeAnswer): void;
+  setOptions(ep: Endpoint, opts: TrackOptions): void;
+  untrack(ep: Endpoint, reason: DisconnectReason): void;
+  kill(ep: Endpoint, reason: DisconnectReason): void;
+  probeNow(ep: Endpoint): Promise<ProbeNowResult>;
+  nextDecision(ep: Endpoint): number | null;
+  toMonotonic(t: number): number;
+  toWall(t: number): number;
+}
+
+export class Endpoint implements LivenessHandle, HeapEntry {
+  /** ACTIVE | PROBING | UNRESPONSIVE | PAUSED, plus DEAD once no longer live. */
+  st = ACTIVE;
+  /** Core time of the last inbound activity. */
+  last: number;
+  /** Heap key while armed; may be stale for ACTIVE (lazy re-arm compares with `last`). */
+  deadline = 0;
+  seq = 0;
+  heapIndex = -1;
+  /** -1 = follow the host's ping_interval. */
+  idleMs: number;
+  /** Last round-trip time in ms, -1 = none yet. */
+  rtt = -1;
+  /** Core time the outstanding idle probe was sent, -1 = none. */
+  sentAt = -1;
+  expire: boolean;
+
+  constructor(
+    readonly w: EndpointOwner,
+    readonly transport: Transport,
+    readonly id: string,
+    readonly generation: number,
+    readonly adapter: LivenessAdapter,
+    opts: TrackOptions,
+    now: number,
+  ) {
+    this.last = now;
+    this.idleMs = opts.idleMs ?? -1;
+    this.expire = opts.onIdle === 'expire';
+  }
+
+  get ref(): EndpointRef {
+    return { host: this.w.host, transport: this.transport, id: this.id, generation: this.generation };
+  }
+
+  get live(): boolean {
+    return this.st < DEAD;
+  }
+
+  get state(): LivenessState {
+    return stateName(this.st);
+  }
+
+  get lastActivityMono(): number {
+    return this.w.toMonotonic(this.last);
+  }
+
+  get lastRttMs(): number | null {
+    return this.rtt < 0 ? null : this.rtt;
+  }
+
+  lastActivityAt(): number {
+    return this.w.toWall(this.last);
+  }
+
+  nextDeadlineAt(): number | null {
+    const t = this.w.nextDecision(this);
+    return t === null ? null : this.w.toWall(t);
+  }
+
+  touch(): void {
+    this.last = this.w.activityNow();
+    if (this.st !== ACTIVE) this.w.wake(this);
+  }
+
+  answered(answer: ProbeAnswer): void {
+    this.w.answered(this, answer);
+  }
+
+  setOptions(opts: TrackOptions): void {
+    this.w.setOptions(this, opts);
+  }
+
+  untrack(reason: DisconnectReason): void {
+    this.w.untrack(this, reason);
+  }
+
+  probeNow(): Promise<ProbeNowResult> {
+    return this.w.probeNow(this);
+  }
+
+  kill(reason: DisconnectReason): void {
+    this.w.kill(this, reason);
+  }
+}

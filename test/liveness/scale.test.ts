@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { DeadlineHeap, type HeapEntry } from '../../src/liveness/deadline-heap.js';
+import type { LivenessHandle } from '../../src/liveness/types.js';
+import { rig } from './rig.js';
+
+const N = 10_000;
+
+/** Deterministic pseudo-random (LCG) so a failure reproduces. */
+function lcg(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1_103_515_245 + 12_345) % 2 ** 31;
+    return s / 2 ** 31;
+  };
+}
+
+describe('10k endpoints', () => {
+  it('fire in deadline order, FIFO for equal deadlines, with lazy re-arm after activity', () => {
+    const r = rig({ timeout_action: 'none' });
+    const rand = lcg(7);
+    const expected: { id: string; at: number; order: number }[] = [];
+    const handles: LivenessHandle[] = [];
+    for (let i = 0; i < N; i++) {
+      const idleMs = 1_000 * (1 + Math.floor(rand() * 20)); // many equal deadlines
+      const id = `c${i}`;
+      handles.push(r.trackMqtt(id, { onIdle: 'expire', idleMs }));
+      expected.push({ id, at: idleMs, order: i });
+    }
+    // A third get activity at t=500: their deadline moves by 500 ms (lazy re-arm).
+    r.advance(500);
+    for (let i = 0; i < N; i += 3) {
+      handles[i]?.touch();
+      const e = expected[i];
+      if (e) e.at += 500;
+    }
+    r.clear();
+    r.advance(30_000);
+    const fired = r.events.flatMap((e) => (e.type === 'ping_timeout' ? [e.ref.id] : []));
+    // Equal deadlines: arm order. Re-armed entries re-enter the heap when their first deadline fires,
+    // so among equal deadlines they come after the ones armed at track time.
+    const rearmOrder = (e: { order: number }) => (e.order % 3 === 0 ? N + e.order : e.order);
+    const want = [...expected]
+      .sort((a, b) => a.at - b.at || rearmOrder(a) - rearmOrder(b))
+      .map((e) => e.id);
+    expect(fired).toHaveLength(N);
+    expect(fired).toEqual(want);
+  });
+
+  it('10k due at the same ms fire in tracking order with one scheduler timer', () => {
+    const r = rig({ timeout_action: 'none', ping_interval: 60 });
+    for (let i = 0; i < N; i++) r.track(`u${i}@example.org/r`);
+    expect(r.scheduler.pending).toBe(1);
+    r.advance(60_000);
+    expect(r.adapter.probes.map((p) => p.id)).toEqual(Array.from({ length: N }, (_, i) => `u${i}@example.org/r`));
+  });
+
+  it('untrack frees everything: no endpoint, no timer', () => {
+    const r = rig();
+    const hs = Array.from({ length: N }, (_, i) => r.track(`u${i}@example.org/r`));
+    r.advance(30_000);
+    for (const h of hs.slice(0, N / 2)) h.touch();
+    for (const h of hs) h.untrack('client_close');
+    expect(r.registry.size()).toBe(0);
+    expect(r.scheduler.pending).toBe(0);
+    expect(r.events.filter((e) => e.type === 'offline')).toHaveLength(N);
+  });
+});
+
+describe('DeadlineHeap', () => {
+  const entry = (): HeapEntry => ({ deadline: 0, seq: 0, heapIndex: -1 });
+
+  it('pops by deadline then arm order; remove keeps the invariant', () => {
+    const rand = lcg(3);
+    const heap = new DeadlineHeap<HeapEntry & { n: number }>();
+    const all = Array.from({ length: 2_000 }, (_, n) => ({ ...entry(), n }));
+    for (const e of all) heap.push(e, Math.floor(rand() * 50));
+    for (const e of all.filter((_, i) => i % 5 === 0)) heap.remove(e);
+    const out: (HeapEntry & { n: number })[] = [];
+    for (let e = heap.pop(); e; e = heap.pop()) out.push(e);
+    expect(out).toHaveLength(1_600);
+    for (let i = 1; i < out.length; i++) {
+      const a = out[i - 1]!;
+      const b = out[i]!;
+      expect(a.deadline < b.deadline || (a.deadline === b.deadline && a.n < b.n)).toBe(true);
+    }
+    expect(all.every((e) => e.heapIndex === -1)).toBe(true);
+  });
+
+  it('push on an armed entry moves it', () => {
+    const heap = new DeadlineHeap<HeapEntry>();
+    const a = entry();
+    const b = entry();
+    heap.push(a, 10);
+    heap.push(b, 20);
+    heap.push(a, 30);
+    expect(heap.size).toBe(2);
+    expect(heap.pop()).toBe(b);
+    expect(heap.pop()).toBe(a);
+  });
+});

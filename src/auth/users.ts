@@ -1,6 +1,6 @@
 /** Creating user records and checking plain passwords against them (SASL PLAIN, MQTT CONNECT). */
 import type { Clock } from '../time/clock.js';
-import type { Store, UserRecord } from '../store/types.js';
+import type { ScramCredential, Store, UserRecord } from '../store/types.js';
 import { DEFAULT_SCRAM_ITERATIONS, deriveCredential, verifyPassword } from './scram.js';
 
 export function makeUserRecord(
@@ -24,10 +24,15 @@ export function checkPassword(store: Store, host: string, user: string, password
   const rec = store.users.get(host, user);
   if (!rec) {
     // Spend comparable work for unknown users so timing does not reveal which users exist.
-    verifyPassword('sha256', DUMMY, password);
+    verifyPassword('sha256', dummy(), password);
     return false;
   }
   return verifyPassword('sha256', rec.scramSha256, password);
 }
 
-const DUMMY = deriveCredential('sha256', 'vigil-dummy', DEFAULT_SCRAM_ITERATIONS, Buffer.alloc(16, 7));
+// Derived on first use, not at import: importing this module costs no PBKDF2 run.
+let dummyCred: ScramCredential | undefined;
+function dummy(): ScramCredential {
+  dummyCred ??= deriveCredential('sha256', 'vigil-dummy', DEFAULT_SCRAM_ITERATIONS, Buffer.alloc(16, 7));
+  return dummyCred;
+}

@@ -18,7 +18,6 @@ export const errorCatalog = {
   VIGIL_ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is too large' },
   VIGIL_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type' },
   VIGIL_ERR_ROUTE_NOT_FOUND: { status: 404, message: 'No such route' },
-  VIGIL_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
   VIGIL_ERR_INTERNAL: { status: 500, message: 'Internal error' },
   VIGIL_ERR_NOT_READY: { status: 503, message: 'Not ready' },
   VIGIL_ERR_ENDPOINT_NOT_FOUND: { status: 404, message: 'No such endpoint' },
@@ -26,7 +25,6 @@ export const errorCatalog = {
   VIGIL_ERR_PING_TIMEOUT: { status: 504, message: 'No answer to the ping within ping_ack_timeout' },
   VIGIL_ERR_PING_UNPROBEABLE: { status: 409, message: 'The endpoint cannot be probed' },
   VIGIL_ERR_FEED_GONE: { status: 410, message: 'Too far behind the change feed; take a new snapshot' },
-  VIGIL_ERR_BAD_CURSOR: { status: 400, message: 'Invalid paging cursor' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;

@@ -1,0 +1,84 @@
+/**
+ * The REST API as a fastify instance, built WITHOUT listen: tests drive it with inject(), the
+ * composition root calls listen. Every /v1 route sits behind the bearer token (auth.ts); /healthz,
+ * /readyz, /metrics, /openapi.json and /docs do not. Every route declares request and response
+ * schemas (bad input -> 400 naming the field; responses serialised by fast-json-stringify), and every
+ * error is a catalog `{code, message}` (error-handler.ts).
+ *
+ * Route modules, one per resource: routes/health.ts, hosts.ts, endpoints.ts, endpoint-actions.ts,
+ * events.ts, users.ts, metrics.ts.
+ */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { CoreDeps, Service } from '../deps.js';
+import { bearerAuth } from './auth.js';
+import { installErrorHandlers } from './error-handler.js';
+import { registerLivenessMetrics } from './liveness-metrics.js';
+import { endpointActionRoutes } from './routes/endpoint-actions.js';
+import { endpointRoutes } from './routes/endpoints.js';
+import { eventRoutes } from './routes/events.js';
+import { healthRoutes } from './routes/health.js';
+import { hostRoutes } from './routes/hosts.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { userRoutes } from './routes/users.js';
+import { ChangeEntrySchema, ErrorBody, PresenceViewSchema } from './schemas.js';
+
+export interface HttpDeps extends CoreDeps {
+  services: () => Service[];
+  apiToken: string;
+  /** True once the store is open and the listeners are up. */
+  ready: () => boolean;
+}
+
+/** Largest accepted request body: PATCH and user bodies are tiny. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export function createHttpApp(deps: HttpDeps): FastifyInstance {
+  const app = Fastify<Server, IncomingMessage, ServerResponse, FastifyBaseLogger>({
+    loggerInstance: deps.logger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Unknown fields are errors, never silently dropped (a typo must not be ignored).
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    return503OnClosing: true,
+  });
+  installErrorHandlers(app);
+  // JSON only: a text/plain body gets 415, not a confusing schema error.
+  app.removeContentTypeParser('text/plain');
+  for (const s of [ErrorBody, PresenceViewSchema, ChangeEntrySchema]) app.addSchema(s);
+
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Vigil REST API',
+        version: '1',
+        description: 'Presence and liveness of XMPP and MQTT clients. Errors: docs/errors.md.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  void app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const liveMetrics = registerLivenessMetrics(deps);
+  app.addHook('onClose', async () => liveMetrics.stop());
+
+  void app.register(async (pub) => {
+    healthRoutes(pub, deps);
+    metricsRoutes(pub, deps, liveMetrics);
+  });
+  void app.register(async (v1) => {
+    v1.addHook('onRequest', bearerAuth(deps.apiToken));
+    v1.addHook('onRoute', (route) => {
+      route.schema = { ...route.schema, security: [{ bearer: [] }] };
+    });
+    hostRoutes(v1, deps);
+    endpointRoutes(v1, deps);
+    endpointActionRoutes(v1, deps);
+    eventRoutes(v1, deps);
+    userRoutes(v1, deps);
+  }, { prefix: '/v1' });
+  return app;
+}

@@ -1,0 +1,100 @@
+/**
+ * Reading the presence table:
+ *   GET /v1/hosts/{host}/endpoints?transport=&state=&liveness=&limit=&cursor=   paged list
+ *   GET /v1/hosts/{host}/endpoints/{transport}/{id}                             one endpoint
+ * `{id}` is URL-encoded. For XMPP a bare JID (no resource) answers every resource of it
+ * (presence.listByPrefix); a full JID or an MQTT client id answers that endpoint only. MQTT session
+ * figures (inflight, queue, drops, expiry) come in `meta` from the table's figures provider.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { normaliseJid } from '../../jid.js';
+import type { EndpointKey, Transport } from '../../liveness/types.js';
+import type { PresenceTable, PresenceView } from '../../presence/types.js';
+import type { HttpDeps } from '../app.js';
+import { sendError } from '../error-handler.js';
+import { hostSettings } from '../host-config.js';
+import { AUTH_ERRORS, EndpointParams, HostParams, LivenessStateSchema, Transport as TransportSchema, errors } from '../schemas.js';
+
+type Deps = Pick<HttpDeps, 'config' | 'liveness' | 'presence'>;
+
+export const MAX_PAGE = 1000;
+
+const ListQuery = Type.Object(
+  {
+    transport: Type.Optional(TransportSchema),
+    state: Type.Optional(Type.Union([Type.Literal('online'), Type.Literal('offline')])),
+    liveness: Type.Optional(LivenessStateSchema),
+    limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 100 }),
+    cursor: Type.Optional(Type.String({ pattern: '^[0-9A-Za-z_-]{1,64}$', description: 'next_cursor of the previous page' })),
+  },
+  { additionalProperties: false },
+);
+
+const Page = Type.Object({
+  items: Type.Array(Type.Ref('PresenceView')),
+  next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor for the next page; null at the end' }),
+});
+
+/**
+ * The endpoint key a request names. XMPP ids are normalised (RFC 7622, src/jid.ts) so
+ * `Alice@Example.com/Phone` finds `alice@example.com/Phone`; a malformed JID throws JidError (400).
+ */
+export function endpointKey(params: { host: string; transport: Transport; id: string }): EndpointKey {
+  const id = params.transport === 'xmpp' ? normaliseJid(params.id) : params.id;
+  return { host: params.host, transport: params.transport, id };
+}
+
+/** Rows an `{id}` names: the exact endpoint, or for an XMPP bare JID all its resources. */
+export function resolveRows(presence: Pick<PresenceTable, 'get' | 'listByPrefix'>, key: EndpointKey): PresenceView[] {
+  const exact = presence.get(key);
+  if (exact) return [exact];
+  if (key.transport === 'xmpp' && !key.id.includes('/')) return presence.listByPrefix(key.host, 'xmpp', key.id);
+  return [];
+}
+
+export function endpointRoutes(app: FastifyInstance, deps: Deps): void {
+  app.get<{ Params: Static<typeof HostParams>; Querystring: Static<typeof ListQuery> }>(
+    '/hosts/:host/endpoints',
+    {
+      schema: {
+        summary: 'Endpoints of a host, paged in connection order',
+        tags: ['endpoints'],
+        params: HostParams,
+        querystring: ListQuery,
+        response: { 200: Page, ...errors(400, ...AUTH_ERRORS, 404) },
+      },
+    },
+    async (req, reply) => {
+      const { host } = req.params;
+      if (!hostSettings(deps, host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
+      const { transport, state, liveness, limit, cursor } = req.query;
+      const filter = {
+        ...(transport ? { transport } : {}),
+        ...(state ? { state } : {}),
+        ...(liveness ? { liveness } : {}),
+      };
+      return deps.presence.list(host, filter, limit, cursor ?? null);
+    },
+  );
+
+  app.get<{ Params: Static<typeof EndpointParams> }>(
+    '/hosts/:host/endpoints/:transport/:id',
+    {
+      schema: {
+        summary: 'One endpoint (an XMPP bare JID: all its resources)',
+        tags: ['endpoints'],
+        params: EndpointParams,
+        response: { 200: Type.Object({ items: Type.Array(Type.Ref('PresenceView')) }), ...errors(400, ...AUTH_ERRORS, 404) },
+      },
+    },
+    async (req, reply) => {
+      const { host } = req.params;
+      if (!hostSettings(deps, host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
+      const key = endpointKey(req.params);
+      const items = resolveRows(deps.presence, key);
+      if (items.length === 0) return sendError(reply, 'VIGIL_ERR_ENDPOINT_NOT_FOUND', `${key.transport} ${key.id} on ${host}`);
+      return { items };
+    },
+  );
+}

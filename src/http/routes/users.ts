@@ -1,0 +1,91 @@
+/**
+ * Users of a host (XMPP localparts, MQTT usernames):
+ *   GET    /v1/hosts/{host}/users            list
+ *   POST   /v1/hosts/{host}/users            create {user, password} -> 201; 409 when it exists
+ *   DELETE /v1/hosts/{host}/users/{user}     remove (and the roster) -> 204; 404 when unknown
+ * Names are normalised like a JID localpart (RFC 7622 §3.3, src/jid.ts); only SCRAM credentials are
+ * stored (src/auth/users.ts), never the password.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { makeUserRecord } from '../../auth/users.js';
+import { normaliseLocal } from '../../jid.js';
+import type { HttpDeps } from '../app.js';
+import { sendError } from '../error-handler.js';
+import { hostSettings } from '../host-config.js';
+import { AUTH_ERRORS, HostParams, errors } from '../schemas.js';
+
+type Deps = Pick<HttpDeps, 'config' | 'liveness' | 'store' | 'clock'>;
+
+const User = Type.Object({ user: Type.String(), created_at: Type.Integer({ description: 'ms since the Unix epoch' }) });
+const UserParams = Type.Object({ host: Type.String({ minLength: 1, maxLength: 1023 }), user: Type.String({ minLength: 1, maxLength: 1023 }) });
+const NewUser = Type.Object(
+  {
+    user: Type.String({ minLength: 1, maxLength: 1023, description: 'Localpart / MQTT username' }),
+    password: Type.String({ minLength: 1, maxLength: 1024 }),
+  },
+  { additionalProperties: false },
+);
+
+export function userRoutes(app: FastifyInstance, deps: Deps): void {
+  app.get<{ Params: Static<typeof HostParams> }>(
+    '/hosts/:host/users',
+    {
+      schema: {
+        summary: 'Users of a host',
+        tags: ['users'],
+        params: HostParams,
+        response: { 200: Type.Object({ items: Type.Array(User) }), ...errors(...AUTH_ERRORS, 404) },
+      },
+    },
+    async (req, reply) => {
+      const { host } = req.params;
+      if (!hostSettings(deps, host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
+      return { items: deps.store.users.list(host).map((u) => ({ user: u.user, created_at: u.createdAt })) };
+    },
+  );
+
+  app.post<{ Params: Static<typeof HostParams>; Body: Static<typeof NewUser> }>(
+    '/hosts/:host/users',
+    {
+      schema: {
+        summary: 'Create a user',
+        tags: ['users'],
+        params: HostParams,
+        body: NewUser,
+        response: { 201: User, ...errors(400, ...AUTH_ERRORS, 404, 409) },
+      },
+    },
+    async (req, reply) => {
+      const { host } = req.params;
+      if (!hostSettings(deps, host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
+      const user = normaliseLocal(req.body.user);
+      if (deps.store.users.get(host, user)) return sendError(reply, 'VIGIL_ERR_USER_EXISTS', user);
+      const record = makeUserRecord(host, user, req.body.password, deps.clock);
+      deps.store.users.put(record);
+      req.log.info({ event: 'user_created', host, user }, 'user created');
+      return reply.code(201).send({ user, created_at: record.createdAt });
+    },
+  );
+
+  app.delete<{ Params: Static<typeof UserParams> }>(
+    '/hosts/:host/users/:user',
+    {
+      schema: {
+        summary: 'Delete a user and their roster',
+        tags: ['users'],
+        params: UserParams,
+        response: { 204: Type.Null(), ...errors(400, ...AUTH_ERRORS, 404) },
+      },
+    },
+    async (req, reply) => {
+      const { host } = req.params;
+      if (!hostSettings(deps, host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
+      const user = normaliseLocal(req.params.user);
+      if (!deps.store.users.delete(host, user)) return sendError(reply, 'VIGIL_ERR_USER_NOT_FOUND', user);
+      deps.store.rosters.clear(host, user);
+      req.log.info({ event: 'user_deleted', host, user }, 'user deleted');
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,119 @@
+/**
+ * REST test rig: the real liveness registry and presence table on a ManualScheduler, a memory
+ * store, a fresh metrics registry and createHttpApp driven with inject(). Endpoints are connected
+ * through a fake protocol adapter (no XMPP/MQTT code) that records probes and untracks on kill
+ * like a real connection closing.
+ */
+import { pino } from 'pino';
+import { validate } from '../../src/config/dsl.js';
+import { rootSchema } from '../../src/config/schema/root.js';
+import type { Config } from '../../src/config/types.js';
+import type { Service } from '../../src/deps.js';
+import { createHttpApp } from '../../src/http/app.js';
+import { fileHostSettings } from '../../src/http/host-config.js';
+import { createLivenessRegistry } from '../../src/liveness/registry.js';
+import type {
+  DisconnectReason,
+  EndpointKey,
+  EndpointRef,
+  LivenessAdapter,
+  LivenessHandle,
+  LivenessHostConfig,
+  LivenessRegistry,
+  TrackOptions,
+  Transport,
+} from '../../src/liveness/types.js';
+import { createMetrics } from '../../src/metrics.js';
+import { createPresenceTable } from '../../src/presence/table.js';
+import { createMemoryStore } from '../../src/store/memory.js';
+import { ManualScheduler } from '../../src/time/manual.js';
+
+export const HOST = 'example.org';
+export const TOKEN = 'test-token-0123456789';
+export const AUTH = { authorization: `Bearer ${TOKEN}` };
+
+export class FakeAdapter implements LivenessAdapter {
+  probes: EndpointRef[] = [];
+  kills: { ref: EndpointRef; reason: DisconnectReason }[] = [];
+  unprobeable: string | null = null;
+  constructor(private readonly registry: LivenessRegistry) {}
+  probe(ep: EndpointRef): void {
+    this.probes.push(ep);
+  }
+  kill(ep: EndpointRef, reason: DisconnectReason): void {
+    this.kills.push({ ref: ep, reason });
+    const h = this.registry.get(ep);
+    if (h && h.ref.generation === ep.generation) h.untrack(reason);
+  }
+  canProbe(): true | string {
+    return this.unprobeable ?? true;
+  }
+}
+
+export function testConfig(raw: Record<string, unknown> = {}): Config {
+  return validate(rootSchema, { hosts: { [HOST]: {} }, presence: { feed_size: 64 }, ...raw });
+}
+
+export function rig(opts: { config?: Config; ready?: boolean; services?: Service[] } = {}) {
+  const config = opts.config ?? testConfig();
+  const scheduler = new ManualScheduler();
+  const clock = scheduler.clock;
+  const hosts: Record<string, LivenessHostConfig> = {};
+  for (const h of Object.keys(config.hosts)) hosts[h] = fileHostSettings(config, h)!;
+  const liveness = createLivenessRegistry({ clock, scheduler, hosts });
+  const presence = createPresenceTable({
+    clock,
+    scheduler,
+    liveness,
+    feedSize: config.presence.feed_size,
+    offlineTtlMs: config.presence.offline_ttl * 1000,
+    maxOffline: config.presence.max_offline,
+  });
+  const store = createMemoryStore();
+  const metrics = createMetrics();
+  const logger = pino({ level: 'silent' });
+  let ready = opts.ready ?? true;
+  const adapter = new FakeAdapter(liveness);
+  const app = createHttpApp({
+    config,
+    dataDir: '/nonexistent',
+    clock,
+    scheduler,
+    logger,
+    store,
+    liveness,
+    presence,
+    metrics,
+    services: () => opts.services ?? [],
+    apiToken: TOKEN,
+    ready: () => ready,
+  });
+
+  function connect(transport: Transport, id: string, track: TrackOptions = { onIdle: 'probe' }, host = HOST): LivenessHandle {
+    const key: EndpointKey = { host, transport, id };
+    return liveness.track(key, adapter, track);
+  }
+
+  return {
+    app,
+    config,
+    scheduler,
+    clock,
+    liveness,
+    presence,
+    store,
+    metrics,
+    adapter,
+    connect,
+    setReady: (v: boolean) => {
+      ready = v;
+    },
+    async close() {
+      await app.close();
+      presence.stop();
+      liveness.stop();
+    },
+  };
+}
+
+export type Rig = ReturnType<typeof rig>;

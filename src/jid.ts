@@ -27,9 +27,9 @@ export interface Jid {
 export const MAX_PART_BYTES = 1023;
 
 const LOCAL_FORBIDDEN = /["&'/:<>@]/;
-// Unicode White_Space plus the C0/C1 controls and DEL.
 const WHITESPACE = /[\s\u0085\u180E]/u;
-const CONTROL = /[\u0000-\u001F\u007F-\u009F]/u;
+// C0 and C1 controls and DEL (General_Category Cc).
+const CONTROL = /\p{Cc}/u;
 const NON_ASCII_SPACE = /[\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]/gu;
 const DOMAIN_FORBIDDEN = /[@/]/;
 

@@ -11,6 +11,9 @@
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ScramCredential } from '../store/types.js';
+import { saslprep } from './saslprep.js';
+
+export { passwordProblem, saslprep } from './saslprep.js';
 
 export type ScramHash = 'sha1' | 'sha256';
 
@@ -18,38 +21,6 @@ export type ScramHash = 'sha1' | 'sha256';
 export const DEFAULT_SCRAM_ITERATIONS = 4096;
 
 const KEY_LENGTH: Record<ScramHash, number> = { sha1: 20, sha256: 32 };
-
-/**
- * SASLprep (RFC 4013 §2.1-2.2) mapping and normalisation: non-ASCII spaces (RFC 3454 C.1.2) to
- * U+0020, "commonly mapped to nothing" (B.1) removed, then NFKC. Prohibited characters are checked
- * separately by `passwordProblem` when a password is set (a stored string, RFC 4013 §2.5); logins
- * only map, so a check never locks out an existing user.
- */
-export function saslprep(password: string): string {
-  return password
-    .replace(/[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g, ' ')
-    .replace(/[\u00AD\u034F\u1806\u180B-\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/g, '')
-    .normalize('NFKC');
-}
-
-// RFC 4013 §2.3 prohibited output (RFC 3454 C.1.2 after mapping is impossible): C.2.1/C.2.2
-// controls, C.3 private use, C.4 non-characters, C.5 surrogates, C.6 inappropriate for plain text,
-// C.7 ideographic description, C.8 change display properties, C.9 tagging; \p{Cn} approximates
-// §2.5 "unassigned code points" with the running Unicode version.
-const PROHIBITED =
-  /[\u0000-\u001F\u007F-\u009F\u06DD\u070F\u180E\u2028\u2029\u2060-\u2063\u206A-\u206F\uFEFF\uFFF9-\uFFFD\u{1D173}-\u{1D17A}\uE000-\uF8FF\u{F0000}-\u{FFFFD}\u{100000}-\u{10FFFD}\uFDD0-\uFDEF\p{Cs}\u2FF0-\u2FFB\u0340\u0341\u200E\u200F\u202A-\u202E\u{E0001}\u{E0020}-\u{E007F}\p{Cn}]/u;
-
-/** Why a password cannot be stored (empty after SASLprep, prohibited character), or null when fine. */
-export function passwordProblem(password: string): string | null {
-  const prepared = saslprep(password);
-  if (prepared.length === 0) return 'the password is empty';
-  const bad = PROHIBITED.exec(prepared);
-  if (bad) {
-    const cp = bad[0].codePointAt(0) ?? 0;
-    return `the password contains a prohibited character U+${cp.toString(16).toUpperCase().padStart(4, '0')} (RFC 4013 §2.3)`;
-  }
-  return null;
-}
 
 export function saltedPassword(hash: ScramHash, password: string, salt: Buffer, iterations: number): Buffer {
   return pbkdf2Sync(saslprep(password), salt, iterations, KEY_LENGTH[hash], hash);

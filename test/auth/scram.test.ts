@@ -95,6 +95,9 @@ describe('SASLprep (RFC 4013)', () => {
     expect(saslprep('\u00AA')).toBe('a');
     expect(saslprep('\u2168')).toBe('IX');
     expect(saslprep('a\u00A0b\u3000c')).toBe('a b c');
+    expect(saslprep('a\u200Bb')).toBe('a b');
+    expect(saslprep('a\u200D\uFE0F\uFEFFb')).toBe('ab');
+    expect(saslprep('\u{1F600}')).toBe('\u{1F600}');
   });
 
   it('makes equivalent passwords verify', () => {
@@ -111,6 +114,9 @@ describe('SASLprep (RFC 4013)', () => {
     expect(passwordProblem('a\u200Eb')).toMatch(/U\+200E/);
     expect(passwordProblem('\uE000')).toMatch(/U\+E000/);
     expect(passwordProblem('a\ud800')).toMatch(/U\+D800/);
+    expect(passwordProblem('a\u{E0041}')).toMatch(/U\+E0041/);
+    expect(passwordProblem('a\u0378')).toMatch(/U\+0378/); // unassigned
+    expect(passwordProblem('emoji \u{1F600}')).toBeNull();
   });
 });
 

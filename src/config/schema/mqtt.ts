@@ -1,4 +1,88 @@
-/** Per host MQTT options. The MQTT issues own this file. */
-import { obj } from '../dsl.js';
+/**
+ * Per host MQTT options (the MQTT issues own this file). Every option once, with default, unit and
+ * doc; docs/config.md is generated from it. Seconds and bytes carry their unit in the DSL.
+ */
+import { bool, int, listOf, obj, oneOf, str } from '../dsl.js';
 
-export const mqttSchema = obj('MQTT broker options for this host.', {});
+export const aclRuleSchema = obj('One ACL rule; the first rule whose action, user and client match decides.', {
+  permission: oneOf({ values: ['allow', 'deny'] as const, default: 'deny', doc: 'What a matching rule decides.' }),
+  action: oneOf({
+    values: ['publish', 'subscribe', 'all'] as const,
+    default: 'all',
+    doc: 'Which operation the rule is about.',
+  }),
+  topic: str({
+    default: '#',
+    doc: 'Topic filter the rule covers (+ and # wildcards; %u = username, %c = client id). A subscription matches when its filter lies inside this filter.',
+  }),
+  username: str({ default: '*', doc: 'Username glob (* = any, including anonymous).' }),
+  client_id: str({ default: '*', doc: 'Client id glob (* = any).' }),
+});
+
+export const mqttSchema = obj('MQTT broker options for this host.', {
+  allow_anonymous: bool({
+    default: false,
+    doc: 'Accept CONNECT without a username. Otherwise the username and password must match a user of this host.',
+  }),
+  max_keepalive: int({
+    default: 0,
+    min: 0,
+    max: 65_535,
+    unit: 's',
+    doc: 'Largest Keep Alive accepted (0 = any). v5 clients asking more, or 0, are told this value as Server Keep Alive [MQTT-3.2.2-21]; v3 clients asking more, or 0, are refused with return code 2 (as Mosquitto does).',
+  }),
+  max_packet_size: int({
+    default: 1_048_576,
+    min: 64,
+    max: 268_435_460,
+    unit: 'bytes',
+    doc: 'Largest packet accepted from a client (announced to v5 clients as Maximum Packet Size); a larger one closes the connection (v5: DISCONNECT 0x95).',
+  }),
+  connect_timeout: int({
+    default: 15,
+    min: 1,
+    max: 3_600,
+    unit: 's',
+    doc: 'Seconds a new connection may take to send CONNECT before it is closed.',
+  }),
+  max_connections_per_ip: int({
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+    unit: 'count',
+    doc: 'Most simultaneous connections from one IP address to this host (0 = no limit); past it CONNACK 3 / v5 0x9F.',
+  }),
+  max_inflight: int({
+    default: 32,
+    min: 1,
+    max: 65_535,
+    unit: 'count',
+    doc: 'Outbound QoS 1/2 messages awaiting acknowledgement per client; a v5 client Receive Maximum wins when smaller.',
+  }),
+  max_pending: int({
+    default: 1_000,
+    min: 0,
+    max: 1_000_000,
+    unit: 'count',
+    doc: 'Messages queued for a connected client beyond its inflight window; the oldest is dropped past it.',
+  }),
+  max_topic_alias: int({
+    default: 65_535,
+    min: 0,
+    max: 65_535,
+    unit: 'count',
+    doc: 'Topic Alias Maximum announced to v5 clients (0 = topic aliases refused).',
+  }),
+  max_qos: int({ default: 2, min: 0, max: 2, unit: 'none', doc: 'Highest QoS granted to subscriptions and accepted in PUBLISH.' }),
+  retain_available: bool({ default: true, doc: 'Accept retained messages (v5 clients are told Retain Available).' }),
+  acl_default: oneOf({
+    values: ['allow', 'deny'] as const,
+    default: 'allow',
+    doc: 'Decision when no ACL rule matches.',
+  }),
+  acl: listOf({
+    item: aclRuleSchema,
+    default: [],
+    doc: 'ACL rules, first match wins. A denied subscription gets SUBACK 0x80 (v5: 0x87); a denied publish is dropped (v5: PUBACK/PUBREC 0x87).',
+  }),
+});

@@ -1,0 +1,321 @@
+/**
+ * The broker: per host client registry, sessions, subscription trie, retained messages and wills,
+ * and the bridge to the liveness core and the presence table. Connections (connection.ts) call it
+ * to open a session (takeover included), route messages, change subscriptions and close.
+ *
+ * Takeover [MQTT-3.1.4-2/3]: the new connection is tracked first (a fresh liveness generation
+ * supersedes the old handle silently, so presence shows one continuous online endpoint), then the
+ * old one is killed with 'taken_over' (v5 DISCONNECT 0x8E) and its will published.
+ * Liveness: mqtt_probe = keepalive -> onIdle 'expire' after 1.5 x Keep Alive [MQTT-3.1.2-24]
+ * (0 = never); pingreq -> onIdle 'probe' (server PINGREQ, opt-in). Switched live on `host_config`.
+ * One sweeper timer (not one per connection) enforces the CONNECT timeout.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IConnackPacket } from 'mqtt-packet';
+import { checkPassword } from '../auth/users.js';
+import type { CoreDeps } from '../deps.js';
+import type { DisconnectReason, TrackOptions } from '../liveness/types.js';
+import type { TimerHandle } from '../time/scheduler.js';
+import type { ChannelEnv, Connected, Effect, HostPolicy } from './channel.js';
+import type { ConnectionHost, MqttConnection } from './connection.js';
+import { EncodeCache } from './deliver.js';
+import { hostPolicy } from './host-policy.js';
+import type { Delivery, Message } from './message.js';
+import { createBrokerMetrics, type BrokerMetrics } from './metrics.js';
+import { RC, V3 } from './reason-codes.js';
+import { RetainedIndex } from './retained.js';
+import { MemorySession, type Session, type SubOptions } from './session.js';
+import { SubscriptionTrie } from './trie.js';
+
+export type BrokerDeps = Pick<CoreDeps, 'config' | 'clock' | 'scheduler' | 'store' | 'liveness' | 'presence' | 'metrics' | 'logger'>;
+
+interface SubEntry {
+  clientId: string;
+  opts: SubOptions;
+}
+
+interface HostState {
+  policy: HostPolicy;
+  trie: SubscriptionTrie<SubEntry>;
+  retained: RetainedIndex;
+  clients: Map<string, MqttConnection>;
+  sessions: Map<string, Session>;
+  /** Delayed wills (v5 Will Delay Interval), cancelled when the client id reconnects [MQTT-3.1.3-9]. */
+  wills: Map<string, TimerHandle>;
+  perIp: Map<string, number>;
+}
+
+export class Broker implements ConnectionHost {
+  readonly env: ChannelEnv;
+  private readonly hosts = new Map<string, HostState>();
+  private readonly defaultHost: HostState;
+  private readonly pending = new Set<MqttConnection>();
+  private readonly all = new Set<MqttConnection>();
+  private sweeper: TimerHandle | null = null;
+  private readonly m: BrokerMetrics;
+  private readonly scratch: SubEntry[] = [];
+  private unsubscribeLiveness: (() => void) | null = null;
+
+  constructor(private readonly deps: BrokerDeps) {
+    const names = Object.keys(deps.config.hosts);
+    if (names.length === 0) throw new Error('mqtt: no host configured');
+    for (const name of names) {
+      const retained = new RetainedIndex(name, deps.store.retained, deps.clock);
+      retained.load();
+      this.hosts.set(name, {
+        policy: hostPolicy(name, deps.config.hosts[name]!.mqtt),
+        trie: new SubscriptionTrie(),
+        retained,
+        clients: new Map(),
+        sessions: new Map(),
+        wills: new Map(),
+        perIp: new Map(),
+      });
+    }
+    this.defaultHost = this.hosts.get(names[0]!)!;
+    this.m = createBrokerMetrics(deps.metrics);
+    this.env = {
+      resolveHost: (username) => {
+        if (username !== null) {
+          const at = username.lastIndexOf('@');
+          const h = at > 0 ? this.hosts.get(username.slice(at + 1)) : undefined;
+          if (h) return { policy: h.policy, user: username.slice(0, at) };
+        }
+        return { policy: this.defaultHost.policy, user: username };
+      },
+      authenticate: (host, user, password) => checkPassword(deps.store, host, user, password.toString('utf8')),
+      newClientId: () => `vigil-${randomBytes(9).toString('base64url')}`,
+    };
+    this.unsubscribeLiveness = deps.liveness.subscribe((ev) => {
+      if (ev.type === 'host_config') this.retrack(ev.host);
+    });
+  }
+
+  monoNow(): number {
+    return this.deps.clock.monotonic();
+  }
+
+  defaultMaxPacketSize(): number {
+    return this.defaultHost.policy.mqtt.max_packet_size;
+  }
+
+  /** Number of open connections (all hosts). */
+  get connectionCount(): number {
+    return this.all.size;
+  }
+
+  /** A new socket: wait for CONNECT within connect_timeout (one sweeper for all). */
+  accepted(conn: MqttConnection): void {
+    this.all.add(conn);
+    this.pending.add(conn);
+    this.m.sockets.inc();
+    this.armSweeper();
+  }
+
+  private armSweeper(): void {
+    if (this.sweeper || this.pending.size === 0) return;
+    this.sweeper = this.deps.scheduler.setTimer(1_000, () => {
+      this.sweeper = null;
+      const limitMs = this.defaultHost.policy.mqtt.connect_timeout * 1000;
+      const now = this.monoNow();
+      for (const c of this.pending) if (now - c.openedAtMono >= limitMs) c.end('protocol_error', null, false);
+      this.armSweeper();
+    });
+  }
+
+  open(conn: MqttConnection, st: Connected, connack: IConnackPacket): void {
+    this.pending.delete(conn);
+    const h = this.hosts.get(st.policy.host)!;
+    const limit = st.policy.mqtt.max_connections_per_ip;
+    const ipCount = h.perIp.get(conn.remoteIp) ?? 0;
+    if (limit > 0 && ipCount >= limit) {
+      this.m.limits.inc({ limit: 'max_connections_per_ip' });
+      const refusal: IConnackPacket =
+        st.version === 5
+          ? { cmd: 'connack', sessionPresent: false, reasonCode: RC.connectionRateExceeded }
+          : { cmd: 'connack', sessionPresent: false, returnCode: V3.serverUnavailable };
+      conn.send(refusal);
+      conn.negotiated = null;
+      return conn.end('protocol_error', null, false);
+    }
+    h.perIp.set(conn.remoteIp, ipCount + 1);
+    const id = st.clientId;
+    h.wills.get(id)?.cancel();
+    h.wills.delete(id);
+    const old = h.clients.get(id);
+    let session = h.sessions.get(id);
+    const present = !!session && !st.cleanStart; // [MQTT-3.2.2-2/3]
+    if (session && !present) this.dropSession(h, session);
+    if (!session || !present) session = new MemorySession(h.policy.host, id, st.sessionExpiryS > 0);
+    session.persistent = st.sessionExpiryS > 0;
+    h.sessions.set(id, session);
+    h.clients.set(id, conn);
+    conn.session = session;
+    connack.sessionPresent = present;
+    conn.send(connack);
+    this.m.connects.inc();
+    const handle = this.deps.liveness.track({ host: h.policy.host, transport: 'mqtt', id }, conn, this.trackOptions(h.policy.host, st.keepalive));
+    conn.handle = handle;
+    this.deps.presence.setMeta(handle.ref, {
+      username: st.username,
+      protocol_level: st.version,
+      keepalive: st.keepalive,
+      clean_start: st.cleanStart,
+      session_expiry: st.sessionExpiryS,
+      ip: conn.remoteIp,
+    });
+    if (old) old.kill(old.handle?.ref ?? handle.ref, 'taken_over');
+    if (present) conn.resume();
+  }
+
+  private trackOptions(host: string, keepalive: number): TrackOptions {
+    if (this.deps.liveness.hostConfig(host)?.mqtt_probe === 'pingreq') return { onIdle: 'probe' };
+    return { onIdle: 'expire', idleMs: keepalive * 1500 }; // [MQTT-3.1.2-24]
+  }
+
+  private retrack(host: string): void {
+    const h = this.hosts.get(host);
+    if (!h) return;
+    for (const c of h.clients.values()) {
+      if (c.handle?.live && c.negotiated) c.handle.setOptions(this.trackOptions(host, c.negotiated.keepalive));
+    }
+  }
+
+  probeable(conn: MqttConnection): true | string {
+    const host = conn.negotiated?.policy.host;
+    if (host && this.deps.liveness.hostConfig(host)?.mqtt_probe === 'pingreq') return true;
+    return 'mqtt_probe is keepalive on this host: MQTT has no server-to-client ping (set mqtt_probe: pingreq for clients that answer PINGREQ)';
+  }
+
+  route(conn: MqttConnection, e: Extract<Effect, { type: 'route' }>): void {
+    const h = this.hosts.get(conn.negotiated!.policy.host)!;
+    this.publish(h, e.msg);
+  }
+
+  /** Route a message to the subscribers of its host; store it when retained. */
+  private publish(h: HostState, msg: Message): void {
+    const now = this.monoNow();
+    if (msg.retain && h.policy.mqtt.retain_available) h.retained.put(msg);
+    const matches = h.trie.match(msg.topic, this.scratch);
+    if (matches.length === 0) return;
+    const cache = new EncodeCache(now);
+    if (matches.length === 1) {
+      const s = matches[0]!;
+      matches.length = 0;
+      if (s.opts.nl && s.clientId === msg.senderId) return;
+      return this.sendTo(h, s.clientId, {
+        msg,
+        qos: Math.min(msg.qos, s.opts.qos) as Delivery['qos'],
+        retain: s.opts.rap && msg.retain,
+        subIds: s.opts.subId === null ? null : [s.opts.subId],
+      }, cache);
+    }
+    // Overlapping subscriptions of one client: one delivery at the highest QoS, all ids [MQTT-3.3.5-1].
+    const per = new Map<string, Delivery>();
+    for (const s of matches) {
+      if (s.opts.nl && s.clientId === msg.senderId) continue;
+      const qos = Math.min(msg.qos, s.opts.qos) as Delivery['qos'];
+      const d = per.get(s.clientId);
+      if (!d) {
+        per.set(s.clientId, { msg, qos, retain: s.opts.rap && msg.retain, subIds: s.opts.subId === null ? null : [s.opts.subId] });
+      } else {
+        if (qos > d.qos) d.qos = qos;
+        if (s.opts.rap && msg.retain) d.retain = true;
+        if (s.opts.subId !== null) (d.subIds ??= []).push(s.opts.subId);
+      }
+    }
+    matches.length = 0;
+    for (const [clientId, d] of per) this.sendTo(h, clientId, d, cache);
+  }
+
+  private sendTo(h: HostState, clientId: string, d: Delivery, cache: EncodeCache): void {
+    // An offline persistent session gets nothing yet: its queue comes with the session core.
+    h.clients.get(clientId)?.deliver(d, cache);
+  }
+
+  subscribed(conn: MqttConnection, e: Extract<Effect, { type: 'subscribed' }>): void {
+    const st = conn.negotiated!;
+    const h = this.hosts.get(st.policy.host)!;
+    const now = this.monoNow();
+    for (const { filter, opts, existed } of e.subs) {
+      h.trie.add(filter, st.clientId, { clientId: st.clientId, opts });
+      // Retain Handling: 0 send, 1 only for a new subscription, 2 never [MQTT-3.3.1-9..11 v5].
+      if (opts.rh === 2 || (opts.rh === 1 && existed)) continue;
+      for (const msg of h.retained.matching(filter, now)) {
+        if (opts.nl && msg.senderId === st.clientId) continue;
+        conn.deliver({ msg, qos: Math.min(msg.qos, opts.qos) as Delivery['qos'], retain: true, subIds: opts.subId === null ? null : [opts.subId] }, null);
+      }
+    }
+  }
+
+  unsubscribed(conn: MqttConnection, filters: string[]): void {
+    const st = conn.negotiated!;
+    const h = this.hosts.get(st.policy.host)!;
+    for (const f of filters) h.trie.remove(f, st.clientId);
+  }
+
+  private dropSession(h: HostState, session: Session): void {
+    for (const filter of session.subscriptions.keys()) h.trie.remove(filter, session.clientId);
+    h.sessions.delete(session.clientId);
+  }
+
+  closed(conn: MqttConnection, reason: DisconnectReason, will: boolean): void {
+    this.pending.delete(conn);
+    if (this.all.delete(conn)) this.m.sockets.dec();
+    const st = conn.negotiated;
+    if (!st || !conn.session) return;
+    const h = this.hosts.get(st.policy.host)!;
+    const n = (h.perIp.get(conn.remoteIp) ?? 1) - 1;
+    if (n <= 0) h.perIp.delete(conn.remoteIp);
+    else h.perIp.set(conn.remoteIp, n);
+    if (h.clients.get(st.clientId) === conn) {
+      h.clients.delete(st.clientId);
+      if (st.sessionExpiryS === 0) this.dropSession(h, conn.session);
+      else conn.session.persistent = true;
+    }
+    if (reason === 'keepalive_timeout') this.m.keepaliveTimeouts.inc();
+    conn.handle?.untrack(reason);
+    if (will && st.will) this.scheduleWill(h, st, reason);
+  }
+
+  private scheduleWill(h: HostState, st: Connected, reason: DisconnectReason): void {
+    const w = st.will!;
+    // The will waits for the Will Delay Interval or the end of the session, whichever is first (v5 §3.1.3.2.2).
+    const delayS = Math.min(w.delayS, st.sessionExpiryS);
+    if (delayS > 0 && reason === 'taken_over') return; // the session lives on in the new connection [MQTT-3.1.3-9]
+    const fire = () => {
+      h.wills.delete(st.clientId);
+      if (!h.policy.acl.allows('publish', w.topic, { username: st.username, clientId: st.clientId })) return this.m.aclDenied.inc();
+      const now = this.monoNow();
+      this.publish(h, {
+        topic: w.topic,
+        payload: w.payload,
+        qos: w.qos,
+        retain: w.retain,
+        properties: w.properties,
+        expiresAt: w.expiryS === null ? null : now + w.expiryS * 1000,
+        senderId: st.clientId,
+      });
+    };
+    if (delayS === 0) return fire();
+    h.wills.get(st.clientId)?.cancel();
+    h.wills.set(st.clientId, this.deps.scheduler.setTimer(delayS * 1000, fire));
+  }
+
+  count(what: 'auth_failure' | 'acl_denied' | 'limit' | 'in' | 'out' | 'dropped'): void {
+    this.m.count(what);
+  }
+
+  /** Close every client with 'shutdown' (v5 DISCONNECT 0x8B), cancel timers. */
+  shutdown(): void {
+    this.sweeper?.cancel();
+    this.sweeper = null;
+    for (const c of [...this.all]) {
+      if (c.handle?.live) c.handle.kill('shutdown');
+      else c.end('shutdown', RC.serverShuttingDown, false);
+    }
+    for (const h of this.hosts.values()) for (const t of h.wills.values()) t.cancel();
+    this.unsubscribeLiveness?.();
+    this.unsubscribeLiveness = null;
+  }
+}

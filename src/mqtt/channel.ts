@@ -1,0 +1,121 @@
+/**
+ * The MQTT channel: the protocol state of one connection, EMQX's emqx_channel split out of the
+ * socket (connection.ts) and the session (session.ts).
+ *
+ *   awaiting_connect --CONNECT ok--> connected --DISCONNECT / error / kill--> closed
+ *   awaiting_connect --CONNECT refused / other packet--> closed
+ *
+ * Handlers (handlers/*.ts, one per packet type) are functions of (state, packet, env, session,
+ * nowMs) that return the next state (when it changes) and effects as data; they never touch the
+ * socket, a timer or the clock. The connection layer carries the effects out. The session is the
+ * one mutable collaborator (its QoS bookkeeping); the session core issue makes it pure as well.
+ */
+import type { IConnackPacket, Packet, QoS } from 'mqtt-packet';
+import type { DisconnectReason } from '../liveness/types.js';
+import type { Acl } from './acl.js';
+import type { Message, PublishProperties } from './message.js';
+import type { Session, SubOptions } from './session.js';
+import type { MqttHostConfig } from './host-policy.js';
+
+export type ProtocolVersion = 3 | 4 | 5;
+
+export interface Will {
+  topic: string;
+  payload: Buffer;
+  qos: QoS;
+  retain: boolean;
+  properties: PublishProperties | null;
+  /** v5 Will Delay Interval in seconds (0 = publish at once). */
+  delayS: number;
+  /** v5 Message Expiry Interval of the will in seconds, or null. */
+  expiryS: number | null;
+}
+
+/** A host's MQTT settings as the channel needs them. */
+export interface HostPolicy {
+  host: string;
+  mqtt: MqttHostConfig;
+  acl: Acl;
+}
+
+export interface AwaitingConnect {
+  phase: 'awaiting_connect';
+}
+
+export interface Connected {
+  phase: 'connected';
+  version: ProtocolVersion;
+  clientId: string;
+  /** Username without the `@host` suffix, or null (anonymous). */
+  username: string | null;
+  policy: HostPolicy;
+  /** Keep Alive in force (after max_keepalive), seconds; 0 = none. */
+  keepalive: number;
+  cleanStart: boolean;
+  will: Will | null;
+  sessionExpiryS: number;
+  /** Outbound inflight window: min(max_inflight, client Receive Maximum). */
+  window: number;
+  /** Client's v5 Maximum Packet Size, 0 = protocol limit. */
+  maxPacketOut: number;
+  /** Topic aliases from the client (v5 §3.3.2.3.4); null when none announced. */
+  aliases: Map<number, string> | null;
+}
+
+export interface Closed {
+  phase: 'closed';
+}
+
+export type ChannelState = AwaitingConnect | Connected | Closed;
+
+/** What the channel asks the connection layer to do. */
+export type Effect =
+  | { type: 'send'; packet: Packet }
+  /** Register the client (takeover, session, liveness, presence), then send `connack` with Session Present. */
+  | { type: 'open'; connack: IConnackPacket }
+  | { type: 'route'; msg: Message }
+  /** Subscriptions added or replaced: update the trie and deliver retained messages (after SUBACK). */
+  | { type: 'subscribed'; subs: { filter: string; opts: SubOptions; existed: boolean }[] }
+  | { type: 'unsubscribed'; filters: string[] }
+  /** An inflight slot was freed: send what is pending. */
+  | { type: 'drain' }
+  /** PINGRESP to a server PINGREQ (mqtt_probe = pingreq). */
+  | { type: 'pong' }
+  /**
+   * End the connection. `code`: v5 DISCONNECT reason to send first (null = none, and never to a v3
+   * client, whose DISCONNECT is client to server only); `will`: publish the will [MQTT-3.1.2-8].
+   */
+  | { type: 'close'; reason: DisconnectReason; code: number | null; will: boolean; sessionExpiryS?: number }
+  | { type: 'count'; what: 'auth_failure' | 'acl_denied' | 'limit' };
+
+export interface Step {
+  next?: ChannelState;
+  effects: Effect[];
+}
+
+/** Pure lookups the handlers may make. */
+export interface ChannelEnv {
+  /** Host mapping: `user@host` for a configured host selects it; otherwise the listener's default host. */
+  resolveHost(username: string | null): { policy: HostPolicy; user: string | null };
+  authenticate(host: string, user: string, password: Buffer): boolean;
+  /** A fresh server-assigned client id [MQTT-3.1.3-6]. */
+  newClientId(): string;
+}
+
+/** Everything a post-CONNECT handler gets. */
+export interface Ctx {
+  st: Connected;
+  session: Session;
+  env: ChannelEnv;
+  nowMs: number;
+}
+
+/** Close with a protocol error: v5 DISCONNECT `code` first, will published [MQTT-4.8.0-1]. */
+export function protocolClose(st: Connected | AwaitingConnect, code: number, reason: DisconnectReason = 'protocol_error'): Step {
+  return {
+    next: { phase: 'closed' },
+    effects: [{ type: 'close', reason, code: st.phase === 'connected' && st.version === 5 ? code : null, will: true }],
+  };
+}
+
+export const step = (effects: Effect[], next?: ChannelState): Step => (next ? { next, effects } : { effects });

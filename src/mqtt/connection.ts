@@ -1,0 +1,247 @@
+/**
+ * The thin socket layer of one MQTT connection (EMQX's emqx_connection): parse bytes with a
+ * per-connection mqtt-packet parser, hand each packet to the pure channel (handlers/index.ts),
+ * carry out the effects, encode and write. It also is the connection's LivenessAdapter (probe =
+ * server PINGREQ, kill = DISCONNECT + close).
+ *
+ * No timers here: keepalive is the liveness core's, the CONNECT timeout is one sweeper in the broker.
+ * Packet size: checked when the fixed header is known (parser.packet.length) and again per packet,
+ * so an oversize packet is refused before it is buffered whole [MQTT-3.1.2-24 v5 / §3.2.2.3.6].
+ */
+import type { Duplex } from 'node:stream';
+import { generate, parser as makeParser, type IConnackPacket, type Packet, type Parser } from 'mqtt-packet';
+import type { DisconnectReason, EndpointRef, LivenessAdapter, LivenessHandle } from '../liveness/types.js';
+import type { ChannelEnv, ChannelState, Connected, Effect, Step } from './channel.js';
+import { publishPacket, type EncodeCache } from './deliver.js';
+import { dispatch } from './handlers/index.js';
+import type { Delivery } from './message.js';
+import { RC, disconnectCode, willOnClose } from './reason-codes.js';
+import type { Session } from './session.js';
+
+/** What a connection needs from the broker (broker.ts implements it). */
+export interface ConnectionHost {
+  readonly env: ChannelEnv;
+  monoNow(): number;
+  /** Largest inbound packet before CONNECT names the host. */
+  defaultMaxPacketSize(): number;
+  open(conn: MqttConnection, st: Connected, connack: IConnackPacket): void;
+  route(conn: MqttConnection, effect: Extract<Effect, { type: 'route' }>): void;
+  subscribed(conn: MqttConnection, effect: Extract<Effect, { type: 'subscribed' }>): void;
+  unsubscribed(conn: MqttConnection, filters: string[]): void;
+  closed(conn: MqttConnection, reason: DisconnectReason, will: boolean): void;
+  count(what: 'auth_failure' | 'acl_denied' | 'limit' | 'in' | 'out' | 'dropped'): void;
+  probeable(conn: MqttConnection): true | string;
+}
+
+/** A packet's size on the wire from its remaining length. */
+const wireSize = (remaining: number) => 1 + (remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4) + remaining;
+
+let serials = 0;
+
+export class MqttConnection implements LivenessAdapter {
+  state: ChannelState = { phase: 'awaiting_connect' };
+  session: Session | null = null;
+  handle: LivenessHandle | null = null;
+  readonly serial = ++serials;
+  readonly openedAtMono: number;
+  /** The negotiated state once CONNECT succeeded; kept after close for the will and the session. */
+  negotiated: Connected | null = null;
+  private readonly parser: Parser;
+  private ended = false;
+  /** Protocol level of the CONNECT packet (encodes even a refusing CONNACK right). */
+  private version = 4;
+
+  constructor(
+    readonly stream: Duplex,
+    readonly remoteIp: string,
+    private readonly host: ConnectionHost,
+  ) {
+    this.openedAtMono = host.monoNow();
+    this.parser = makeParser();
+    this.parser.on('packet', (p: Packet) => this.onPacket(p));
+    this.parser.on('error', (err: Error) => this.onParseError(err));
+    stream.on('data', (buf: Buffer) => this.onData(buf));
+    stream.on('error', () => this.end('socket_error', null, true));
+    stream.on('end', () => this.end('socket_error', null, true));
+    stream.on('close', () => this.end('socket_error', null, true));
+  }
+
+  get connected(): Connected | null {
+    return this.state.phase === 'connected' ? this.state : null;
+  }
+
+  private maxPacketSize(): number {
+    const st = this.connected;
+    return st ? st.policy.mqtt.max_packet_size : this.host.defaultMaxPacketSize();
+  }
+
+  private onData(buf: Buffer): void {
+    if (this.ended) return;
+    this.parser.parse(buf);
+    // Header known, body still arriving: refuse before buffering the rest.
+    const pending = (this.parser as unknown as { packet: { length: number } }).packet.length;
+    if (!this.ended && pending > 0 && wireSize(pending) > this.maxPacketSize()) this.tooLarge();
+  }
+
+  private tooLarge(): void {
+    this.host.count('limit');
+    this.end('protocol_error', RC.packetTooLarge, true);
+  }
+
+  private onParseError(err: Error): void {
+    if (this.ended) return;
+    if (this.state.phase === 'awaiting_connect' && err.message === 'Invalid protocol version') {
+      // 3.1.1 §3.1.2.2: unacceptable protocol level -> CONNACK 0x01, then close [MQTT-3.1.2-2].
+      this.write(Buffer.from([0x20, 0x02, 0x00, 0x01]));
+    }
+    this.end('protocol_error', RC.malformed, true);
+  }
+
+  private onPacket(pkt: Packet): void {
+    if (this.ended) return;
+    if (pkt.length !== undefined && wireSize(pkt.length) > this.maxPacketSize()) return this.tooLarge();
+    this.handle?.touch();
+    this.host.count('in');
+    if (pkt.cmd === 'connect' && this.state.phase === 'awaiting_connect') this.version = pkt.protocolVersion ?? 4;
+    this.apply(dispatch(this.state, pkt, this.host.env, this.session, this.host.monoNow()));
+  }
+
+  private apply(s: Step): void {
+    if (s.next) {
+      this.state = s.next;
+      if (s.next.phase === 'connected') this.negotiated = s.next;
+    }
+    for (const e of s.effects) {
+      if (this.ended && e.type !== 'close') return;
+      switch (e.type) {
+        case 'send':
+          this.send(e.packet);
+          break;
+        case 'open':
+          this.host.open(this, this.state as Connected, e.connack);
+          break;
+        case 'route':
+          this.host.route(this, e);
+          break;
+        case 'subscribed':
+          this.host.subscribed(this, e);
+          break;
+        case 'unsubscribed':
+          this.host.unsubscribed(this, e.filters);
+          break;
+        case 'drain':
+          this.drain();
+          break;
+        case 'pong':
+          this.handle?.answered('pong');
+          break;
+        case 'count':
+          this.host.count(e.what);
+          break;
+        case 'close':
+          if (e.sessionExpiryS !== undefined && this.negotiated) this.negotiated.sessionExpiryS = e.sessionExpiryS;
+          this.end(e.reason, e.code, e.will);
+          break;
+      }
+    }
+  }
+
+  send(packet: Packet): void {
+    this.write(generate(packet, { protocolVersion: this.version }));
+  }
+
+  write(buf: Buffer): void {
+    if (!this.stream.destroyed) this.stream.write(buf);
+  }
+
+  /** Send one delivery: QoS 0 at once, QoS 1/2 into the inflight window or the pending queue. */
+  deliver(d: Delivery, cache: EncodeCache | null): void {
+    const st = this.connected;
+    const session = this.session;
+    if (!st || !session || this.ended) return;
+    const now = this.host.monoNow();
+    if (d.qos === 0) {
+      const buf = cache && d.subIds === null ? cache.get(st.version, d) : this.encode(st, d, 0, false, now);
+      if (buf) this.writeOut(st, buf);
+      return;
+    }
+    if (session.inflight.size >= st.window) return session.enqueue(d, st.policy.mqtt.max_pending);
+    const id = session.allocateId();
+    if (id === 0) return session.enqueue(d, st.policy.mqtt.max_pending);
+    const buf = this.encode(st, d, id, false, now);
+    if (!buf) return; // expired
+    session.inflight.set(id, { delivery: d, phase: d.qos === 1 ? 'await_puback' : 'await_pubrec' });
+    this.writeOut(st, buf);
+  }
+
+  /** Resend inflight state after a session resumes [MQTT-4.4.0-1], then drain pending. */
+  resume(): void {
+    const st = this.connected;
+    if (!st || !this.session) return;
+    const now = this.host.monoNow();
+    for (const [id, o] of this.session.inflight) {
+      if (o.phase === 'await_pubcomp') this.send({ cmd: 'pubrel', messageId: id });
+      else {
+        const buf = this.encode(st, o.delivery, id, true, now);
+        if (buf) this.writeOut(st, buf);
+        else this.session.inflight.delete(id);
+      }
+    }
+    this.drain();
+  }
+
+  private drain(): void {
+    const st = this.connected;
+    const session = this.session;
+    if (!st || !session) return;
+    while (session.inflight.size < st.window) {
+      const d = session.dequeue();
+      if (!d) break;
+      this.deliver(d, null);
+    }
+  }
+
+  private encode(st: Connected, d: Delivery, id: number, dup: boolean, now: number): Buffer | null {
+    const pkt = publishPacket(st.version, d, id, dup, now);
+    return pkt ? generate(pkt, { protocolVersion: st.version === 5 ? 5 : 4 }) : null;
+  }
+
+  private writeOut(st: Connected, buf: Buffer): void {
+    // v5 Maximum Packet Size of the client: drop what does not fit [MQTT-3.1.2-25].
+    if (st.maxPacketOut > 0 && buf.length > st.maxPacketOut) return this.host.count('dropped');
+    this.host.count('out');
+    this.write(buf);
+  }
+
+  /**
+   * End the connection once: optional v5 DISCONNECT, close the socket, tell the broker (which
+   * publishes the will, untracks and releases the client id).
+   */
+  end(reason: DisconnectReason, code: number | null, will: boolean): void {
+    if (this.ended) return;
+    this.ended = true;
+    const st = this.negotiated;
+    // DISCONNECT is server to client in v5 only (v3 §2.2.1: client to server).
+    if (code !== null && st && st.version === 5) this.send({ cmd: 'disconnect', reasonCode: code });
+    this.state = { phase: 'closed' };
+    if (!this.stream.destroyed) {
+      this.stream.once('finish', () => this.stream.destroy());
+      this.stream.end();
+    }
+    this.host.closed(this, reason, will);
+  }
+
+  // LivenessAdapter ---------------------------------------------------------------------------
+
+  probe(_ep: EndpointRef): void {
+    this.send({ cmd: 'pingreq' });
+  }
+
+  kill(_ep: EndpointRef, reason: DisconnectReason): void {
+    this.end(reason, disconnectCode(reason), willOnClose(reason));
+  }
+
+  canProbe(_ep: EndpointRef): true | string {
+    return this.host.probeable(this);
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * SUBSCRIBE (3.1.1 §3.8, 5.0 §3.8): per filter, validate, check shared-subscription support and
+ * the ACL, grant min(requested, max_qos); then SUBACK with one code per filter, in order
+ * [MQTT-3.8.4-6], and the 'subscribed' effect (trie update, retained delivery per Retain Handling).
+ * A filter already subscribed is replaced [MQTT-3.8.4-3]. Failure codes: v3 0x80; v5 0x8F invalid
+ * filter, 0x9E shared subscriptions, 0x87 not authorised.
+ */
+import type { ISubackPacket, ISubscribePacket } from 'mqtt-packet';
+import { step, type Ctx, type Effect, type Step } from '../channel.js';
+import { RC } from '../reason-codes.js';
+import type { SubOptions } from '../session.js';
+import { isSharedFilter, isValidTopicFilter } from '../topic.js';
+
+export function handleSubscribe(ctx: Ctx, pkt: ISubscribePacket): Step {
+  const { st, session } = ctx;
+  const v5 = st.version === 5;
+  const subId = pkt.properties?.subscriptionIdentifier ?? null;
+  const granted: number[] = [];
+  const subs: { filter: string; opts: SubOptions; existed: boolean }[] = [];
+  const effects: Effect[] = [];
+  for (const s of pkt.subscriptions) {
+    const filter = s.topic;
+    let code: number;
+    if (!isValidTopicFilter(filter)) code = v5 ? RC.topicFilterInvalid : RC.unspecified;
+    else if (isSharedFilter(filter)) code = v5 ? RC.sharedSubsNotSupported : RC.unspecified;
+    else if (!st.policy.acl.allows('subscribe', filter, { username: st.username, clientId: st.clientId })) {
+      code = v5 ? RC.notAuthorized : RC.unspecified;
+      effects.push({ type: 'count', what: 'acl_denied' });
+    } else {
+      const qos = Math.min(s.qos, st.policy.mqtt.max_qos) as SubOptions['qos'];
+      const opts: SubOptions = { qos, nl: v5 && !!s.nl, rap: v5 && !!s.rap, rh: v5 ? (s.rh ?? 0) : 0, subId };
+      subs.push({ filter, opts, existed: session.subscriptions.has(filter) });
+      session.subscriptions.set(filter, opts);
+      code = qos;
+    }
+    granted.push(code);
+  }
+  const suback: ISubackPacket = { cmd: 'suback', messageId: pkt.messageId ?? 0, granted };
+  effects.push({ type: 'send', packet: suback });
+  if (subs.length > 0) effects.push({ type: 'subscribed', subs });
+  return step(effects);
+}

@@ -1,0 +1,44 @@
+/** The MQTT broker's Prometheus metrics (names: vigil_mqtt_<what>_total), built once per app. */
+import type { Counter, Gauge } from 'prom-client';
+import type { Metrics } from '../metrics.js';
+
+export interface BrokerMetrics {
+  sockets: Gauge;
+  connects: Counter;
+  keepaliveTimeouts: Counter;
+  aclDenied: Counter;
+  limits: Counter<'limit'>;
+  count(what: 'auth_failure' | 'acl_denied' | 'limit' | 'in' | 'out' | 'dropped'): void;
+}
+
+export function createBrokerMetrics(metrics: Metrics): BrokerMetrics {
+  const msgsIn = metrics.counter('vigil_mqtt_packets_received_total', 'MQTT packets received from clients.');
+  const msgsOut = metrics.counter('vigil_mqtt_messages_sent_total', 'PUBLISH packets sent to clients.');
+  const dropped = metrics.counter('vigil_mqtt_messages_dropped_total', 'Outbound messages dropped (client Maximum Packet Size, pending queue full).');
+  const authFailures = metrics.counter('vigil_mqtt_auth_failures_total', 'CONNECTs refused for bad or missing credentials.');
+  const aclDenied = metrics.counter('vigil_mqtt_acl_denied_total', 'Publishes and subscriptions denied by the ACL.');
+  const limits = metrics.counter('vigil_mqtt_limit_hits_total', 'Connections or packets refused by a configured limit.', ['limit'] as const);
+  return {
+    sockets: metrics.gauge('vigil_mqtt_connections', 'Open MQTT connections (sockets).'),
+    connects: metrics.counter('vigil_mqtt_connects_total', 'CONNECTs accepted.'),
+    keepaliveTimeouts: metrics.counter('vigil_mqtt_keepalive_timeouts_total', 'Clients closed for no packet within 1.5 x Keep Alive.'),
+    aclDenied,
+    limits,
+    count(what) {
+      switch (what) {
+        case 'in':
+          return msgsIn.inc();
+        case 'out':
+          return msgsOut.inc();
+        case 'dropped':
+          return dropped.inc();
+        case 'auth_failure':
+          return authFailures.inc();
+        case 'acl_denied':
+          return aclDenied.inc();
+        case 'limit':
+          return limits.inc({ limit: 'max_packet_size' });
+      }
+    },
+  };
+}

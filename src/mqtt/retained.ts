@@ -1,0 +1,71 @@
+/**
+ * Retained messages of one host (3.1.1 §3.3.1.3, 5.0 §3.3.1.3): an in-memory index for delivery
+ * speed, written through to the store so they survive a restart. A retained PUBLISH with an empty
+ * payload clears the topic [MQTT-3.3.1-10/11]. Expiry (v5 Message Expiry Interval) is checked on
+ * delivery; the store keeps the interval with the store time so a restart keeps the deadline.
+ */
+import type { RetainedMessage, RetainedRepo } from '../store/types.js';
+import type { Clock } from '../time/clock.js';
+import type { Message, PublishProperties } from './message.js';
+import { topicMatches } from './topic.js';
+
+export class RetainedIndex {
+  private readonly byTopic = new Map<string, Message>();
+
+  constructor(
+    private readonly host: string,
+    private readonly repo: RetainedRepo,
+    private readonly clock: Clock,
+  ) {}
+
+  get size(): number {
+    return this.byTopic.size;
+  }
+
+  /** Load what the store holds (start-up). */
+  load(): void {
+    const wallNow = this.clock.now();
+    const monoNow = this.clock.monotonic();
+    for (const r of this.repo.list(this.host)) {
+      const props = (r.properties ?? null) as (PublishProperties & { messageExpiryInterval?: number }) | null;
+      const expiry = props?.messageExpiryInterval;
+      const expiresAt = expiry === undefined ? null : monoNow + (r.storedAt + expiry * 1000 - wallNow);
+      if (props) delete props.messageExpiryInterval;
+      this.byTopic.set(r.topic, {
+        topic: r.topic,
+        payload: r.payload,
+        qos: r.qos,
+        retain: true,
+        properties: props && Object.keys(props).length > 0 ? props : null,
+        expiresAt,
+        senderId: '',
+      });
+    }
+  }
+
+  /** Store or clear the retained message of `msg.topic`. */
+  put(msg: Message): void {
+    if (msg.payload.length === 0) {
+      if (this.byTopic.delete(msg.topic)) this.repo.delete(this.host, msg.topic);
+      return;
+    }
+    this.byTopic.set(msg.topic, msg);
+    const monoNow = this.clock.monotonic();
+    const props: Record<string, unknown> | null =
+      msg.expiresAt === null
+        ? msg.properties
+        : { ...msg.properties, messageExpiryInterval: Math.max(0, Math.ceil((msg.expiresAt - monoNow) / 1000)) };
+    const rec: RetainedMessage = { topic: msg.topic, payload: msg.payload, qos: msg.qos, properties: props, storedAt: this.clock.now() };
+    this.repo.put(this.host, rec);
+  }
+
+  /** Retained messages matching a filter, not expired. */
+  matching(filter: string, monoNow: number): Message[] {
+    const out: Message[] = [];
+    for (const m of this.byTopic.values()) {
+      if (m.expiresAt !== null && monoNow >= m.expiresAt) continue;
+      if (topicMatches(filter, m.topic)) out.push(m);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Packet-level test harness: the MQTT service on in-memory duplexes, with the real liveness
+ * registry and presence table on a ManualScheduler, a memory store and a test client that speaks
+ * mqtt-packet. No sleeps: `settle()` lets the stream callbacks run, `advance(ms)` moves time.
+ */
+import { generate, parser as makeParser, type Packet } from 'mqtt-packet';
+import { pino } from 'pino';
+import { makeUserRecord } from '../../src/auth/users.js';
+import { validate } from '../../src/config/dsl.js';
+import { rootSchema } from '../../src/config/schema/root.js';
+import type { CoreDeps } from '../../src/deps.js';
+import { createLivenessRegistry } from '../../src/liveness/registry.js';
+import type { LivenessEvent, LivenessHostConfig } from '../../src/liveness/types.js';
+import { createMetrics } from '../../src/metrics.js';
+import { createMqttService, type MqttService } from '../../src/mqtt/service.js';
+import { createPresenceTable } from '../../src/presence/table.js';
+import { createMemoryStore } from '../../src/store/memory.js';
+import { ManualScheduler } from '../../src/time/manual.js';
+import { mqttDuplexPair } from '../support/mqtt-duplex.js';
+
+export const HOST = 'example.org';
+export const OTHER = 'other.org';
+
+/** Let queued stream callbacks run (no wall-clock wait). */
+export const settle = async (rounds = 4) => {
+  for (let i = 0; i < rounds; i++) await new Promise<void>((r) => setImmediate(r));
+};
+
+export interface RigOptions {
+  mqtt?: Record<string, unknown>;
+  otherMqtt?: Record<string, unknown>;
+  ping?: Partial<LivenessHostConfig>;
+}
+
+export function rig(opts: RigOptions = {}) {
+  const scheduler = new ManualScheduler();
+  const clock = scheduler.clock;
+  const config = validate(rootSchema, {
+    hosts: {
+      [HOST]: { mqtt: { allow_anonymous: true, ...opts.mqtt } },
+      [OTHER]: { mqtt: { ...opts.otherMqtt } },
+    },
+  });
+  const hostCfg = (h: string): LivenessHostConfig => ({ ...config.hosts[h]!.ping, mqtt_probe: config.hosts[h]!.mqtt_probe, ...opts.ping });
+  const liveness = createLivenessRegistry({ clock, scheduler, hosts: { [HOST]: hostCfg(HOST), [OTHER]: hostCfg(OTHER) } });
+  const events: LivenessEvent[] = [];
+  liveness.subscribe((e) => events.push(e));
+  const presence = createPresenceTable({ clock, scheduler, liveness, feedSize: 1000, offlineTtlMs: 3_600_000, maxOffline: 1000 });
+  const store = createMemoryStore();
+  const metrics = createMetrics();
+  const deps: CoreDeps = { config, dataDir: '/nonexistent', clock, scheduler, logger: pino({ level: 'silent' }), store, liveness, presence, metrics };
+  const service: MqttService = createMqttService(deps);
+  const addUser = (host: string, user: string, password: string) => store.users.put(makeUserRecord(host, user, password, clock, 64));
+  return {
+    deps,
+    scheduler,
+    clock,
+    liveness,
+    presence,
+    store,
+    events,
+    service,
+    addUser,
+    /** Advance the manual clock, firing timers, then let streams settle. */
+    async advance(ms: number) {
+      scheduler.advance(ms);
+      await settle();
+    },
+    client(version: 3 | 4 | 5 = 4, ip = '10.0.0.1') {
+      return new TestClient(service, version, ip);
+    },
+  };
+}
+
+export class TestClient {
+  readonly received: Packet[] = [];
+  closed = false;
+  private readonly side;
+  private readonly parser;
+
+  constructor(service: MqttService, readonly version: 3 | 4 | 5, ip: string) {
+    const [server, client] = mqttDuplexPair();
+    service.handle(server, ip);
+    this.side = client;
+    this.parser = makeParser({ protocolVersion: version });
+    this.parser.on('packet', (p: Packet) => this.received.push(p));
+    client.on('data', (b: Buffer) => this.parser.parse(b));
+    client.on('end', () => (this.closed = true));
+    client.on('close', () => (this.closed = true));
+  }
+
+  send(p: Packet): void {
+    this.raw(generate(p, { protocolVersion: this.version }));
+  }
+
+  raw(buf: Buffer): void {
+    this.side.write(buf);
+  }
+
+  /** Abrupt network close (no DISCONNECT). */
+  drop(): void {
+    this.side.destroy();
+  }
+
+  async connect(extra: Partial<Extract<Packet, { cmd: 'connect' }>> = {}, clientId = 'c1') {
+    this.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: this.version, clientId, clean: true, keepalive: 60, ...extra } as Packet);
+    await settle();
+    return this.take('connack');
+  }
+
+  /** Remove and return received packets of one type. */
+  take<C extends Packet['cmd']>(cmd: C): Extract<Packet, { cmd: C }>[] {
+    const out: Extract<Packet, { cmd: C }>[] = [];
+    for (let i = 0; i < this.received.length; ) {
+      const p = this.received[i]!;
+      if (p.cmd === cmd) {
+        out.push(p as Extract<Packet, { cmd: C }>);
+        this.received.splice(i, 1);
+      } else i++;
+    }
+    return out;
+  }
+}

@@ -1,4 +1,56 @@
-/** Per host XMPP c2s options. The XMPP issue owns this file. */
-import { obj } from '../dsl.js';
+/**
+ * Per host XMPP c2s options (RFC 6120 / RFC 6121). The XMPP issue owns this file. Each option is
+ * declared once with its default, unit and doc; docs/config.md is generated from here.
+ */
+import { bool, int, listOf, obj, oneOf, optStr, str } from '../dsl.js';
 
-export const xmppSchema = obj('XMPP client-to-server options for this host.', {});
+export const xmppSchema = obj('XMPP client-to-server options for this host.', {
+  tls: oneOf({
+    values: ['required', 'optional', 'off'] as const,
+    default: 'required',
+    doc: 'STARTTLS (RFC 6120 §5): required = SASL and everything after it only over TLS; optional = offered, not enforced; off = never offered.',
+  }),
+  certfile: optStr({
+    default: null,
+    doc: 'PEM certificate (chain) for STARTTLS. When neither certfile nor keyfile is set a self-signed certificate is generated once into data_dir/xmpp-tls/ and its path is logged.',
+  }),
+  keyfile: optStr({
+    default: null,
+    doc: 'PEM private key matching certfile.',
+  }),
+  allow_plaintext_auth: bool({
+    default: false,
+    doc: 'Offer SASL PLAIN on a stream that is not encrypted. Off by default: PLAIN sends the password itself (RFC 4616 §4).',
+  }),
+  disable_sasl_mechanisms: listOf({
+    item: str({ default: 'PLAIN', pattern: /^(SCRAM-SHA-256|SCRAM-SHA-1|PLAIN)$/, doc: 'A SASL mechanism name.' }),
+    default: [],
+    doc: 'SASL mechanisms not to offer on this host (ejabberd disable_sasl_mechanisms). Offered otherwise: SCRAM-SHA-256, SCRAM-SHA-1, PLAIN (PLAIN only over TLS unless allow_plaintext_auth).',
+  }),
+  max_stanza_size: int({
+    default: 65_536,
+    min: 1_024,
+    max: 64 * 1_048_576,
+    unit: 'bytes',
+    doc: 'Largest stanza accepted; a larger one closes the stream with policy-violation (ejabberd default 65536).',
+  }),
+  handshake_timeout: int({
+    default: 30,
+    min: 1,
+    max: 3_600,
+    unit: 's',
+    doc: 'Seconds a new connection has to finish stream negotiation (TLS, SASL, bind); after that it is closed with connection-timeout.',
+  }),
+  max_connections_per_ip: int({
+    default: 64,
+    min: 0,
+    max: 1_000_000,
+    unit: 'count',
+    doc: 'Simultaneous XMPP connections accepted from one IP address (0 = unlimited). Counted across hosts, checked against the host of the stream header.',
+  }),
+  resource_conflict: oneOf({
+    values: ['kick_old'] as const,
+    default: 'kick_old',
+    doc: 'What binding an already bound full JID does: kick_old closes the old session with stream error conflict (ejabberd acceptnew, Prosody kick_old).',
+  }),
+});

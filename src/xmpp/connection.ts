@@ -1,0 +1,283 @@
+/**
+ * One c2s connection: the thin layer between a Duplex and the pure parts. It feeds parser events
+ * to the stream machine (negotiation.ts), carries out its effects (write, STARTTLS upgrade,
+ * parser reset, bind, close), and once bound hands stanzas to stanzas.ts and keeps the liveness
+ * core informed: track on bind, touch on every client stanza, probe = XEP-0199 IQ ping,
+ * kill = stream error, untrack with the reason when the stream ends.
+ *
+ * Works over any Duplex (tests use an in-memory pair); STARTTLS needs a net.Socket and a
+ * SecureContext (tls.TLSSocket upgrade on the same socket, RFC 6120 §5.4.3.3).
+ */
+import { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { TLSSocket, type SecureContext } from 'node:tls';
+import type { Logger } from 'pino';
+import { normaliseResource } from '../jid.js';
+import type { DisconnectReason, LivenessHandle, LivenessRegistry } from '../liveness/types.js';
+import type { Scheduler, TimerHandle } from '../time/scheduler.js';
+import { type NegotiationCtx, type NegotiationEffect, type NegotiationState, initialState, step } from './negotiation.js';
+import { classifyPingReply, serverPing } from './ping.js';
+import { type C2sSession, newPresenceState } from './session.js';
+import { handleClientStanza, handleSessionEnd } from './stanzas.js';
+import { type StreamErrorCondition, streamError } from './stream-errors.js';
+import type { XmppWorld } from './world.js';
+import { type XmlEl, serialize } from './xml.js';
+import { createXmlStreamParser, type XmlStreamParser } from './xml-stream.js';
+import type { XmppCounters } from './metrics.js';
+
+/** Which stream error ends a connection for each disconnect reason. */
+export const KILL_CONDITION: Record<DisconnectReason, StreamErrorCondition> = {
+  ping_timeout: 'connection-timeout',
+  keepalive_timeout: 'connection-timeout',
+  kicked: 'policy-violation',
+  shutdown: 'system-shutdown',
+  taken_over: 'conflict',
+  client_close: 'undefined-condition',
+  socket_error: 'undefined-condition',
+  protocol_error: 'undefined-condition',
+};
+
+export interface ConnectionDeps {
+  world: XmppWorld;
+  liveness: LivenessRegistry;
+  scheduler: Scheduler;
+  logger: Logger;
+  counters: XmppCounters;
+  /** Negotiation context minus what is per connection. */
+  negotiation: Omit<NegotiationCtx, 'admit' | 'tlsAvailable'>;
+  /** TLS context of a host (null: STARTTLS not available there). */
+  secureContextFor(host: string): SecureContext | null;
+  maxStanzaBytes(host: string | null): number;
+  handshakeTimeoutMs(host: string | null): number;
+  admit(host: string): boolean;
+  newResource(): string;
+  newPingId(): string;
+  /** Milliseconds to wait for the peer's </stream:stream> before destroying the socket. */
+  closeGraceMs?: number;
+  onEnd(conn: Connection): void;
+}
+
+export interface Connection {
+  readonly session: C2sSession | null;
+  readonly phase: NegotiationState['phase'];
+  /** Close with the stream error matching `reason` (service shutdown, kick). */
+  kill(reason: DisconnectReason): void;
+}
+
+export function startConnection(socket: Duplex, deps: ConnectionDeps): Connection {
+  let io: Duplex = socket;
+  let state = initialState();
+  let parser: XmlStreamParser = createXmlStreamParser({ maxStanzaBytes: deps.maxStanzaBytes(null) });
+  let session: C2sSession | null = null;
+  let handle: LivenessHandle | null = null;
+  let endReason: DisconnectReason | null = null;
+  let ended = false;
+  let closing = false;
+  let discardRest = false;
+  const pendingPings = new Set<string>();
+  const ctx: NegotiationCtx = {
+    ...deps.negotiation,
+    tlsAvailable: socket instanceof Socket,
+    admit: deps.admit,
+  };
+  let handshakeTimer: TimerHandle | null = deps.scheduler.setTimer(deps.handshakeTimeoutMs(null), () => feed({ type: 'handshake-timeout' }));
+  let graceTimer: TimerHandle | null = null;
+
+  const write = (data: string) => {
+    if (!io.writable || io.destroyed) return;
+    io.write(data);
+  };
+  const sendEl = (el: XmlEl) => {
+    if (closing) return;
+    deps.counters.stanzasOut.inc();
+    write(serialize(el));
+  };
+
+  const finishSession = (reason: DisconnectReason) => {
+    if (!session) return;
+    const s = session;
+    session = null;
+    handleSessionEnd(deps.world, s);
+    handle?.untrack(reason);
+    handle = null;
+  };
+
+  const close = (reason: DisconnectReason, error: StreamErrorCondition | null, text?: string) => {
+    if (closing) return;
+    endReason = reason;
+    // Unavailable reaches watchers at once, not when the TCP close completes.
+    finishSession(reason);
+    write(`${error ? serialize(streamError(error, text)) : ''}</stream:stream>`);
+    closing = true;
+    if (error) deps.counters.streamErrors.inc({ condition: error });
+    io.end();
+    graceTimer = deps.scheduler.setTimer(deps.closeGraceMs ?? 2_000, () => io.destroy());
+  };
+
+  const bind = (id: string | undefined, resource: string | null) => {
+    const host = state.host ?? '';
+    const user = state.user ?? '';
+    let res: string;
+    try {
+      // RFC 6120 §7.7.2.1: a resource that is not a valid resourcepart is a bad-request.
+      res = normaliseResource(resource ?? deps.newResource());
+    } catch {
+      return feed({ type: 'bind-failed', id, condition: 'bad-request' });
+    }
+    const bare = `${user}@${host}`;
+    const jid = `${bare}/${res}`;
+    const s: C2sSession = {
+      jid,
+      bare,
+      user,
+      host,
+      ref: null,
+      presence: newPresenceState(),
+      interested: false,
+      send: sendEl,
+      kill: (reason) => close(reason, KILL_CONDITION[reason]),
+    };
+    const old = deps.world.router.bind(s);
+    session = s;
+    // A takeover: the new generation supersedes the old handle in the registry (no offline/online pair).
+    handle = deps.liveness.track({ host, transport: 'xmpp', id: jid }, adapter, { onIdle: 'probe' });
+    s.ref = handle.ref;
+    old?.kill('taken_over');
+    handshakeTimer?.cancel();
+    handshakeTimer = null;
+    feed({ type: 'bound', id, jid });
+  };
+
+  const adapter = {
+    probe: () => {
+      if (!session || closing) return;
+      const id = deps.newPingId();
+      pendingPings.add(id);
+      if (pendingPings.size > 8) pendingPings.delete(pendingPings.values().next().value as string);
+      sendEl(serverPing(session.host, session.jid, id));
+    },
+    kill: (_ref: unknown, reason: DisconnectReason) => close(reason, KILL_CONDITION[reason]),
+  };
+
+  const onStanza = (el: XmlEl) => {
+    const s = session;
+    if (!s) return;
+    deps.counters.stanzasIn.inc();
+    handle?.touch();
+    const id = el.attrs.id;
+    if (el.name === 'iq' && id !== undefined && pendingPings.has(id) && (el.attrs.type === 'result' || el.attrs.type === 'error')) {
+      const to = el.attrs.to;
+      if (to === undefined || to === s.host || to === s.bare) {
+        pendingPings.delete(id);
+        handle?.answered(classifyPingReply(el));
+        return;
+      }
+    }
+    handleClientStanza(deps.world, s, el);
+  };
+
+  const apply = (effects: NegotiationEffect[]) => {
+    for (const e of effects) {
+      switch (e.kind) {
+        case 'send':
+          write(e.data);
+          break;
+        case 'starttls':
+          upgrade();
+          break;
+        case 'reset-parser':
+          parser = createXmlStreamParser({ maxStanzaBytes: deps.maxStanzaBytes(state.host) });
+          discardRest = true;
+          break;
+        case 'authenticated':
+          deps.logger.info({ event: 'xmpp_auth_ok', user: e.user, host: state.host, mechanism: e.mechanism }, 'xmpp_auth_ok');
+          break;
+        case 'auth-failed':
+          deps.counters.authFailures.inc({ condition: e.condition });
+          deps.logger.info({ event: 'xmpp_auth_failed', host: state.host, condition: e.condition }, 'xmpp_auth_failed');
+          break;
+        case 'bind':
+          bind(e.id, e.resource);
+          break;
+        case 'stanza':
+          onStanza(e.el);
+          break;
+        case 'close':
+          if (e.error === 'policy-violation') deps.counters.limitHits.inc({ limit: 'policy' });
+          close(e.reason, e.error, e.text);
+          break;
+      }
+    }
+  };
+
+  function feed(input: Parameters<typeof step>[1]): void {
+    const r = step(state, input, ctx);
+    state = r.state;
+    apply(r.effects);
+  }
+
+  const onData = (chunk: Buffer) => {
+    if (closing) return;
+    const events = parser.write(chunk);
+    discardRest = false;
+    for (const ev of events) {
+      if (discardRest || closing) break;
+      if (ev.type === 'open') feed({ type: 'open', name: ev.name, attrs: ev.attrs });
+      else if (ev.type === 'stanza') feed({ type: 'stanza', el: ev.el });
+      else if (ev.type === 'close') feed({ type: 'close' });
+      else feed({ type: 'parse-error', condition: ev.condition, text: ev.text });
+    }
+  };
+
+  function upgrade(): void {
+    const secureContext = deps.secureContextFor(state.host ?? '');
+    if (!secureContext) return;
+    io.removeListener('data', onData);
+    io.removeListener('end', onPeerEnd);
+    io.removeListener('close', onClose);
+    io.removeListener('error', onError);
+    const tlsSocket = new TLSSocket(io as never, { isServer: true, secureContext });
+    io = tlsSocket;
+    attach();
+  }
+
+  const onPeerEnd = () => {
+    if (!closing) {
+      endReason ??= session ? 'socket_error' : 'client_close';
+      closing = true;
+      finishSession(endReason);
+      io.end();
+    }
+  };
+  const onError = (err: Error) => {
+    deps.logger.debug({ event: 'xmpp_socket_error', err: err.message }, 'xmpp_socket_error');
+    endReason ??= 'socket_error';
+  };
+  const onClose = () => {
+    if (ended) return;
+    ended = true;
+    closing = true;
+    handshakeTimer?.cancel();
+    graceTimer?.cancel();
+    finishSession(endReason ?? 'socket_error');
+    deps.onEnd(conn);
+  };
+  function attach(): void {
+    io.on('data', onData);
+    io.on('end', onPeerEnd);
+    io.on('error', onError);
+    io.on('close', onClose);
+  }
+  attach();
+
+  const conn: Connection = {
+    get session() {
+      return session;
+    },
+    get phase() {
+      return state.phase;
+    },
+    kill: (reason) => close(reason, KILL_CONDITION[reason]),
+  };
+  return conn;
+}

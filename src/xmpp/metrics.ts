@@ -1,0 +1,25 @@
+/** The XMPP adapter's Prometheus series (vigil_xmpp_*), created once per service. */
+import type { Counter, Gauge } from 'prom-client';
+import type { Metrics } from '../metrics.js';
+
+export interface XmppCounters {
+  connections: Gauge;
+  connectionsTotal: Counter;
+  stanzasIn: Counter;
+  stanzasOut: Counter;
+  authFailures: Counter<'condition'>;
+  streamErrors: Counter<'condition'>;
+  limitHits: Counter<'limit'>;
+}
+
+export function xmppCounters(m: Metrics): XmppCounters {
+  return {
+    connections: m.gauge('vigil_xmpp_connections', 'Open XMPP c2s connections'),
+    connectionsTotal: m.counter('vigil_xmpp_connections_total', 'Accepted XMPP c2s connections'),
+    stanzasIn: m.counter('vigil_xmpp_stanzas_in_total', 'Stanzas received from bound XMPP clients'),
+    stanzasOut: m.counter('vigil_xmpp_stanzas_out_total', 'Stanzas sent to bound XMPP clients'),
+    authFailures: m.counter('vigil_xmpp_auth_failures_total', 'Failed SASL attempts by condition', ['condition']),
+    streamErrors: m.counter('vigil_xmpp_stream_errors_total', 'Stream errors sent by condition', ['condition']),
+    limitHits: m.counter('vigil_xmpp_limit_hits_total', 'Connections refused or closed by a limit', ['limit']),
+  };
+}

@@ -1,0 +1,20 @@
+/**
+ * The named dependencies every stanza handler gets (one object per XMPP service): sessions, the
+ * store's rosters and users, the presence table, and which domains are local.
+ */
+import type { Availability } from '../presence/types.js';
+import type { EndpointRef } from '../liveness/types.js';
+import type { RosterRepo, UserRepo } from '../store/types.js';
+import type { Router } from './router.js';
+
+export interface XmppWorld {
+  router: Router;
+  rosters: RosterRepo;
+  users: UserRepo;
+  /** True for a domain served here (a configured host). */
+  isLocalDomain(domain: string): boolean;
+  /** Presence table hook (RFC 6121 availability of one endpoint). */
+  setAvailability(ref: EndpointRef, availability: Availability): void;
+  /** Fresh id for server-generated stanzas (roster pushes). */
+  newId(): string;
+}

@@ -1,0 +1,71 @@
+/**
+ * Test rig for the XMPP adapter: CoreDeps with a memory store, the real liveness registry and
+ * presence table, and either manual time (unit tests) or real time (end-to-end tests).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { makeUserRecord } from '../../src/auth/users.js';
+import { validate } from '../../src/config/dsl.js';
+import { rootSchema } from '../../src/config/schema/root.js';
+import type { CoreDeps } from '../../src/deps.js';
+import { livenessHostConfigs } from '../../src/host-settings.js';
+import { createLivenessRegistry } from '../../src/liveness/registry.js';
+import type { LivenessEvent } from '../../src/liveness/types.js';
+import { createMetrics } from '../../src/metrics.js';
+import { createPresenceTable } from '../../src/presence/table.js';
+import { createMemoryStore } from '../../src/store/memory.js';
+import { systemClock, type Clock } from '../../src/time/clock.js';
+import { ManualScheduler } from '../../src/time/manual.js';
+import { systemScheduler, type Scheduler } from '../../src/time/scheduler.js';
+
+export const DOMAIN = 'example.org';
+
+export interface RigOptions {
+  /** Per host settings for DOMAIN (ping, xmpp). */
+  host?: Record<string, unknown>;
+  /** Extra hosts. */
+  hosts?: Record<string, Record<string, unknown>>;
+  users?: Array<[string, string]>;
+  realTime?: boolean;
+  port?: number;
+}
+
+export interface Rig {
+  deps: CoreDeps;
+  scheduler: Scheduler;
+  manual: ManualScheduler | null;
+  events: LivenessEvent[];
+}
+
+export function makeRig(opts: RigOptions = {}): Rig {
+  const manual = opts.realTime ? null : new ManualScheduler();
+  const clock: Clock = manual ? manual.clock : systemClock;
+  const scheduler: Scheduler = manual ?? systemScheduler;
+  const config = validate(rootSchema, {
+    data_dir: mkdtempSync(join(tmpdir(), 'vigil-xmpp-')),
+    listeners: { xmpp: { host: '127.0.0.1', port: opts.port ?? 0 } },
+    hosts: { [DOMAIN]: opts.host ?? {}, ...(opts.hosts ?? {}) },
+  });
+  const store = createMemoryStore();
+  for (const [user, password] of opts.users ?? [['alice', 'secret'], ['bob', 'hunter2']]) {
+    store.users.put(makeUserRecord(DOMAIN, user, password, clock, 4096));
+  }
+  const liveness = createLivenessRegistry({ clock, scheduler, hosts: livenessHostConfigs(config) });
+  const events: LivenessEvent[] = [];
+  liveness.subscribe((e) => events.push(e));
+  const presence = createPresenceTable({ clock, scheduler, liveness, feedSize: 1000, offlineTtlMs: 3_600_000, maxOffline: 1000 });
+  const deps: CoreDeps = {
+    config,
+    dataDir: config.data_dir,
+    clock,
+    scheduler,
+    logger: pino({ level: process.env.VIGIL_TEST_LOG ?? 'silent' }),
+    store,
+    liveness,
+    presence,
+    metrics: createMetrics(),
+  };
+  return { deps, scheduler, manual, events };
+}

@@ -51,4 +51,54 @@ describe('@xmpp/client end to end', () => {
     const pongNoTo = await c.iqCaller.request(xml('iq', { type: 'get' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
     expect(pongNoTo.attrs.type).toBe('result');
   });
+
+  it('pings an idle client after ping_interval and kills a silent one; its contact sees it go unavailable', async () => {
+    const { port, rig } = await startServer({
+      ping: { send_pings: true, ping_interval: 1, ping_ack_timeout: 1, timeout_action: 'kill' },
+      xmpp: { disable_sasl_mechanisms: ['SCRAM-SHA-1'] },
+    });
+    // Mutual subscription between alice and bob, straight in the store.
+    const item = (jid: string) => ({ jid, name: null, subscription: 'both' as const, askOut: false, pendingIn: false, approved: false, groups: [] });
+    rig.deps.store.rosters.put(DOMAIN, 'alice', item(`bob@${DOMAIN}`));
+    rig.deps.store.rosters.put(DOMAIN, 'bob', item(`alice@${DOMAIN}`));
+
+    const bob = await connect(port, 'bob', 'hunter2', 'phone');
+    bob.iqCallee.get('urn:xmpp:ping', 'ping', () => ({}));
+    const bobSees: Array<{ from: string; type: string; at: number }> = [];
+    bob.on('stanza', (el) => {
+      if (el.name === 'presence') bobSees.push({ from: el.attrs.from ?? '', type: el.attrs.type ?? 'available', at: Date.now() });
+    });
+    await bob.send(xml('presence'));
+
+    const alice = await connect(port, 'alice', 'secret', 'laptop');
+    const pings: number[] = [];
+    alice.on('stanza', (el) => {
+      if (el.name === 'iq' && el.getChild('ping', 'urn:xmpp:ping')) pings.push(Date.now());
+    });
+    await alice.send(xml('presence'));
+    const lastSent = Date.now();
+    await until(() => bobSees.some((p) => p.from === `alice@${DOMAIN}/laptop` && p.type === 'available'));
+    // Alice goes silent: nothing she would send (pong included) reaches the server any more.
+    alice.send = async () => undefined;
+
+    await until(() => bobSees.some((p) => p.from === `alice@${DOMAIN}/laptop` && p.type === 'unavailable'), 5_000);
+    const killedAt = bobSees.find((p) => p.type === 'unavailable')?.at ?? 0;
+    expect(pings.length).toBeGreaterThanOrEqual(1);
+    expect((pings[0] ?? 0) - lastSent).toBeGreaterThanOrEqual(900);
+    expect((pings[0] ?? 0) - lastSent).toBeLessThan(1_600);
+    expect(killedAt - lastSent).toBeGreaterThanOrEqual(1_900);
+    expect(killedAt - lastSent).toBeLessThan(2_800);
+    const offline = rig.events.find((e) => e.type === 'offline' && e.ref.id === `alice@${DOMAIN}/laptop`);
+    expect(offline).toMatchObject({ reason: 'ping_timeout' });
+    // Bob answered his pings and is still there.
+    expect(rig.deps.liveness.get({ host: DOMAIN, transport: 'xmpp', id: `bob@${DOMAIN}/phone` })?.live).toBe(true);
+  });
 });
+
+async function until(cond: () => boolean, timeoutMs = 3_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

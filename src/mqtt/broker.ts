@@ -104,6 +104,11 @@ export class Broker implements ConnectionHost {
     return this.all.size;
   }
 
+  /** Number of subscriptions in a host's trie (operators, tests). */
+  subscriptionCount(host: string): number {
+    return this.hosts.get(host)?.trie.size ?? 0;
+  }
+
   /** A new socket: wait for CONNECT within connect_timeout (one sweeper for all). */
   accepted(conn: MqttConnection): void {
     this.all.add(conn);

@@ -15,7 +15,9 @@ import { createMetrics } from '../../src/metrics.js';
 import { createMqttService, type MqttService } from '../../src/mqtt/service.js';
 import { createPresenceTable } from '../../src/presence/table.js';
 import { createMemoryStore } from '../../src/store/memory.js';
+import { systemClock, type Clock } from '../../src/time/clock.js';
 import { ManualScheduler } from '../../src/time/manual.js';
+import { systemScheduler, type Scheduler } from '../../src/time/scheduler.js';
 import { mqttDuplexPair } from '../support/mqtt-duplex.js';
 
 export const HOST = 'example.org';
@@ -30,12 +32,16 @@ export interface RigOptions {
   mqtt?: Record<string, unknown>;
   otherMqtt?: Record<string, unknown>;
   ping?: Partial<LivenessHostConfig>;
+  /** Real clock and timers (end-to-end tests on real sockets). */
+  realTime?: boolean;
 }
 
 export function rig(opts: RigOptions = {}) {
-  const scheduler = new ManualScheduler();
-  const clock = scheduler.clock;
+  const manual = new ManualScheduler();
+  const scheduler: Scheduler = opts.realTime ? systemScheduler : manual;
+  const clock: Clock = opts.realTime ? systemClock : manual.clock;
   const config = validate(rootSchema, {
+    listeners: { mqtt: { host: '127.0.0.1', port: 0 } },
     hosts: {
       [HOST]: { mqtt: { allow_anonymous: true, ...opts.mqtt } },
       [OTHER]: { mqtt: { ...opts.otherMqtt } },
@@ -53,7 +59,7 @@ export function rig(opts: RigOptions = {}) {
   const addUser = (host: string, user: string, password: string) => store.users.put(makeUserRecord(host, user, password, clock, 64));
   return {
     deps,
-    scheduler,
+    scheduler: manual,
     clock,
     liveness,
     presence,
@@ -63,7 +69,7 @@ export function rig(opts: RigOptions = {}) {
     addUser,
     /** Advance the manual clock, firing timers, then let streams settle. */
     async advance(ms: number) {
-      scheduler.advance(ms);
+      manual.advance(ms);
       await settle();
     },
     client(version: 3 | 4 | 5 = 4, ip = '10.0.0.1') {

@@ -1,0 +1,114 @@
+/**
+ * Composition root: builds every part in visible order and owns start/stop. No protocol logic here.
+ *
+ *   config -> store -> liveness registry (per-host workers) -> presence table (listens to liveness)
+ *          -> XMPP and MQTT services (adapters: track/touch/untrack, probe/kill)
+ *          -> HTTP API (reads presence, acts through liveness handles)
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { LoadedConfig } from './config/load.js';
+import type { CoreDeps, Service } from './deps.js';
+import { createHttpApp } from './http/app.js';
+import { resolveApiToken } from './http/token.js';
+import { applyStoredHostConfig, livenessHostConfigs } from './host-settings.js';
+import { createLivenessRegistry } from './liveness/registry.js';
+import { createLogger } from './log.js';
+import { createMetrics } from './metrics.js';
+import { createMqttService } from './mqtt/service.js';
+import { createPresenceTable } from './presence/table.js';
+import { openStore } from './store/index.js';
+import type { Store } from './store/types.js';
+import { type Clock, systemClock } from './time/clock.js';
+import { type Scheduler, systemScheduler } from './time/scheduler.js';
+import { createXmppService } from './xmpp/service.js';
+
+export interface AppOptions {
+  loaded: LoadedConfig;
+  logger?: Logger;
+  clock?: Clock;
+  scheduler?: Scheduler;
+  /** Default: the embedded SQLite store in data_dir. */
+  store?: Store;
+  /** Which protocol listeners to run (default both). */
+  xmpp?: boolean;
+  mqtt?: boolean;
+  /** Collect process metrics (event loop lag, memory) into /metrics. Default true. */
+  processMetrics?: boolean;
+}
+
+export interface App {
+  readonly deps: CoreDeps;
+  readonly http: FastifyInstance;
+  readonly services: readonly Service[];
+  readonly apiToken: string;
+  start(): Promise<void>;
+  /** Graceful stop: stop accepting, close clients with reason shutdown, close HTTP, flush the store. */
+  stop(): Promise<void>;
+  /** Bound addresses once started, by service name ('xmpp', 'mqtt', 'http'). */
+  addresses(): Record<string, { host: string; port: number } | null>;
+}
+
+export function createApp(opts: AppOptions): App {
+  const { loaded } = opts;
+  const { config, dataDir } = loaded;
+  const logger = opts.logger ?? createLogger(config.log.level);
+  const clock = opts.clock ?? systemClock;
+  const scheduler = opts.scheduler ?? systemScheduler;
+  const store = opts.store ?? openStore('sqlite', dataDir);
+  const metrics = createMetrics({ processMetrics: opts.processMetrics ?? true });
+
+  const hostConfigs = applyStoredHostConfig(livenessHostConfigs(config), store, logger);
+  const liveness = createLivenessRegistry({ clock, scheduler, hosts: hostConfigs });
+  const presence = createPresenceTable({
+    clock,
+    scheduler,
+    liveness,
+    feedSize: config.presence.feed_size,
+    offlineTtlMs: config.presence.offline_ttl * 1000,
+    maxOffline: config.presence.max_offline,
+  });
+  const deps: CoreDeps = { config, dataDir, clock, scheduler, logger, store, liveness, presence, metrics };
+
+  const services: Service[] = [];
+  if (opts.xmpp ?? true) services.push(createXmppService(deps));
+  if (opts.mqtt ?? true) services.push(createMqttService(deps));
+
+  let started = false;
+  let stopping: Promise<void> | null = null;
+  const apiToken = resolveApiToken(config, dataDir, logger);
+  const http = createHttpApp({ ...deps, services: () => services, apiToken, ready: () => started && store.isOpen() });
+
+  return {
+    deps,
+    http,
+    services,
+    apiToken,
+    async start() {
+      for (const s of services) await s.start();
+      await http.listen({ host: config.listeners.http.host, port: config.listeners.http.port });
+      started = true;
+      logger.info({ event: 'vigil_started', addresses: this.addresses(), data_dir: dataDir }, 'vigil started');
+    },
+    stop() {
+      stopping ??= (async () => {
+        started = false;
+        logger.info({ event: 'vigil_stopping' }, 'vigil stopping');
+        await Promise.allSettled(services.map((s) => s.stop()));
+        await http.close();
+        presence.stop();
+        liveness.stop();
+        store.close();
+        logger.info({ event: 'vigil_stopped' }, 'vigil stopped');
+      })();
+      return stopping;
+    },
+    addresses() {
+      const out: Record<string, { host: string; port: number } | null> = {};
+      for (const s of services) out[s.name] = s.address();
+      const a = http.server.address();
+      out.http = a && typeof a === 'object' ? { host: a.address, port: a.port } : null;
+      return out;
+    },
+  };
+}

@@ -1,0 +1,34 @@
+/** `vigil serve`: run until SIGTERM/SIGINT, then stop gracefully and exit 0 (a second signal forces exit). */
+import { createApp } from '../app.js';
+import { createLogger } from '../log.js';
+import type { CliCommand } from './context.js';
+
+const STOP_DEADLINE_MS = 15_000;
+
+export const serveCommand: CliCommand = async (_argv, ctx) => {
+  const logger = createLogger(ctx.loaded.config.log.level);
+  const app = createApp({ loaded: ctx.loaded, logger });
+  try {
+    await app.start();
+  } catch (err) {
+    logger.fatal({ event: 'vigil_start_failed', err }, 'cannot start');
+    await app.stop().catch(() => undefined);
+    return 1;
+  }
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  logger.info({ event: 'signal_received', signal }, 'shutting down');
+  const force = () => {
+    logger.error({ event: 'forced_exit' }, 'forced exit');
+    process.exit(1);
+  };
+  process.once('SIGTERM', force);
+  process.once('SIGINT', force);
+  const deadline = setTimeout(force, STOP_DEADLINE_MS);
+  deadline.unref();
+  await app.stop();
+  clearTimeout(deadline);
+  return 0;
+};

@@ -1,0 +1,96 @@
+/**
+ * End to end: the real `vigil` process on a fresh data dir with ports 0 — serve answers /healthz,
+ * `user add` works while it runs and `user list` shows the user, SIGTERM stops it with exit 0,
+ * and a broken config fails fast with file, key, value and expectation.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+// tsx's ESM loader by absolute URL: the child runs in a temp dir where bare `tsx` does not resolve.
+const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-'));
+const config = join(dir, 'vigil.yaml');
+writeFileSync(
+  config,
+  `data_dir: ${join(dir, 'data')}
+listeners:
+  xmpp: { host: 127.0.0.1, port: 0 }
+  mqtt: { host: 127.0.0.1, port: 0 }
+  http: { host: 127.0.0.1, port: 0 }
+hosts:
+  localhost: {}
+log: { level: info }
+`,
+);
+
+function vigil(args: string[]): ChildProcess {
+  return spawn(process.execPath, ['--import', TSX, join(ROOT, 'test/support/run-cli.ts'), ...args], {
+    cwd: dir,
+    env: { ...process.env, VIGIL_API_TOKEN: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = vigil(args);
+    let out = '';
+    let err = '';
+    p.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('vigil command (spawned)', () => {
+  it('serves /healthz, manages users while running, and stops on SIGTERM with exit 0', async () => {
+    const server = vigil(['serve', '--config', config]);
+    let log = '';
+    const started = new Promise<{ port: number }>((resolve, reject) => {
+      server.stdout?.on('data', (d: Buffer) => {
+        log += d.toString();
+        for (const line of log.split('\n')) {
+          if (!line.includes('"vigil_started"')) continue;
+          resolve({ port: (JSON.parse(line) as { addresses: { http: { port: number } } }).addresses.http.port });
+        }
+      });
+      server.on('exit', (code) => reject(new Error(`server exited early (${code}): ${log}`)));
+    });
+    const { port } = await started;
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(health.status).toBe(200);
+
+    const add = await run(['user', 'add', 'alice@localhost', '--password', 's3cret', '--config', config]);
+    expect(add).toMatchObject({ code: 0 });
+    const list = await run(['user', 'list', '--config', config]);
+    expect(list.code).toBe(0);
+    expect(list.out.trim().split('\n')).toEqual(['alice@localhost']);
+
+    const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
+    server.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(log).toContain('"vigil_stopped"');
+  });
+
+  it('refuses a broken config naming the file, the key, the value and what was expected', async () => {
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'hosts:\n  localhost:\n    ping:\n      ping_interval: soon\n');
+    const r = await run(['config', 'check', '--config', bad]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${bad}: hosts.localhost.ping.ping_interval: got "soon", expected an integer from 1 to 86400 (s)`);
+  });
+
+  it('prints the effective config with `config check`', async () => {
+    const r = await run(['config', 'check', '--config', config]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`# ${config}: valid`);
+    expect(r.out).toContain('ping_interval: 60');
+  });
+});

@@ -1,49 +1,60 @@
 /**
- * Binary min-heap of armed deadlines: one entry per endpoint, keyed by (deadline ms, arm sequence).
+ * Min-heap of armed deadlines: one entry per endpoint, keyed by (deadline ms, arm sequence).
+ *
+ * Layout: a 4-ary heap whose keys live in two Float64Arrays parallel to the entry array, so a sift
+ * compares contiguous numbers instead of dereferencing an endpoint object per comparison (at a
+ * million entries each dereference is a cache miss; see docs/benchmarks.md). The only object write
+ * per level is the moved entry's `heapIndex`.
  *
  * Invariants:
- *   - an entry is in the heap iff `heapIndex >= 0`, and then `heap[heapIndex] === entry`;
- *   - equal deadlines pop in arm order (FIFO), like Node's timer lists: `seq` grows on every push;
- *   - `remove()` is O(log n) through the stored index, so untrack frees the slot at once (no tombstones).
- *
- * `seq` is kept a small integer (a V8 Smi, no boxed double per endpoint): when it would pass 2^30 the
- * heap is sorted and renumbered, which keeps every tie order and is itself a valid heap.
+ *   - an entry is in the heap iff `heapIndex >= 0`, and then `items[heapIndex] === entry`;
+ *   - equal deadlines pop in arm order (FIFO), like Node's timer lists: the sequence grows on every
+ *     push and is a double, so it never wraps (2^53 arms);
+ *   - `remove()` is O(log n) through the stored index, so untrack frees the slot at once, and the key
+ *     arrays shrink when the heap falls to a quarter of their capacity: memory returns after churn.
  */
 export interface HeapEntry {
-  deadline: number;
-  seq: number;
   heapIndex: number;
 }
 
-const SEQ_LIMIT = 2 ** 30;
+const MIN_CAPACITY = 64;
 
 export class DeadlineHeap<T extends HeapEntry> {
   private items: T[] = [];
+  private deadlines = new Float64Array(MIN_CAPACITY);
+  private seqs = new Float64Array(MIN_CAPACITY);
+  private n = 0;
   private nextSeq = 0;
 
   get size(): number {
-    return this.items.length;
+    return this.n;
   }
 
   peek(): T | undefined {
-    return this.items[0];
+    return this.n > 0 ? this.items[0] : undefined;
   }
 
-  /** Arm `entry` at `deadline`; an entry already in the heap is moved. */
+  /** Deadline of the earliest entry (Infinity when empty). */
+  peekDeadline(): number {
+    return this.n > 0 ? (this.deadlines[0] as number) : Infinity;
+  }
+
+  /** Deadline an armed entry is keyed by, or null when it is not in the heap. */
+  deadlineOf(entry: T): number | null {
+    return entry.heapIndex >= 0 ? (this.deadlines[entry.heapIndex] as number) : null;
+  }
+
+  /** Arm `entry` at `deadline` (behind every entry already armed at that deadline); moves an armed entry. */
   push(entry: T, deadline: number): void {
     if (entry.heapIndex >= 0) this.remove(entry);
-    if (this.nextSeq >= SEQ_LIMIT) this.renumber();
-    entry.deadline = deadline;
-    entry.seq = this.nextSeq++;
-    const i = this.items.length;
-    this.items.push(entry);
-    entry.heapIndex = i;
-    this.up(i);
+    if (this.n === this.deadlines.length) this.resize(this.n * 2);
+    this.up(this.n++, entry, deadline, this.nextSeq++);
   }
 
   pop(): T | undefined {
-    const top = this.items[0];
-    if (top !== undefined) this.remove(top);
+    if (this.n === 0) return undefined;
+    const top = this.items[0] as T;
+    this.remove(top);
     return top;
   }
 
@@ -51,65 +62,86 @@ export class DeadlineHeap<T extends HeapEntry> {
     const i = entry.heapIndex;
     if (i < 0) return;
     entry.heapIndex = -1;
-    const last = this.items.pop() as T;
-    if (i === this.items.length) return;
-    this.items[i] = last;
-    last.heapIndex = i;
-    if (i > 0 && this.less(last, this.items[(i - 1) >> 1] as T)) this.up(i);
-    else this.down(i);
+    const last = --this.n;
+    const moved = this.items.pop() as T;
+    const d = this.deadlines[last] as number;
+    const s = this.seqs[last] as number;
+    if (i !== last) {
+      if (i > 0 && this.less(d, s, (i - 1) >> 2)) this.up(i, moved, d, s);
+      else this.down(i, moved, d, s);
+    }
+    if (this.n < this.deadlines.length >> 2 && this.deadlines.length > MIN_CAPACITY) {
+      this.resize(this.deadlines.length >> 1);
+    }
   }
 
   /** Drop every entry (shutdown). */
   clear(): void {
-    for (const e of this.items) e.heapIndex = -1;
+    for (let i = 0; i < this.n; i++) (this.items[i] as T).heapIndex = -1;
     this.items = [];
+    this.n = 0;
+    this.resize(MIN_CAPACITY);
   }
 
-  private less(a: T, b: T): boolean {
-    return a.deadline < b.deadline || (a.deadline === b.deadline && a.seq < b.seq);
+  /** Whether key (d, s) sorts before the key at position j. */
+  private less(d: number, s: number, j: number): boolean {
+    const dj = this.deadlines[j] as number;
+    return d < dj || (d === dj && s < (this.seqs[j] as number));
   }
 
-  private up(i: number): void {
-    const items = this.items;
-    const e = items[i] as T;
+  /** Place (e, d, s) at hole i, moving parents down while the key is smaller. */
+  private up(i: number, e: T, d: number, s: number): void {
+    const { items, deadlines, seqs } = this;
     while (i > 0) {
-      const p = (i - 1) >> 1;
+      const p = (i - 1) >> 2;
+      if (!this.less(d, s, p)) break;
       const parent = items[p] as T;
-      if (!this.less(e, parent)) break;
       items[i] = parent;
+      deadlines[i] = deadlines[p] as number;
+      seqs[i] = seqs[p] as number;
       parent.heapIndex = i;
       i = p;
     }
-    items[i] = e;
-    e.heapIndex = i;
+    this.place(i, e, d, s);
   }
 
-  private down(i: number): void {
-    const items = this.items;
-    const n = items.length;
-    const e = items[i] as T;
+  /** Place (e, d, s) at hole i, moving the smallest child up while it is smaller. */
+  private down(i: number, e: T, d: number, s: number): void {
+    const { items, deadlines, seqs, n } = this;
     for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      let c = l;
-      if (r < n && this.less(items[r] as T, items[l] as T)) c = r;
+      const first = 4 * i + 1;
+      if (first >= n) break;
+      let c = first;
+      const end = Math.min(first + 4, n);
+      for (let k = first + 1; k < end; k++) {
+        if (this.less(deadlines[k] as number, seqs[k] as number, c)) c = k;
+      }
+      const dc = deadlines[c] as number;
+      const sc = seqs[c] as number;
+      if (!(dc < d || (dc === d && sc < s))) break;
       const child = items[c] as T;
-      if (!this.less(child, e)) break;
       items[i] = child;
+      deadlines[i] = dc;
+      seqs[i] = sc;
       child.heapIndex = i;
       i = c;
     }
-    items[i] = e;
+    this.place(i, e, d, s);
+  }
+
+  private place(i: number, e: T, d: number, s: number): void {
+    this.items[i] = e;
+    this.deadlines[i] = d;
+    this.seqs[i] = s;
     e.heapIndex = i;
   }
 
-  private renumber(): void {
-    this.items.sort((a, b) => a.deadline - b.deadline || a.seq - b.seq);
-    this.items.forEach((e, i) => {
-      e.seq = i;
-      e.heapIndex = i;
-    });
-    this.nextSeq = this.items.length;
+  private resize(capacity: number): void {
+    const deadlines = new Float64Array(Math.max(capacity, MIN_CAPACITY));
+    const seqs = new Float64Array(deadlines.length);
+    deadlines.set(this.deadlines.subarray(0, this.n));
+    seqs.set(this.seqs.subarray(0, this.n));
+    this.deadlines = deadlines;
+    this.seqs = seqs;
   }
 }

@@ -54,9 +54,7 @@ export class Endpoint implements LivenessHandle, HeapEntry {
   st = ACTIVE;
   /** Core time of the last inbound activity. */
   last: number;
-  /** Heap key while armed; may be stale for ACTIVE (lazy re-arm compares with `last`). */
-  deadline = 0;
-  seq = 0;
+  /** Position in the worker's deadline heap, -1 when not armed. */
   heapIndex = -1;
   /** -1 = follow the host's ping_interval. */
   idleMs: number;

@@ -43,7 +43,7 @@ export class ProbeNowWaiters {
 
   answer(ep: Endpoint, answer: ProbeAnswer, now: number): void {
     const kind = answer === 'pong' ? 'answered' : 'unsupported';
-    for (const w of this.take(ep)) w.resolve({ kind, rttMs: now - w.sentAt });
+    for (const w of this.take(ep)) w.resolve({ kind, rttMs: Math.max(0, now - w.sentAt) });
   }
 
   gone(ep: Endpoint): void {

@@ -1,12 +1,16 @@
 /**
  * The liveness core's view of time: integer milliseconds since the registry started.
  *
+ * Rounding never makes a deadline early: a moment that starts a deadline (activity, probe sent) is
+ * rounded up by `stamp()`, and "is it due" compares with `now()`, rounded down. So a keepalive of
+ * 2 s closes at >= 3.000 s of real silence, never at 2.9995 s.
+ *
  * Integers below 2^31 are V8 Smis, stored in an object field without a boxed HeapNumber, which keeps
  * an endpoint small (see docs/benchmarks.md); 2^31 ms is 24.8 days of uptime, after which the values
  * still compare correctly, only the objects grow.
  *
  * Two readings:
- *   - `exact()` reads the injected Clock every time (deadlines, round-trip times);
+ *   - `now()` / `stamp()` read the injected Clock every time (deadlines, round-trip times);
  *   - `activity()` is what `touch()` stores. In 'turn' mode it reads the clock once per event-loop turn
  *     (the first touch of a turn, invalidated by a microtask), so a burst of stanzas parsed from one
  *     socket read costs one clock read; the stored time is then at most one callback old, which only
@@ -34,14 +38,26 @@ export class TimeSource {
     this.perTurn = mode === 'turn';
   }
 
-  exact(): number {
+  /** Current time, rounded down: for "is it due" and timer delays. */
+  now(): number {
     return Math.floor(this.clock.monotonic() - this.origin);
   }
 
+  /** Current time, rounded up: for moments a deadline is counted from. */
+  stamp(): number {
+    return Math.ceil(this.clock.monotonic() - this.origin);
+  }
+
+  /** Milliseconds (fractional) from the current instant until core time `t`; 0 when past. */
+  delayUntil(t: number): number {
+    return Math.max(0, t - (this.clock.monotonic() - this.origin));
+  }
+
+  /** The stamp touch() stores: exact, or the first stamp of this event-loop turn. */
   activity(): number {
-    if (!this.perTurn) return this.exact();
+    if (!this.perTurn) return this.stamp();
     if (this.valid) return this.cached;
-    this.cached = this.exact();
+    this.cached = this.stamp();
     this.valid = true;
     queueMicrotask(this.invalidate);
     return this.cached;
@@ -54,7 +70,7 @@ export class TimeSource {
 
   /** Core time -> wall clock ms, through the current offset between the two clocks. */
   toWall(t: number): number {
-    return this.clock.now() - (this.exact() - t);
+    return this.clock.now() - (this.now() - t);
   }
 
   wallNow(): number {

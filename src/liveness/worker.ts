@@ -67,8 +67,8 @@ export class HostWorker implements EndpointOwner {
     const map = this.byId[key.transport];
     const old = map.get(key.id);
     if (old) this.detach(old); // takeover: silent, the successor's `online` says takeover
-    const now = this.time.exact();
-    const ep = new Endpoint(this, key.transport, key.id, generation, adapter, opts, now);
+    const now = this.time.now();
+    const ep = new Endpoint(this, key.transport, key.id, generation, adapter, opts, this.time.stamp());
     map.set(key.id, ep);
     this.armIdle(ep);
     this.sync(now);
@@ -124,17 +124,17 @@ export class HostWorker implements EndpointOwner {
     this.heap.remove(ep);
     this.setState(ep, ACTIVE);
     this.armIdle(ep);
-    this.sync(this.time.exact());
+    this.sync(this.time.now());
   }
 
   answered(ep: Endpoint, answer: ProbeAnswer): void {
     if (ep.st >= DEAD) return;
-    const now = this.time.exact();
-    ep.last = Math.max(ep.last, now);
+    const now = this.time.now();
+    ep.last = Math.max(ep.last, this.time.stamp());
     const sent = ep.sentAt >= 0 ? ep.sentAt : this.waiters.oldestSentAt(ep);
     ep.sentAt = -1;
     if (sent >= 0) {
-      ep.rtt = now - sent;
+      ep.rtt = Math.max(0, now - sent);
       if (this.hub.listening) {
         this.hub.emit({ type: 'probe_answered', ref: ep.ref, at: this.time.wallNow(), rttMs: ep.rtt, answer });
       }
@@ -159,13 +159,13 @@ export class HostWorker implements EndpointOwner {
       this.setState(ep, ACTIVE);
     }
     if (ep.st === ACTIVE) this.armIdle(ep);
-    this.sync(this.time.exact());
+    this.sync(this.time.now());
   }
 
   untrack(ep: Endpoint, reason: DisconnectReason): void {
     if (ep.st >= DEAD) return;
     this.detach(ep);
-    this.sync(this.time.exact());
+    this.sync(this.time.now());
     if (this.hub.listening) this.hub.emit({ type: 'offline', ref: ep.ref, at: this.time.wallNow(), reason });
   }
 
@@ -179,7 +179,7 @@ export class HostWorker implements EndpointOwner {
     if (ep.st >= DEAD) return Promise.resolve({ kind: 'gone' });
     const can = ep.adapter.canProbe?.(ep.ref) ?? true;
     if (typeof can === 'string') return Promise.resolve({ kind: 'unprobeable', why: can });
-    const result = this.waiters.wait(ep, this.time.exact(), this.ackMs());
+    const result = this.waiters.wait(ep, this.time.stamp(), this.ackMs());
     this.emitProbeSent(ep);
     this.callAdapter(() => ep.adapter.probe(ep.ref));
     return result;
@@ -187,9 +187,10 @@ export class HostWorker implements EndpointOwner {
 
   /** Core time of the next timer decision for `ep`, or null when none is pending. */
   nextDecision(ep: Endpoint): number | null {
-    if (ep.heapIndex < 0) return null;
-    if (ep.st === ACTIVE) return ep.last + this.idleOf(ep);
-    return ep.deadline;
+    // For ACTIVE the heap key may be stale (lazy re-arm); the decision is at last + idle.
+    const armed = this.heap.deadlineOf(ep);
+    if (armed === null) return null;
+    return ep.st === ACTIVE ? ep.last + this.idleOf(ep) : armed;
   }
 
   // ---- host configuration ------------------------------------------------------------------
@@ -209,7 +210,7 @@ export class HostWorker implements EndpointOwner {
       }
       if (ep.st === ACTIVE) this.armIdle(ep);
     }
-    this.sync(this.time.exact());
+    this.sync(this.time.now());
     if (this.hub.listening) {
       this.hub.emit({ type: 'host_config', host: this.host, at: this.time.wallNow(), config });
     }
@@ -228,13 +229,10 @@ export class HostWorker implements EndpointOwner {
 
   private readonly fire = (): void => {
     this.timer = null;
-    const now = this.time.exact();
+    const now = this.time.now();
     this.firing = true;
     try {
-      for (let ep = this.heap.peek(); ep !== undefined && ep.deadline <= now; ep = this.heap.peek()) {
-        this.heap.pop();
-        this.due(ep, now);
-      }
+      while (this.heap.peekDeadline() <= now) this.due(this.heap.pop() as Endpoint, now);
     } finally {
       this.firing = false;
       this.sync(now);
@@ -249,9 +247,9 @@ export class HostWorker implements EndpointOwner {
     const at = ep.last + idle;
     if (at > now) return this.heap.push(ep, at); // activity since armed: lazy re-arm
     if (ep.expire) return this.timeout(ep, 'keepalive_timeout', now); // [MQTT-3.1.2-24]
-    ep.sentAt = now;
+    ep.sentAt = this.time.stamp();
     this.setState(ep, PROBING);
-    this.heap.push(ep, now + this.ackMs());
+    this.heap.push(ep, ep.sentAt + this.ackMs());
     this.emitProbeSent(ep);
     this.callAdapter(() => ep.adapter.probe(ep.ref));
   }
@@ -285,16 +283,16 @@ export class HostWorker implements EndpointOwner {
   /** Keep the one scheduler timer at or before the earliest deadline. */
   private sync(now: number): void {
     if (this.firing || this.stopped) return;
-    const top = this.heap.peek();
-    if (top === undefined) {
+    const top = this.heap.peekDeadline();
+    if (top === Infinity) {
       this.timer?.cancel();
       this.timer = null;
       return;
     }
-    if (this.timer !== null && this.timerAt <= top.deadline) return; // fires early, re-syncs then
+    if (this.timer !== null && this.timerAt <= top) return; // fires early, re-syncs then
     this.timer?.cancel();
-    this.timerAt = Math.max(top.deadline, now);
-    this.timer = this.scheduler.setTimer(this.timerAt - now, this.fire);
+    this.timerAt = Math.max(top, now);
+    this.timer = this.scheduler.setTimer(this.time.delayUntil(this.timerAt), this.fire);
   }
 
   private detach(ep: Endpoint): void {

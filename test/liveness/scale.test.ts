@@ -67,23 +67,25 @@ describe('10k endpoints', () => {
 });
 
 describe('DeadlineHeap', () => {
-  const entry = (): HeapEntry => ({ deadline: 0, seq: 0, heapIndex: -1 });
+  const entry = (): HeapEntry => ({ heapIndex: -1 });
 
-  it('pops by deadline then arm order; remove keeps the invariant', () => {
+  it('pops by deadline then arm order; remove keeps the invariant; shrinks back', () => {
     const rand = lcg(3);
-    const heap = new DeadlineHeap<HeapEntry & { n: number }>();
-    const all = Array.from({ length: 2_000 }, (_, n) => ({ ...entry(), n }));
-    for (const e of all) heap.push(e, Math.floor(rand() * 50));
+    const heap = new DeadlineHeap<HeapEntry & { n: number; at: number }>();
+    const all = Array.from({ length: 20_000 }, (_, n) => ({ ...entry(), n, at: Math.floor(rand() * 50) }));
+    for (const e of all) heap.push(e, e.at);
     for (const e of all.filter((_, i) => i % 5 === 0)) heap.remove(e);
-    const out: (HeapEntry & { n: number })[] = [];
+    const out: (HeapEntry & { n: number; at: number })[] = [];
     for (let e = heap.pop(); e; e = heap.pop()) out.push(e);
-    expect(out).toHaveLength(1_600);
+    expect(out).toHaveLength(16_000);
     for (let i = 1; i < out.length; i++) {
       const a = out[i - 1]!;
       const b = out[i]!;
-      expect(a.deadline < b.deadline || (a.deadline === b.deadline && a.n < b.n)).toBe(true);
+      expect(a.at < b.at || (a.at === b.at && a.n < b.n)).toBe(true);
     }
     expect(all.every((e) => e.heapIndex === -1)).toBe(true);
+    expect(heap.size).toBe(0);
+    expect(heap.peekDeadline()).toBe(Infinity);
   });
 
   it('push on an armed entry moves it', () => {

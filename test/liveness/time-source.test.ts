@@ -7,7 +7,8 @@ describe('TimeSource', () => {
     const clock = new ManualClock(1_000.7);
     const t = new TimeSource(clock, 'exact');
     clock.set(1_250.9);
-    expect(t.activity()).toBe(250);
+    expect(t.activity()).toBe(251); // start of a deadline: rounded up
+    expect(t.now()).toBe(250); // due check: rounded down, so nothing fires early
     expect(t.toMonotonic(250)).toBeCloseTo(1_250.7);
   });
 
@@ -18,7 +19,7 @@ describe('TimeSource', () => {
     expect(t.activity()).toBe(10);
     clock.set(20);
     expect(t.activity()).toBe(10); // same turn: cached
-    expect(t.exact()).toBe(20); // deadlines always read the clock
+    expect(t.now()).toBe(20); // deadlines always read the clock
     await Promise.resolve();
     expect(t.activity()).toBe(20);
   });

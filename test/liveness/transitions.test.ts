@@ -203,3 +203,17 @@ describe('liveness expire mode (MQTT keepalive)', () => {
     expect(r.adapter.kills).toEqual([{ ref: h.ref, reason: 'ping_timeout' }]);
   });
 });
+
+describe('deadline precision', () => {
+  it('fractional clock: a keepalive never closes before 1.5 x keepalive of real silence', () => {
+    const r = rig();
+    r.clock.set(r.clock.monotonic() + 0.9); // activity at a fractional ms
+    const start = r.clock.monotonic();
+    const h = r.trackMqtt('c1', { onIdle: 'expire', idleMs: 3_000 });
+    r.advance(2_999.5);
+    expect(h.live).toBe(true);
+    r.advance(1);
+    expect(h.live).toBe(false);
+    expect(r.clock.monotonic() - start).toBeGreaterThanOrEqual(3_000);
+  });
+});

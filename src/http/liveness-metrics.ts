@@ -39,6 +39,11 @@ export function registerLivenessMetrics(deps: {
   const tracked = m.gauge('vigil_tracked_endpoints', 'Endpoints tracked by the liveness core per host', ['host']);
   const loopDelay = m.gauge('vigil_event_loop_delay_seconds', 'Event loop delay since the previous scrape', ['quantile']);
 
+  const timedOut = (reason: string, l: { host: string; transport: string }) => {
+    if (reason === 'ping_timeout') pingTimeouts.inc(l);
+    else if (reason === 'keepalive_timeout') keepaliveTimeouts.inc(l);
+  };
+
   const unsubscribe = deps.liveness.subscribe((e) => {
     if (e.type === 'host_config') return;
     const l = { host: e.ref.host, transport: e.ref.transport };
@@ -48,9 +53,12 @@ export function registerLivenessMetrics(deps: {
       case 'probe_answered':
         pingsAnswered.inc({ ...l, answer: e.answer });
         return rtt.observe(l, e.rttMs / 1000);
+      // The core emits ping_timeout only with timeout_action none; with kill the timeout is the
+      // kill's reason. Either way it counts once.
       case 'ping_timeout':
-        return (e.reason === 'keepalive_timeout' ? keepaliveTimeouts : pingTimeouts).inc(l);
+        return timedOut(e.reason, l);
       case 'killed':
+        timedOut(e.reason, l);
         return kills.inc({ ...l, reason: e.reason });
       case 'online':
         return connects.inc(l);

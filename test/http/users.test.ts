@@ -1,0 +1,73 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { checkPassword } from '../../src/auth/users.js';
+import { AUTH, HOST, type Rig, rig } from './rig.js';
+
+let r: Rig;
+afterEach(async () => r?.close());
+
+const post = (payload: unknown, host = HOST) =>
+  r.app.inject({ method: 'POST', url: `/v1/hosts/${host}/users`, headers: AUTH, payload: payload as object });
+
+describe('/v1/hosts/{host}/users', () => {
+  it('creates (normalised localpart, SCRAM only), lists and deletes users', async () => {
+    r = rig();
+    const created = await post({ user: 'Alice', password: 's3cret' });
+    expect(created.statusCode).toBe(201);
+    expect(created.json()).toEqual({ user: 'alice', created_at: r.clock.now() });
+    expect(checkPassword(r.store, HOST, 'alice', 's3cret')).toBe(true);
+    expect(JSON.stringify(r.store.users.get(HOST, 'alice'))).not.toContain('s3cret');
+
+    const list = await r.app.inject({ method: 'GET', url: `/v1/hosts/${HOST}/users`, headers: AUTH });
+    expect(list.json()).toEqual({ items: [{ user: 'alice', created_at: r.clock.now() }] });
+
+    r.store.rosters.put(HOST, 'alice', { jid: 'bob@example.org', name: null, subscription: 'both', askOut: false, pendingIn: false, approved: false, groups: [] });
+    const del = await r.app.inject({ method: 'DELETE', url: `/v1/hosts/${HOST}/users/ALICE`, headers: AUTH });
+    expect(del.statusCode).toBe(204);
+    expect(del.body).toBe('');
+    expect(r.store.users.count(HOST)).toBe(0);
+    expect(r.store.rosters.count(HOST, 'alice')).toBe(0);
+  });
+
+  it('existing user -> 409 VIGIL_ERR_USER_EXISTS', async () => {
+    r = rig();
+    await post({ user: 'alice', password: 'a' });
+    const res = await post({ user: 'alice', password: 'b' });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().code).toBe('VIGIL_ERR_USER_EXISTS');
+    expect(checkPassword(r.store, HOST, 'alice', 'a')).toBe(true);
+  });
+
+  it('unknown user -> 404 VIGIL_ERR_USER_NOT_FOUND', async () => {
+    r = rig();
+    const res = await r.app.inject({ method: 'DELETE', url: `/v1/hosts/${HOST}/users/nobody`, headers: AUTH });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().code).toBe('VIGIL_ERR_USER_NOT_FOUND');
+  });
+
+  it.each([
+    [{ password: 'x' }, 'body.user', 'VIGIL_ERR_BAD_REQUEST'],
+    [{ user: 'alice' }, 'body.password', 'VIGIL_ERR_BAD_REQUEST'],
+    [{ user: '', password: 'x' }, 'body.user', 'VIGIL_ERR_BAD_REQUEST'],
+    [{ user: 'alice', password: 'x', admin: true }, 'body.admin', 'VIGIL_ERR_BAD_REQUEST'],
+    [{ user: 'a@b', password: 'x' }, undefined, 'VIGIL_ERR_BAD_JID'],
+  ])('bad user body %j -> 400', async (body, field, code) => {
+    r = rig();
+    const res = await post(body);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().code).toBe(code);
+    if (field) expect(res.json().field).toBe(field);
+  });
+
+  it('unknown host -> 404 on every users route', async () => {
+    r = rig();
+    expect((await post({ user: 'a', password: 'b' }, 'nope.example')).json().code).toBe('VIGIL_ERR_UNKNOWN_HOST');
+    for (const [method, url] of [
+      ['GET', '/v1/hosts/nope.example/users'],
+      ['DELETE', '/v1/hosts/nope.example/users/a'],
+    ] as const) {
+      const res = await r.app.inject({ method, url, headers: AUTH });
+      expect(res.statusCode).toBe(404);
+      expect(res.json().code).toBe('VIGIL_ERR_UNKNOWN_HOST');
+    }
+  });
+});

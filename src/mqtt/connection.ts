@@ -37,6 +37,7 @@ export interface ConnectionHost {
 const wireSize = (remaining: number) => 1 + (remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4) + remaining;
 
 let serials = 0;
+const PINGRESP = Buffer.from([0xd0, 0x00]);
 
 export class MqttConnection implements LivenessAdapter {
   state: ChannelState = { phase: 'awaiting_connect' };
@@ -147,7 +148,8 @@ export class MqttConnection implements LivenessAdapter {
   }
 
   send(packet: Packet): void {
-    this.write(generate(packet, { protocolVersion: this.version }));
+    // PINGRESP is the hot packet of idle fleets: one shared encoding.
+    this.write(packet.cmd === 'pingresp' ? PINGRESP : generate(packet, { protocolVersion: this.version }));
   }
 
   write(buf: Buffer): void {

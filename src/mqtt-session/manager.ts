@@ -1,0 +1,209 @@
+/**
+ * Session manager: the sessions of every host, keyed by host + client id, outliving connections
+ * (emqttd_sm, EMQX emqx_cm). Pure-ish: it holds state but reads no clock and arms no timer;
+ * `nowMs` (wall clock) comes in, effects go out.
+ *
+ *   open(clean start)     -> any old session discarded, a new one     (Session Present 0)
+ *   open(no clean start)  -> the old one resumed, or a new one        (Session Present 1 / 0)
+ *                            [MQTT-3.2.2-1..3]; a live connection holding it is the caller's to
+ *                            close (takeover [MQTT-3.1.4-2/3]), the session moves to the new one.
+ *   close                 -> expiry 0: deleted; otherwise offline until now + expiry
+ *   expire(now)           -> offline sessions past their deadline deleted with their queues
+ *
+ * Expiry: v5 Session Expiry Interval (0xFFFFFFFF = never [MQTT-3.1.2-23 v5]) capped by
+ * max_session_expiry; v3 clean session 0: session_expiry (EMQX's 2 h; emqttd had 48 h). The
+ * deadline counts from the disconnect, and a v5 DISCONNECT may change the interval (§3.14.2.2.2).
+ * Persistent sessions announce themselves to the store (`session_put` / `session_del`); clean
+ * sessions never touch it.
+ */
+import { DeadlineHeap, type HeapEntry } from '../liveness/deadline-heap.js';
+import { MqttSession, type AttachOptions } from './session.js';
+import type { Deliverable, SessionEffect, SessionFigures, SessionLimits } from './types.js';
+
+export interface SessionKey {
+  host: string;
+  clientId: string;
+}
+
+/** What the store keeps about a persistent session besides its contents. */
+export interface SessionMeta {
+  /** Expiry interval in ms after a disconnect, null = never. */
+  expiryMs: number | null;
+  /** Wall ms at which the (offline) session expires, null while connected or never. */
+  expiresAt: number | null;
+}
+
+export type ManagerEffect<M> =
+  | { type: 'session'; key: SessionKey; effect: SessionEffect<M> }
+  | { type: 'session_put'; key: SessionKey; meta: SessionMeta }
+  | { type: 'session_del'; key: SessionKey }
+  /** The next expiry deadline changed: (re)arm the manager's one timer, or cancel it (null). */
+  | { type: 'arm_expiry'; atMs: number | null };
+
+export interface OpenRequest extends AttachOptions {
+  host: string;
+  clientId: string;
+  cleanStart: boolean;
+  /** v5 Session Expiry Interval in seconds (absent = 0); ignored for v3. */
+  sessionExpiryS?: number;
+}
+
+interface Entry<M extends Deliverable, S> extends HeapEntry {
+  key: SessionKey;
+  session: MqttSession<M, S>;
+  expiryMs: number | null;
+  expiresAt: number | null;
+}
+
+const NEVER = 0xffff_ffff;
+
+export class SessionManager<M extends Deliverable, S = unknown> {
+  private readonly sessions = new Map<string, Entry<M, S>>();
+  /** Offline sessions with a deadline, earliest first (the liveness core's heap). */
+  private readonly deadlines = new DeadlineHeap<Entry<M, S>>();
+  private armedAt: number | null = null;
+
+  constructor(private readonly limitsOf: (host: string) => SessionLimits) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  get(host: string, clientId: string): MqttSession<M, S> | undefined {
+    return this.sessions.get(id(host, clientId))?.session;
+  }
+
+  /** The expiry interval a CONNECT asks for, after the host's rules; 0 = ends with the connection. */
+  expiryOf(req: Pick<OpenRequest, 'host' | 'version' | 'cleanStart' | 'sessionExpiryS'>): number | null {
+    const l = this.limitsOf(req.host);
+    if (req.version !== 5) return req.cleanStart ? 0 : l.sessionExpiryMs;
+    const s = req.sessionExpiryS ?? 0;
+    const askedMs = s === NEVER ? null : s * 1000;
+    if (l.maxSessionExpiryMs > 0 && (askedMs === null || askedMs > l.maxSessionExpiryMs)) return l.maxSessionExpiryMs;
+    return askedMs;
+  }
+
+  /** A CONNECT accepted: find, resume or create the session and attach the connection. */
+  open(req: OpenRequest, nowMs: number): { session: MqttSession<M, S>; present: boolean; effects: ManagerEffect<M>[] } {
+    const key = { host: req.host, clientId: req.clientId };
+    const fx: ManagerEffect<M>[] = [];
+    let entry = this.sessions.get(id(req.host, req.clientId));
+    if (entry && req.cleanStart) {
+      this.remove(entry, fx);
+      entry = undefined;
+    }
+    const present = entry !== undefined; // [MQTT-3.2.2-2/3]
+    const expiryMs = this.expiryOf(req);
+    const limits = this.limitsOf(req.host);
+    if (!entry) {
+      entry = { key, session: new MqttSession<M, S>(limits, expiryMs !== 0), expiryMs, expiresAt: null, heapIndex: -1 };
+      this.sessions.set(id(req.host, req.clientId), entry);
+    } else {
+      entry.session.configure(limits);
+    }
+    const wasPersistent = entry.session.persistent;
+    entry.expiryMs = expiryMs;
+    entry.expiresAt = null;
+    this.deadlines.remove(entry);
+    entry.session.persistent = expiryMs !== 0;
+    if (entry.session.persistent) fx.push({ type: 'session_put', key, meta: meta(entry) });
+    else if (wasPersistent) fx.push({ type: 'session_del', key }); // v5 resume with expiry 0: no longer stored
+    for (const effect of entry.session.attach(req, nowMs)) fx.push({ type: 'session', key, effect });
+    this.rearm(fx);
+    return { session: entry.session, present, effects: fx };
+  }
+
+  /**
+   * The connection holding the session closed. `sessionExpiryS`: a v5 DISCONNECT's new interval.
+   * Expiry 0 deletes the session now [MQTT-3.1.2-23 v5]; otherwise it waits offline.
+   */
+  close(host: string, clientId: string, nowMs: number, sessionExpiryS?: number): ManagerEffect<M>[] {
+    const entry = this.sessions.get(id(host, clientId));
+    if (!entry) return [];
+    const fx: ManagerEffect<M>[] = [];
+    if (sessionExpiryS !== undefined) {
+      entry.expiryMs = this.expiryOf({ host, version: 5, cleanStart: false, sessionExpiryS });
+    }
+    for (const effect of entry.session.detach()) fx.push({ type: 'session', key: entry.key, effect });
+    if (entry.expiryMs === 0) this.remove(entry, fx);
+    else {
+      entry.expiresAt = entry.expiryMs === null ? null : nowMs + entry.expiryMs;
+      if (entry.expiresAt !== null) this.deadlines.push(entry, entry.expiresAt);
+      if (entry.session.persistent) fx.push({ type: 'session_put', key: entry.key, meta: meta(entry) });
+    }
+    this.rearm(fx);
+    return fx;
+  }
+
+  /** Delete every offline session whose deadline has passed. */
+  expire(nowMs: number): { expired: SessionKey[]; effects: ManagerEffect<M>[] } {
+    const fx: ManagerEffect<M>[] = [];
+    const expired: SessionKey[] = [];
+    this.armedAt = null;
+    while (this.deadlines.peekDeadline() <= nowMs) {
+      const e = this.deadlines.pop()!;
+      expired.push(e.key);
+      this.remove(e, fx);
+    }
+    this.rearm(fx);
+    return { expired, effects: fx };
+  }
+
+  /** Discard a session (admin kick with clean-up, user deleted). */
+  discard(host: string, clientId: string): ManagerEffect<M>[] {
+    const entry = this.sessions.get(id(host, clientId));
+    if (!entry) return [];
+    const fx: ManagerEffect<M>[] = [];
+    this.remove(entry, fx);
+    this.rearm(fx);
+    return fx;
+  }
+
+  /** Put back a persistent session loaded from the store (start-up), offline. */
+  restore(key: SessionKey, m: SessionMeta, nowMs: number): MqttSession<M, S> {
+    const session = new MqttSession<M, S>(this.limitsOf(key.host), true);
+    // A session that was connected when the server stopped starts its expiry now.
+    const expiresAt = m.expiresAt ?? (m.expiryMs === null ? null : nowMs + m.expiryMs);
+    const entry: Entry<M, S> = { key, session, expiryMs: m.expiryMs, expiresAt, heapIndex: -1 };
+    this.sessions.set(id(key.host, key.clientId), entry);
+    if (expiresAt !== null) this.deadlines.push(entry, expiresAt);
+    return session;
+  }
+
+  /** After restore(): the expiry timer to arm. */
+  startup(): ManagerEffect<M>[] {
+    const fx: ManagerEffect<M>[] = [];
+    this.rearm(fx);
+    return fx;
+  }
+
+  figures(host: string, clientId: string): SessionFigures | undefined {
+    const e = this.sessions.get(id(host, clientId));
+    return e && { ...e.session.figures(), expiresAt: e.expiresAt };
+  }
+
+  keys(): IterableIterator<SessionKey> {
+    return (function* (m) {
+      for (const e of m.values()) yield e.key;
+    })(this.sessions);
+  }
+
+  private remove(entry: Entry<M, S>, fx: ManagerEffect<M>[]): void {
+    this.sessions.delete(id(entry.key.host, entry.key.clientId));
+    this.deadlines.remove(entry);
+    if (entry.session.persistent) fx.push({ type: 'session_del', key: entry.key });
+  }
+
+  /** One expiry timer for all sessions, at the earliest deadline. */
+  private rearm(fx: ManagerEffect<M>[]): void {
+    const d = this.deadlines.peekDeadline();
+    const next = d === Infinity ? null : d;
+    if (next === this.armedAt) return;
+    this.armedAt = next;
+    fx.push({ type: 'arm_expiry', atMs: next });
+  }
+}
+
+const id = (host: string, clientId: string) => `${host}\u0000${clientId}`;
+
+const meta = (e: { expiryMs: number | null; expiresAt: number | null }): SessionMeta => ({ expiryMs: e.expiryMs, expiresAt: e.expiresAt });

@@ -1,0 +1,412 @@
+/**
+ * The pure state of one MQTT session (MQTT 5.0 §4.1; emqttd_session, EMQX emqx_session_mem),
+ * outliving its connections. Every method takes `nowMs` (wall clock) and returns effects as data
+ * (types.ts); nothing here reads a clock, arms a timer, writes a socket or the store.
+ *
+ *   link:  offline --attach--> online --detach--> offline      (the manager deletes expired ones)
+ *
+ *   outbound QoS 1:  deliver -> inflight[await_puback] --PUBACK--> gone, drain the queue
+ *   outbound QoS 2:  deliver -> inflight[await_pubrec] --PUBREC--> PUBREL, inflight[await_pubcomp]
+ *                    --PUBCOMP--> gone, drain the queue (a v5 PUBREC >= 0x80 ends it [MQTT-4.4.0-2])
+ *   inbound QoS 2:   PUBLISH -> awaitingRel[id] --PUBREL--> gone (PUBCOMP by the channel)
+ *
+ * Invariants:
+ *   - inflight.size <= window = min(max_inflight, v5 Receive Maximum) for new sends [MQTT-3.3.4-9];
+ *     a resumed session may hold more (window shrank): nothing new is sent until it falls below.
+ *   - while the queue is non-empty and the link is online, the window is full (drain after every
+ *     free slot), so QoS 1/2 messages leave in arrival order (priorities aside).
+ *   - packet ids are unique among inflight entries (packet-ids.ts).
+ *   - on attach: inflight is resent in its original order with DUP=1 and the same ids, PUBREL is
+ *     resent for await_pubcomp [MQTT-4.4.0-1], then the queue drains through the window.
+ *   - v5: nothing is resent inside a live connection [MQTT-4.4.0-1]; v3: timed resend only when
+ *     retry_interval > 0, the interval doubling per resend (emqttd's unack_timeout 4, 8, 16 s),
+ *     never giving up (dropping an unacknowledged QoS 1/2 message would break its promise).
+ *   - a clean (non-persistent) session emits no store writes.
+ */
+import { MQueue, type QueueEntry } from './mqueue.js';
+import { nextPacketId } from './packet-ids.js';
+import type {
+  Deliverable,
+  DropReason,
+  OutboundPhase,
+  SessionEffect,
+  SessionFigures,
+  SessionLimits,
+  SessionTimer,
+  SessionWrite,
+} from './types.js';
+
+export type ProtocolVersion = 3 | 4 | 5;
+
+export type Link = { state: 'online'; version: ProtocolVersion; window: number } | { state: 'offline' };
+
+export interface AttachOptions {
+  version: ProtocolVersion;
+  /** v5 Receive Maximum from CONNECT (absent = 65535). */
+  receiveMaximum?: number;
+}
+
+export interface InflightEntry<M> {
+  readonly id: number;
+  phase: OutboundPhase;
+  readonly msg: M;
+  /** v3 retry: next resend (wall ms) and the current interval; 0 = not scheduled. */
+  retryAt: number;
+  retryDelayMs: number;
+}
+
+/** Inbound QoS 2 PUBLISH verdict: route it (accepted), ack again without routing, or refuse. */
+export type Qos2Verdict = 'accepted' | 'duplicate' | 'refused';
+
+export interface Result<M, V = undefined> {
+  effects: SessionEffect<M>[];
+  verdict: V;
+}
+
+const PUBREC_UNKNOWN = 0x92; // v5 Packet Identifier not found
+
+export class MqttSession<M extends Deliverable, S = unknown> {
+  link: Link = { state: 'offline' };
+  readonly inflight = new Map<number, InflightEntry<M>>();
+  /** Inbound QoS 2 packet id -> when the PUBLISH arrived (wall ms); insertion = arrival order. */
+  readonly awaitingRel = new Map<number, number>();
+  readonly subscriptions = new Map<string, S>();
+  readonly queue: MQueue<M>;
+  readonly drops: Record<DropReason, number> = {
+    queue_full: 0,
+    qos0_not_queued: 0,
+    expired: 0,
+    awaiting_rel_full: 0,
+    await_rel_timeout: 0,
+  };
+  private cursor = 1;
+  private fx: SessionEffect<M>[] = [];
+  /** When the armed timers fire (wall ms), null when not armed. */
+  private timerAt: Record<SessionTimer, number | null> = { await_rel: null, retry: null };
+
+  constructor(
+    private limits: SessionLimits,
+    /** Outlives the connection: its changes are written to the store. */
+    public persistent: boolean,
+  ) {
+    this.queue = new MQueue<M>(queueOptions(limits));
+  }
+
+  /** New limits (host config reload): the queue takes them at once, the window at the next attach. */
+  configure(limits: SessionLimits): void {
+    this.limits = limits;
+    this.queue.configure(queueOptions(limits));
+  }
+
+  // Connection ----------------------------------------------------------------------------------
+
+  /** A connection takes the session (new, resumed or taken over): resend, then drain. */
+  attach(opts: AttachOptions, nowMs: number): SessionEffect<M>[] {
+    const window = Math.max(1, Math.min(this.limits.maxInflight, opts.receiveMaximum ?? 65_535));
+    this.link = { state: 'online', version: opts.version, window };
+    this.cancel('retry');
+    this.expireAwaitingRel(nowMs);
+    for (const e of [...this.inflight.values()]) {
+      if (e.phase === 'await_pubcomp') this.fx.push({ type: 'pubrel', id: e.id, reasonCode: 0 });
+      else if (expired(e.msg, nowMs)) {
+        this.removeInflight(e.id);
+        this.drop('expired', e.msg);
+        continue;
+      } else this.fx.push({ type: 'publish', id: e.id, msg: e.msg, dup: true });
+      this.scheduleRetry(e, nowMs);
+    }
+    this.drain(nowMs);
+    return this.flush();
+  }
+
+  /** The connection is gone. Timers stop; await_rel deadlines are checked again at attach. */
+  detach(): SessionEffect<M>[] {
+    this.link = { state: 'offline' };
+    this.cancel('retry');
+    this.cancel('await_rel');
+    for (const e of this.inflight.values()) e.retryAt = 0;
+    return this.flush();
+  }
+
+  // Outbound ------------------------------------------------------------------------------------
+
+  /** A message routed to this session: send it, queue it, or drop it. */
+  deliver(msg: M, nowMs: number): SessionEffect<M>[] {
+    if (expired(msg, nowMs)) this.drop('expired', msg);
+    else if (this.link.state === 'offline') this.enqueue(msg);
+    else if (msg.qos === 0) this.fx.push({ type: 'publish', id: 0, msg, dup: false });
+    else if (this.queue.length > 0 || !this.trySend(msg, nowMs)) this.enqueue(msg);
+    return this.flush();
+  }
+
+  /** PUBACK for an outbound QoS 1 message. Unknown ids are ignored (a late ack after a resend). */
+  puback(id: number, nowMs: number): SessionEffect<M>[] {
+    if (this.inflight.get(id)?.phase === 'await_puback') this.complete(id, nowMs);
+    return this.flush();
+  }
+
+  /** PUBREC: answer PUBREL and await PUBCOMP; a v5 PUBREC >= 0x80 ends the flow [MQTT-4.4.0-2]. */
+  pubrec(id: number, reasonCode: number, nowMs: number): SessionEffect<M>[] {
+    const e = this.inflight.get(id);
+    if (!e || e.phase === 'await_puback') {
+      this.fx.push({ type: 'pubrel', id, reasonCode: this.v5() ? PUBREC_UNKNOWN : 0 });
+    } else if (reasonCode >= 0x80) {
+      if (e.phase === 'await_pubrec') this.complete(id, nowMs);
+    } else {
+      if (e.phase === 'await_pubrec') {
+        e.phase = 'await_pubcomp';
+        this.write({ kind: 'inflight_phase', id, phase: 'await_pubcomp' });
+      }
+      this.fx.push({ type: 'pubrel', id, reasonCode: 0 });
+      this.scheduleRetry(e, nowMs);
+    }
+    return this.flush();
+  }
+
+  /** PUBCOMP ends an outbound QoS 2 flow. */
+  pubcomp(id: number, nowMs: number): SessionEffect<M>[] {
+    if (this.inflight.get(id)?.phase === 'await_pubcomp') this.complete(id, nowMs);
+    return this.flush();
+  }
+
+  // Inbound QoS 2 -------------------------------------------------------------------------------
+
+  /**
+   * An inbound QoS 2 PUBLISH. `accepted`: route it and PUBREC; `duplicate`: PUBREC again, do not
+   * route [MQTT-4.3.3-9]; `refused`: over max_awaiting_rel, v5 PUBREC 0x93, v3 dropped (counted).
+   */
+  receiveQos2(id: number, nowMs: number): Result<M, Qos2Verdict> {
+    let verdict: Qos2Verdict;
+    if (this.awaitingRel.has(id)) verdict = 'duplicate';
+    else if (this.limits.maxAwaitingRel > 0 && this.awaitingRel.size >= this.limits.maxAwaitingRel) {
+      this.drop('awaiting_rel_full', null);
+      verdict = 'refused';
+    } else {
+      this.awaitingRel.set(id, nowMs);
+      this.write({ kind: 'rel_put', id, atMs: nowMs });
+      if (this.timerAt.await_rel === null) this.arm('await_rel', nowMs + this.limits.awaitRelTimeoutMs, nowMs);
+      verdict = 'accepted';
+    }
+    return { effects: this.flush(), verdict };
+  }
+
+  /** PUBREL from the client: `true` when the id was awaited (PUBCOMP 0x00, else v5 0x92). */
+  pubrel(id: number): Result<M, boolean> {
+    const known = this.awaitingRel.delete(id);
+    if (known) {
+      this.write({ kind: 'rel_del', id });
+      if (this.awaitingRel.size === 0) this.cancel('await_rel');
+    }
+    return { effects: this.flush(), verdict: known };
+  }
+
+  // Timers --------------------------------------------------------------------------------------
+
+  /** A timer armed by an `arm` effect fired. */
+  timeout(timer: SessionTimer, nowMs: number): SessionEffect<M>[] {
+    this.timerAt[timer] = null;
+    if (timer === 'await_rel') this.expireAwaitingRel(nowMs);
+    else this.retry(nowMs);
+    return this.flush();
+  }
+
+  // Subscriptions -------------------------------------------------------------------------------
+
+  /** Add or replace a subscription [MQTT-3.8.4-3]; `existed` drives v5 Retain Handling 1. */
+  subscribe(filter: string, opts: S): Result<M, { existed: boolean }> {
+    const existed = this.subscriptions.has(filter);
+    this.subscriptions.set(filter, opts);
+    this.write({ kind: 'sub_put', filter, opts });
+    return { effects: this.flush(), verdict: { existed } };
+  }
+
+  unsubscribe(filter: string): Result<M, boolean> {
+    const had = this.subscriptions.delete(filter);
+    if (had) this.write({ kind: 'sub_del', filter });
+    return { effects: this.flush(), verdict: had };
+  }
+
+  // Start-up: put back what the store held (no effects; attach resends) -------------------------
+
+  restoreInflight(id: number, phase: OutboundPhase, msg: M): void {
+    this.inflight.set(id, { id, phase, msg, retryAt: 0, retryDelayMs: 0 });
+    if (id >= this.cursor) this.cursor = id === 65_535 ? 1 : id + 1;
+  }
+
+  restoreQueued(seq: number, msg: M): void {
+    this.queue.restore(seq, msg);
+  }
+
+  restoreAwaitingRel(id: number, atMs: number): void {
+    this.awaitingRel.set(id, atMs);
+  }
+
+  restoreSubscription(filter: string, opts: S): void {
+    this.subscriptions.set(filter, opts);
+  }
+
+  figures(): Omit<SessionFigures, 'expiresAt'> {
+    let awaitingComp = 0;
+    for (const e of this.inflight.values()) if (e.phase === 'await_pubcomp') awaitingComp++;
+    const d = this.drops;
+    return {
+      connected: this.link.state === 'online',
+      persistent: this.persistent,
+      inflight: this.inflight.size,
+      window: this.link.state === 'online' ? this.link.window : 0,
+      queued: this.queue.length,
+      awaitingRel: this.awaitingRel.size,
+      awaitingComp,
+      subscriptions: this.subscriptions.size,
+      dropped: d.queue_full + d.qos0_not_queued + d.expired + d.awaiting_rel_full + d.await_rel_timeout,
+      droppedQueueFull: d.queue_full,
+      droppedQos0: d.qos0_not_queued,
+      droppedExpired: d.expired,
+      droppedAwaitingRelFull: d.awaiting_rel_full,
+      droppedAwaitRelTimeout: d.await_rel_timeout,
+    };
+  }
+
+  // Internals -----------------------------------------------------------------------------------
+
+  private v5(): boolean {
+    return this.link.state === 'online' && this.link.version === 5;
+  }
+
+  private flush(): SessionEffect<M>[] {
+    const out = this.fx;
+    this.fx = [];
+    return out;
+  }
+
+  private write(w: SessionWrite<M>): void {
+    if (this.persistent) this.fx.push({ type: 'store', write: w });
+  }
+
+  private drop(reason: DropReason, msg: M | null): void {
+    this.drops[reason]++;
+    this.fx.push({ type: 'dropped', reason, msg });
+  }
+
+  private enqueue(msg: M): void {
+    const r = this.queue.in(msg);
+    if (r.queued === null) return this.drop(r.refused, msg);
+    if (r.evicted) this.dequeued(r.evicted, 'queue_full');
+    this.write({ kind: 'queue_put', seq: r.queued.seq, msg });
+  }
+
+  private dequeued(e: QueueEntry<M>, dropped: DropReason | null): void {
+    this.write({ kind: 'queue_del', seq: e.seq });
+    if (dropped) this.drop(dropped, e.msg);
+  }
+
+  /** Send a QoS 1/2 message into the window; false when the window or the id space is full. */
+  private trySend(msg: M, nowMs: number): boolean {
+    if (this.link.state !== 'online' || this.inflight.size >= this.link.window) return false;
+    const { id, cursor } = nextPacketId(this.cursor, (i) => this.inflight.has(i));
+    if (id === 0) return false;
+    this.cursor = cursor;
+    const e: InflightEntry<M> = { id, phase: msg.qos === 1 ? 'await_puback' : 'await_pubrec', msg, retryAt: 0, retryDelayMs: 0 };
+    this.inflight.set(id, e);
+    this.write({ kind: 'inflight_put', id, phase: e.phase, msg });
+    this.fx.push({ type: 'publish', id, msg, dup: false });
+    this.scheduleRetry(e, nowMs);
+    return true;
+  }
+
+  /** Move queued messages into the window, in queue order. */
+  private drain(nowMs: number): void {
+    if (this.link.state !== 'online') return;
+    while (this.inflight.size < this.link.window) {
+      const e = this.queue.out();
+      if (!e) break;
+      this.dequeued(e, null);
+      if (expired(e.msg, nowMs)) this.drop('expired', e.msg);
+      else if (e.msg.qos === 0) this.fx.push({ type: 'publish', id: 0, msg: e.msg, dup: false });
+      else if (!this.trySend(e.msg, nowMs)) {
+        // Only when all 65535 ids are taken (a window that large): back in the queue, at its end.
+        this.enqueue(e.msg);
+        break;
+      }
+    }
+  }
+
+  private complete(id: number, nowMs: number): void {
+    this.removeInflight(id);
+    this.drain(nowMs);
+  }
+
+  private removeInflight(id: number): void {
+    this.inflight.delete(id);
+    this.write({ kind: 'inflight_del', id });
+    if (this.inflight.size === 0) this.cancel('retry');
+  }
+
+  /** Forget inbound QoS 2 ids older than await_rel_timeout; re-arm for the next oldest. */
+  private expireAwaitingRel(nowMs: number): void {
+    const timeout = this.limits.awaitRelTimeoutMs;
+    for (const [id, at] of this.awaitingRel) {
+      if (at + timeout > nowMs) {
+        if (this.link.state === 'online') this.arm('await_rel', at + timeout, nowMs);
+        return;
+      }
+      this.awaitingRel.delete(id);
+      this.write({ kind: 'rel_del', id });
+      this.drop('await_rel_timeout', null);
+    }
+  }
+
+  private retryEnabled(): boolean {
+    return this.limits.retryIntervalMs > 0 && this.link.state === 'online' && this.link.version !== 5;
+  }
+
+  /** Start (or restart) the v3 resend clock of an entry after it was sent. */
+  private scheduleRetry(e: InflightEntry<M>, nowMs: number): void {
+    if (!this.retryEnabled()) return;
+    e.retryDelayMs = this.limits.retryIntervalMs;
+    e.retryAt = nowMs + e.retryDelayMs;
+    const armed = this.timerAt.retry;
+    if (armed === null || e.retryAt < armed) this.arm('retry', e.retryAt, nowMs);
+  }
+
+  /** v3 timed resend: every due entry again with DUP=1 (or PUBREL), its interval doubled. */
+  private retry(nowMs: number): void {
+    if (!this.retryEnabled()) return;
+    let next = Infinity;
+    for (const e of this.inflight.values()) {
+      if (e.retryAt === 0) continue;
+      if (e.retryAt <= nowMs) {
+        if (e.phase === 'await_pubcomp') this.fx.push({ type: 'pubrel', id: e.id, reasonCode: 0 });
+        else this.fx.push({ type: 'publish', id: e.id, msg: e.msg, dup: true });
+        e.retryDelayMs *= 2;
+        e.retryAt = nowMs + e.retryDelayMs;
+      }
+      next = Math.min(next, e.retryAt);
+    }
+    if (next !== Infinity) this.arm('retry', next, nowMs);
+  }
+
+  private arm(timer: SessionTimer, atMs: number, nowMs: number): void {
+    this.timerAt[timer] = atMs;
+    this.fx.push({ type: 'arm', timer, delayMs: Math.max(0, atMs - nowMs) });
+  }
+
+  private cancel(timer: SessionTimer): void {
+    if (this.timerAt[timer] === null) return;
+    this.timerAt[timer] = null;
+    this.fx.push({ type: 'cancel', timer });
+  }
+}
+
+function expired(m: Deliverable, nowMs: number): boolean {
+  return m.msg.expiresAt !== null && nowMs >= m.msg.expiresAt;
+}
+
+function queueOptions(l: SessionLimits) {
+  return {
+    maxLen: l.maxMqueueLen,
+    storeQos0: l.mqueueStoreQos0,
+    priorities: l.mqueuePriorities,
+    defaultPriority: l.mqueueDefaultPriority,
+  };
+}

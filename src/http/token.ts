@@ -6,12 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from 'pino';
 import type { Config } from '../config/types.js';
 
 export const TOKEN_FILE = 'api-token';
 
-export function resolveApiToken(config: Pick<Config, 'api'>, dataDir: string, logger: Pick<Logger, 'info'>): string {
+export function resolveApiToken(config: Pick<Config, 'api'>, dataDir: string, logger: { info(obj: object, msg: string): void }): string {
   const configured = config.api.token;
   if (configured) return configured;
   const file = join(dataDir, TOKEN_FILE);
@@ -29,7 +28,8 @@ export function resolveApiToken(config: Pick<Config, 'api'>, dataDir: string, lo
     }
     throw err;
   }
-  logger.info({ event: 'api_token_generated', file, token }, `generated REST API token (kept in ${file}): ${token}`);
+  // In the message, not a field: the app's logger redacts fields named `token`.
+  logger.info({ event: 'api_token_generated', file }, `generated REST API token (kept in ${file}): ${token}`);
   return token;
 }
 

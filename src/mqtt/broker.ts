@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import type { IConnackPacket } from 'mqtt-packet';
 import { checkPassword } from '../auth/users.js';
 import type { CoreDeps } from '../deps.js';
+import { normaliseLocal } from '../jid.js';
 import type { DisconnectReason, TrackOptions } from '../liveness/types.js';
 import type { TimerHandle } from '../time/scheduler.js';
 import type { ChannelEnv, Connected, Effect, HostPolicy } from './channel.js';
@@ -43,6 +44,15 @@ interface HostState {
   /** Delayed wills (v5 Will Delay Interval), cancelled when the client id reconnects [MQTT-3.1.3-9]. */
   wills: Map<string, TimerHandle>;
   perIp: Map<string, number>;
+}
+
+/** Users are stored under their normalised name, like an XMPP localpart (src/jid.ts); a name that cannot be normalised stays as it is (and finds no user). */
+function normaliseUser(user: string): string {
+  try {
+    return normaliseLocal(user);
+  } catch {
+    return user;
+  }
 }
 
 export class Broker implements ConnectionHost {
@@ -76,12 +86,10 @@ export class Broker implements ConnectionHost {
     this.m = createBrokerMetrics(deps.metrics);
     this.env = {
       resolveHost: (username) => {
-        if (username !== null) {
-          const at = username.lastIndexOf('@');
-          const h = at > 0 ? this.hosts.get(username.slice(at + 1)) : undefined;
-          if (h) return { policy: h.policy, user: username.slice(0, at) };
-        }
-        return { policy: this.defaultHost.policy, user: username };
+        if (username === null) return { policy: this.defaultHost.policy, user: null };
+        const at = username.lastIndexOf('@');
+        const h = at > 0 ? this.hosts.get(username.slice(at + 1).toLowerCase()) : undefined;
+        return h ? { policy: h.policy, user: normaliseUser(username.slice(0, at)) } : { policy: this.defaultHost.policy, user: normaliseUser(username) };
       },
       authenticate: (host, user, password) => checkPassword(deps.store, host, user, password.toString('utf8')),
       newClientId: () => `vigil-${randomBytes(9).toString('base64url')}`,

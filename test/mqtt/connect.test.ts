@@ -30,6 +30,8 @@ describe('CONNECT', () => {
     r.addUser(HOST, 'alice', 'secret');
     r.addUser(OTHER, 'bob', 'pw');
     expect((await r.client(4).connect({ username: 'alice', password: Buffer.from('secret') }, 'a1'))[0]?.returnCode).toBe(0);
+    // Usernames are normalised like XMPP localparts; host names are case-insensitive.
+    expect((await r.client(4).connect({ username: 'Alice@Example.ORG', password: Buffer.from('secret') }, 'a0'))[0]?.returnCode).toBe(0);
     expect((await r.client(4).connect({ username: 'alice', password: Buffer.from('nope') }, 'a2'))[0]?.returnCode).toBe(4);
     expect((await r.client(5).connect({ username: 'alice', password: Buffer.from('nope') }, 'a3'))[0]?.reasonCode).toBe(0x86);
     // bob exists only on other.org: plain "bob" maps to the default host and fails.

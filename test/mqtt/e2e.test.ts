@@ -7,7 +7,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOST, rig } from './harness.js';
+import { HOST, OTHER, rig } from './harness.js';
 
 const hasMosquitto = existsSync('/usr/bin/mosquitto_pub') && existsSync('/usr/bin/mosquitto_sub');
 if (!hasMosquitto && process.env.CI) throw new Error('mosquitto-clients is required in CI (see .ci/apt-packages)');
@@ -27,6 +27,8 @@ const clients: MqttClient[] = [];
 
 beforeAll(async () => {
   r.addUser(HOST, 'alice', 'wonder');
+  r.addUser(OTHER, 'bob', 'builder');
+  r.liveness.setHostConfig(OTHER, { mqtt_probe: 'pingreq', ping_interval: 1, ping_ack_timeout: 1 });
   await r.service.start();
   port = r.service.address()!.port;
 });
@@ -169,6 +171,24 @@ describe.skipIf(!hasMosquitto)('mosquitto clients', () => {
     const s = sub(['-t', 'secret/y', '-C', '1', '-V', 'mqttv5']);
     expect(await s.done).toBe('');
     expect(s.stderr()).toMatch(/denied/i);
+  });
+
+  it('mqtt_probe pingreq: libmosquitto 2.0 answers a server PINGREQ (2.1 drops the connection), mqtt.js ignores it', async () => {
+    const key = (id: string) => ({ host: OTHER, transport: 'mqtt' as const, id });
+    const help = await new Promise<string>((res) => execFile('mosquitto_sub', ['--help'], (_e, out, err) => res(`${out}${err}`)));
+    const version = /libmosquitto (\d+)\.(\d+)/.exec(help);
+    const answers = version !== null && version[1] === '2' && version[2] === '0';
+    const js = await connect({ clientId: 'js-probe', username: `bob@${OTHER}`, password: 'builder', keepalive: 0 });
+    const s = sub(['-t', 'x', '-i', 'mos-probe', '-u', `bob@${OTHER}`, '-P', 'builder', '-k', '60']);
+    await until(() => r.presence.get(key('mos-probe'))?.state === 'online');
+    const answered = () => r.events.some((e) => e.type === 'probe_answered' && e.ref.id === 'mos-probe');
+    if (answers) await until(answered, 4000);
+    else await until(() => r.presence.get(key('mos-probe'))?.state === 'offline', 4000);
+    await until(() => r.presence.get(key('js-probe'))?.state === 'offline', 4000);
+    expect(r.presence.get(key('js-probe'))?.last_disconnect_reason).toBe('ping_timeout');
+    expect(r.presence.get(key('mos-probe'))?.state).toBe(answers ? 'online' : 'offline');
+    s.kill();
+    js.end(true);
   });
 
   it('will on abrupt close of a mosquitto_sub', async () => {

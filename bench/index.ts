@@ -7,6 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as liveness from './liveness.js';
+import * as xmppPingPrecision from './xmpp-ping-precision.js';
 
 export interface Scenario {
   /** One-line description for the scenario list. */
@@ -14,7 +15,7 @@ export interface Scenario {
   run(args: string[]): Promise<void>;
 }
 
-const scenarios: Record<string, Scenario> = { liveness };
+const scenarios: Record<string, Scenario> = { liveness, 'xmpp-ping-precision': xmppPingPrecision };
 
 function respawnWithGc(): never {
   const child = spawnSync(

@@ -26,6 +26,9 @@ export function createXmppService(deps: CoreDeps, opts: EngineOptions = {}): Xmp
       const o = config.hosts[host]?.xmpp;
       if (!o || o.tls === 'off') continue;
       let files: TlsFiles;
+      if ((o.certfile === null) !== (o.keyfile === null)) {
+        throw new Error(`hosts.${host}.xmpp: certfile and keyfile must be set together`);
+      }
       if (o.certfile && o.keyfile) files = loadConfigured(o.certfile, o.keyfile);
       else files = generated ??= await ensureSelfSigned(deps.dataDir, hostNames, logger);
       engine.contexts.set(host, createSecureContext({ cert: files.cert, key: files.key }));

@@ -217,3 +217,32 @@ describe('deadline precision', () => {
     expect(r.clock.monotonic() - start).toBeGreaterThanOrEqual(3_000);
   });
 });
+
+describe('robustness', () => {
+  it('a throwing listener or adapter does not stop the other deadlines (error rethrown later)', async () => {
+    const r = rig({ timeout_action: 'none' });
+    const errors: unknown[] = [];
+    const onError = (e: unknown) => errors.push(e);
+    process.on('uncaughtException', onError);
+    try {
+      r.registry.subscribe((e) => {
+        if (e.type === 'probe_sent') throw new Error('listener boom');
+      });
+      r.adapter.probe = () => {
+        throw new Error('adapter boom');
+      };
+      const hs = [r.track('a'), r.track('b'), r.track('c')];
+      r.advance(60_000);
+      expect(hs.map((h) => h.state)).toEqual(['probing', 'probing', 'probing']);
+      r.advance(32_000);
+      expect(hs.map((h) => h.state)).toEqual(['unresponsive', 'unresponsive', 'unresponsive']);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(errors.map((e) => (e as Error).message).sort()).toEqual([
+        ...Array<string>(3).fill('adapter boom'),
+        ...Array<string>(3).fill('listener boom'),
+      ]);
+    } finally {
+      process.off('uncaughtException', onError);
+    }
+  });
+});

@@ -12,11 +12,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IConnackPacket } from 'mqtt-packet';
-import { checkPassword } from '../auth/users.js';
 import type { CoreDeps } from '../deps.js';
 import { normaliseLocal } from '../jid.js';
 import type { DisconnectReason, TrackOptions } from '../liveness/types.js';
 import type { TimerHandle } from '../time/scheduler.js';
+import { PasswordChecker } from './auth-cache.js';
 import type { ChannelEnv, Connected, Effect, HostPolicy } from './channel.js';
 import type { ConnectionHost, MqttConnection } from './connection.js';
 import { EncodeCache } from './deliver.js';
@@ -84,6 +84,7 @@ export class Broker implements ConnectionHost {
     }
     this.defaultHost = this.hosts.get(names[0]!)!;
     this.m = createBrokerMetrics(deps.metrics);
+    const passwords = new PasswordChecker(deps.store);
     this.env = {
       resolveHost: (username) => {
         if (username === null) return { policy: this.defaultHost.policy, user: null };
@@ -91,7 +92,7 @@ export class Broker implements ConnectionHost {
         const h = at > 0 ? this.hosts.get(username.slice(at + 1).toLowerCase()) : undefined;
         return h ? { policy: h.policy, user: normaliseUser(username.slice(0, at)) } : { policy: this.defaultHost.policy, user: normaliseUser(username) };
       },
-      authenticate: (host, user, password) => checkPassword(deps.store, host, user, password.toString('utf8')),
+      authenticate: (host, user, password) => passwords.check(host, user, password),
       newClientId: () => `vigil-${randomBytes(9).toString('base64url')}`,
     };
     this.unsubscribeLiveness = deps.liveness.subscribe((ev) => {

@@ -4,7 +4,7 @@
  * One certificate covers every host without its own files (SAN lists them all).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
@@ -32,6 +32,7 @@ export async function ensureSelfSigned(dataDir: string, hosts: string[], logger:
       'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
       '-keyout', keyPath, '-out', certPath, '-days', '3650', '-subj', `/CN=${cn}`, '-addext', `subjectAltName=${san}`,
     ]);
+    chmodSync(keyPath, 0o600);
     generated = true;
     logger.warn({ event: 'xmpp_tls_self_signed', certPath, keyPath, hosts }, 'xmpp_tls_self_signed: generated a self-signed certificate; configure xmpp.certfile/keyfile for a real one');
   } else {

@@ -65,7 +65,7 @@ export class Endpoint implements LivenessHandle, HeapEntry {
   expire: boolean;
 
   constructor(
-    readonly w: EndpointOwner,
+    readonly owner: EndpointOwner,
     readonly transport: Transport,
     readonly id: string,
     readonly generation: number,
@@ -79,7 +79,7 @@ export class Endpoint implements LivenessHandle, HeapEntry {
   }
 
   get ref(): EndpointRef {
-    return { host: this.w.host, transport: this.transport, id: this.id, generation: this.generation };
+    return { host: this.owner.host, transport: this.transport, id: this.id, generation: this.generation };
   }
 
   get live(): boolean {
@@ -91,7 +91,7 @@ export class Endpoint implements LivenessHandle, HeapEntry {
   }
 
   get lastActivityMono(): number {
-    return this.w.toMonotonic(this.last);
+    return this.owner.toMonotonic(this.last);
   }
 
   get lastRttMs(): number | null {
@@ -99,36 +99,36 @@ export class Endpoint implements LivenessHandle, HeapEntry {
   }
 
   lastActivityAt(): number {
-    return this.w.toWall(this.last);
+    return this.owner.toWall(this.last);
   }
 
   nextDeadlineAt(): number | null {
-    const t = this.w.nextDecision(this);
-    return t === null ? null : this.w.toWall(t);
+    const t = this.owner.nextDecision(this);
+    return t === null ? null : this.owner.toWall(t);
   }
 
   touch(): void {
-    this.last = this.w.activityNow();
-    if (this.st !== ACTIVE) this.w.wake(this);
+    this.last = this.owner.activityNow();
+    if (this.st !== ACTIVE) this.owner.wake(this);
   }
 
   answered(answer: ProbeAnswer): void {
-    this.w.answered(this, answer);
+    this.owner.answered(this, answer);
   }
 
   setOptions(opts: TrackOptions): void {
-    this.w.setOptions(this, opts);
+    this.owner.setOptions(this, opts);
   }
 
   untrack(reason: DisconnectReason): void {
-    this.w.untrack(this, reason);
+    this.owner.untrack(this, reason);
   }
 
   probeNow(): Promise<ProbeNowResult> {
-    return this.w.probeNow(this);
+    return this.owner.probeNow(this);
   }
 
   kill(reason: DisconnectReason): void {
-    this.w.kill(this, reason);
+    this.owner.kill(this, reason);
   }
 }

@@ -172,7 +172,7 @@ export class HostWorker implements EndpointOwner {
   kill(ep: Endpoint, reason: DisconnectReason): void {
     if (ep.st >= DEAD) return;
     if (this.hub.listening) this.hub.emit({ type: 'killed', ref: ep.ref, at: this.time.wallNow(), reason });
-    this.callAdapter(() => ep.adapter.kill(ep.ref, reason));
+    this.adapterKill(ep, reason);
   }
 
   probeNow(ep: Endpoint): Promise<ProbeNowResult> {
@@ -181,7 +181,7 @@ export class HostWorker implements EndpointOwner {
     if (typeof can === 'string') return Promise.resolve({ kind: 'unprobeable', why: can });
     const result = this.waiters.wait(ep, this.time.stamp(), this.ackMs());
     this.emitProbeSent(ep);
-    this.callAdapter(() => ep.adapter.probe(ep.ref));
+    this.adapterProbe(ep);
     return result;
   }
 
@@ -251,7 +251,7 @@ export class HostWorker implements EndpointOwner {
     this.setState(ep, PROBING);
     this.heap.push(ep, ep.sentAt + this.ackMs());
     this.emitProbeSent(ep);
-    this.callAdapter(() => ep.adapter.probe(ep.ref));
+    this.adapterProbe(ep);
   }
 
   private timeout(ep: Endpoint, reason: 'ping_timeout' | 'keepalive_timeout', now: number): void {
@@ -314,10 +314,19 @@ export class HostWorker implements EndpointOwner {
     if (this.hub.listening) this.hub.emit({ type: 'probe_sent', ref: ep.ref, at: this.time.wallNow() });
   }
 
-  /** An adapter that throws must not stop the worker half-way through its deadlines. */
-  private callAdapter(fn: () => void): void {
+  // An adapter that throws must not stop the worker half-way through its deadlines. (Two methods
+  // rather than one taking a closure: no allocation per fire.)
+  private adapterProbe(ep: Endpoint): void {
     try {
-      fn();
+      ep.adapter.probe(ep.ref);
+    } catch (err) {
+      reportLater(err);
+    }
+  }
+
+  private adapterKill(ep: Endpoint, reason: DisconnectReason): void {
+    try {
+      ep.adapter.kill(ep.ref, reason);
     } catch (err) {
       reportLater(err);
     }

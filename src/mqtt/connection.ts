@@ -163,6 +163,7 @@ export class MqttConnection implements LivenessAdapter {
     if (!st || !session || this.ended) return;
     const now = this.host.monoNow();
     if (d.qos === 0) {
+      if (this.stream.writableLength > st.policy.mqtt.max_send_buffer) return this.host.count('dropped');
       const buf = cache && d.subIds === null ? cache.get(st.version, d) : this.encode(st, d, 0, false, now);
       if (buf) this.writeOut(st, buf);
       return;

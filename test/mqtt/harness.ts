@@ -103,6 +103,11 @@ export class TestClient {
     this.side.write(buf);
   }
 
+  /** Stop reading (a slow client): the server's socket buffer fills up. */
+  pause(): void {
+    this.side.pause();
+  }
+
   /** Abrupt network close (no DISCONNECT). */
   drop(): void {
     this.side.destroy();

@@ -124,3 +124,20 @@ describe('publish / subscribe', () => {
     expect(got.map((p) => p.payload.toString())).toEqual(['3']);
   });
 });
+
+describe('slow readers', () => {
+  it('drops QoS 0 messages to a client whose socket buffer is over max_send_buffer', async () => {
+    const r = rig({ mqtt: { max_send_buffer: 65_536 } });
+    const sub = r.client(4);
+    await sub.connect({}, 'slow');
+    sub.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 't', qos: 0 }] });
+    await settle();
+    sub.pause();
+    const pub = r.client(4);
+    await pub.connect({}, 'pub');
+    for (let i = 0; i < 200; i++) pub.send({ cmd: 'publish', topic: 't', payload: Buffer.alloc(10_000), qos: 0, retain: false, dup: false });
+    await settle(10);
+    const dropped = await r.deps.metrics.registry.getSingleMetricAsString('vigil_mqtt_messages_dropped_total');
+    expect(Number(/ (\d+)$/m.exec(dropped)?.[1])).toBeGreaterThan(0);
+  });
+});

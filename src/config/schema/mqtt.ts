@@ -66,6 +66,13 @@ export const mqttSchema = obj('MQTT broker options for this host.', {
     unit: 'count',
     doc: 'Messages queued for a connected client beyond its inflight window; the oldest is dropped past it.',
   }),
+  max_send_buffer: int({
+    default: 4_194_304,
+    min: 65_536,
+    max: 1_073_741_824,
+    unit: 'bytes',
+    doc: 'Bytes waiting in a client socket beyond which QoS 0 messages to it are dropped (a slow reader must not grow memory without bound; QoS 1/2 are bounded by the inflight window and max_pending).',
+  }),
   max_topic_alias: int({
     default: 65_535,
     min: 0,

@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import * as liveness from './liveness.js';
 import * as mqttKeepalive from './mqtt-keepalive-precision.js';
+import * as rest from './rest-endpoints.js';
 import * as xmppPingPrecision from './xmpp-ping-precision.js';
 
 export interface Scenario {
@@ -16,7 +17,7 @@ export interface Scenario {
   run(args: string[]): Promise<void>;
 }
 
-const scenarios: Record<string, Scenario> = { liveness, 'xmpp-ping-precision': xmppPingPrecision, 'mqtt-keepalive': mqttKeepalive };
+const scenarios: Record<string, Scenario> = { liveness, rest, 'xmpp-ping-precision': xmppPingPrecision, 'mqtt-keepalive': mqttKeepalive };
 
 function respawnWithGc(): never {
   const child = spawnSync(

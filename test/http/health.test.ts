@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AUTH, type Rig, rig } from './rig.js';
 
 let r: Rig;
@@ -71,5 +71,15 @@ describe('health, readiness, docs', () => {
     const res = await r.app.inject({ method: 'GET', url: '/v2/nothing', headers: AUTH });
     expect(res.statusCode).toBe(404);
     expect(res.json()).toMatchObject({ code: 'VIGIL_ERR_ROUTE_NOT_FOUND' });
+  });
+
+  it('a failure inside a route is a catalog 500 that does not leak the cause', async () => {
+    r = rig();
+    vi.spyOn(r.presence, 'list').mockImplementation(() => {
+      throw new Error('secret internals');
+    });
+    const res = await r.app.inject({ method: 'GET', url: '/v1/hosts/example.org/endpoints', headers: AUTH });
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toEqual({ code: 'VIGIL_ERR_INTERNAL', message: 'Internal error' });
   });
 });

@@ -12,6 +12,7 @@ export function healthRoutes(app: FastifyInstance, deps: Pick<HttpDeps, 'ready' 
   app.get(
     '/healthz',
     {
+      logLevel: 'warn', // probes hit this every few seconds: no request log lines
       schema: {
         summary: 'Liveness of the process (no auth)',
         tags: ['health'],
@@ -24,6 +25,7 @@ export function healthRoutes(app: FastifyInstance, deps: Pick<HttpDeps, 'ready' 
   app.get(
     '/readyz',
     {
+      logLevel: 'warn',
       schema: {
         summary: 'Readiness: store open and listeners up (no auth)',
         tags: ['health'],

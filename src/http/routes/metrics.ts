@@ -7,6 +7,7 @@ export function metricsRoutes(app: FastifyInstance, deps: Pick<HttpDeps, 'metric
   app.get(
     '/metrics',
     {
+      logLevel: 'warn', // scraped every few seconds: no request log lines
       schema: {
         summary: 'Prometheus metrics (no auth)',
         tags: ['health'],

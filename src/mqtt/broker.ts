@@ -25,7 +25,8 @@ import type { Delivery, Message } from './message.js';
 import { createBrokerMetrics, type BrokerMetrics } from './metrics.js';
 import { RC, V3 } from './reason-codes.js';
 import { RetainedIndex } from './retained.js';
-import { MemorySession, type Session, type SubOptions } from './session.js';
+import type { Session, SubOptions } from './session.js';
+import { MemorySessionDirectory, type SessionDirectory } from './session-directory.js';
 import { SubscriptionTrie } from './trie.js';
 
 export type BrokerDeps = Pick<CoreDeps, 'config' | 'clock' | 'scheduler' | 'store' | 'liveness' | 'presence' | 'metrics' | 'logger'>;
@@ -40,7 +41,6 @@ interface HostState {
   trie: SubscriptionTrie<SubEntry>;
   retained: RetainedIndex;
   clients: Map<string, MqttConnection>;
-  sessions: Map<string, Session>;
   /** Delayed wills (v5 Will Delay Interval), cancelled when the client id reconnects [MQTT-3.1.3-9]. */
   wills: Map<string, TimerHandle>;
   perIp: Map<string, number>;
@@ -65,8 +65,14 @@ export class Broker implements ConnectionHost {
   private readonly m: BrokerMetrics;
   private readonly scratch: SubEntry[] = [];
   private unsubscribeLiveness: (() => void) | null = null;
+  /** Sessions between connections (the session core issue plugs its manager in here). */
+  readonly sessions: SessionDirectory;
 
-  constructor(private readonly deps: BrokerDeps) {
+  constructor(
+    private readonly deps: BrokerDeps,
+    sessions?: SessionDirectory,
+  ) {
+    this.sessions = sessions ?? new MemorySessionDirectory();
     const names = Object.keys(deps.config.hosts);
     if (names.length === 0) throw new Error('mqtt: no host configured');
     for (const name of names) {
@@ -77,7 +83,6 @@ export class Broker implements ConnectionHost {
         trie: new SubscriptionTrie(),
         retained,
         clients: new Map(),
-        sessions: new Map(),
         wills: new Map(),
         perIp: new Map(),
       });
@@ -102,6 +107,10 @@ export class Broker implements ConnectionHost {
 
   monoNow(): number {
     return this.deps.clock.monotonic();
+  }
+
+  nowMs(): number {
+    return this.deps.clock.now();
   }
 
   defaultMaxPacketSize(): number {
@@ -157,12 +166,8 @@ export class Broker implements ConnectionHost {
     h.wills.get(id)?.cancel();
     h.wills.delete(id);
     const old = h.clients.get(id);
-    let session = h.sessions.get(id);
-    const present = !!session && !st.cleanStart; // [MQTT-3.2.2-2/3]
-    if (session && !present) this.dropSession(h, session);
-    if (!session || !present) session = new MemorySession(h.policy.host, id, st.sessionExpiryS > 0);
-    session.persistent = st.sessionExpiryS > 0;
-    h.sessions.set(id, session);
+    const { session, present, discarded } = this.sessions.open(h.policy.host, id, st.cleanStart, st.sessionExpiryS);
+    if (discarded) this.unsubscribeAll(h, discarded);
     h.clients.set(id, conn);
     conn.session = session;
     connack.sessionPresent = present;
@@ -208,7 +213,7 @@ export class Broker implements ConnectionHost {
 
   /** Route a message to the subscribers of its host; store it when retained. */
   private publish(h: HostState, msg: Message): void {
-    const now = this.monoNow();
+    const now = this.nowMs();
     if (msg.retain && h.policy.mqtt.retain_available) h.retained.put(msg);
     const matches = h.trie.match(msg.topic, this.scratch);
     if (matches.length === 0) return;
@@ -243,14 +248,15 @@ export class Broker implements ConnectionHost {
   }
 
   private sendTo(h: HostState, clientId: string, d: Delivery, cache: EncodeCache): void {
-    // An offline persistent session gets nothing yet: its queue comes with the session core.
-    h.clients.get(clientId)?.deliver(d, cache);
+    const conn = h.clients.get(clientId);
+    if (conn) conn.deliver(d, cache);
+    else this.sessions.offline(h.policy.host, clientId, d);
   }
 
   subscribed(conn: MqttConnection, e: Extract<Effect, { type: 'subscribed' }>): void {
     const st = conn.negotiated!;
     const h = this.hosts.get(st.policy.host)!;
-    const now = this.monoNow();
+    const now = this.nowMs();
     for (const { filter, opts, existed } of e.subs) {
       h.trie.add(filter, st.clientId, { clientId: st.clientId, opts });
       // Retain Handling: 0 send, 1 only for a new subscription, 2 never [MQTT-3.3.1-9..11 v5].
@@ -268,9 +274,8 @@ export class Broker implements ConnectionHost {
     for (const f of filters) h.trie.remove(f, st.clientId);
   }
 
-  private dropSession(h: HostState, session: Session): void {
+  private unsubscribeAll(h: HostState, session: Session): void {
     for (const filter of session.subscriptions.keys()) h.trie.remove(filter, session.clientId);
-    h.sessions.delete(session.clientId);
   }
 
   closed(conn: MqttConnection, reason: DisconnectReason, will: boolean): void {
@@ -284,8 +289,7 @@ export class Broker implements ConnectionHost {
     else h.perIp.set(conn.remoteIp, n);
     if (h.clients.get(st.clientId) === conn) {
       h.clients.delete(st.clientId);
-      if (st.sessionExpiryS === 0) this.dropSession(h, conn.session);
-      else conn.session.persistent = true;
+      if (this.sessions.release(conn.session, st.sessionExpiryS)) this.unsubscribeAll(h, conn.session);
     }
     if (reason === 'keepalive_timeout') this.m.keepaliveTimeouts.inc();
     conn.handle?.untrack(reason);
@@ -300,7 +304,7 @@ export class Broker implements ConnectionHost {
     const fire = () => {
       h.wills.delete(st.clientId);
       if (!h.policy.acl.allows('publish', w.topic, { username: st.username, clientId: st.clientId })) return this.m.aclDenied.inc();
-      const now = this.monoNow();
+      const now = this.nowMs();
       this.publish(h, {
         topic: w.topic,
         payload: w.payload,

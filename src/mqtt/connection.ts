@@ -21,7 +21,10 @@ import type { Session } from './session.js';
 /** What a connection needs from the broker (broker.ts implements it). */
 export interface ConnectionHost {
   readonly env: ChannelEnv;
+  /** Monotonic ms (CONNECT timeout). */
   monoNow(): number;
+  /** Wall-clock ms: the time base of message expiry (persisted deadlines mean the same after a restart). */
+  nowMs(): number;
   /** Largest inbound packet before CONNECT names the host. */
   defaultMaxPacketSize(): number;
   open(conn: MqttConnection, st: Connected, connack: IConnackPacket): void;
@@ -104,7 +107,7 @@ export class MqttConnection implements LivenessAdapter {
     this.handle?.touch();
     this.host.count('in');
     if (pkt.cmd === 'connect' && this.state.phase === 'awaiting_connect') this.version = pkt.protocolVersion ?? 4;
-    this.apply(dispatch(this.state, pkt, this.host.env, this.session, this.host.monoNow()));
+    this.apply(dispatch(this.state, pkt, this.host.env, this.session, this.host.nowMs()));
   }
 
   private apply(s: Step): void {
@@ -161,7 +164,7 @@ export class MqttConnection implements LivenessAdapter {
     const st = this.connected;
     const session = this.session;
     if (!st || !session || this.ended) return;
-    const now = this.host.monoNow();
+    const now = this.host.nowMs();
     if (d.qos === 0) {
       if (this.stream.writableLength > st.policy.mqtt.max_send_buffer) return this.host.count('dropped');
       const buf = cache && d.subIds === null ? cache.get(st.version, d) : this.encode(st, d, 0, false, now);
@@ -181,7 +184,7 @@ export class MqttConnection implements LivenessAdapter {
   resume(): void {
     const st = this.connected;
     if (!st || !this.session) return;
-    const now = this.host.monoNow();
+    const now = this.host.nowMs();
     for (const [id, o] of this.session.inflight) {
       if (o.phase === 'await_pubcomp') this.send({ cmd: 'pubrel', messageId: id });
       else {

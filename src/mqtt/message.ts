@@ -14,7 +14,7 @@ export interface Message {
   qos: QoS;
   retain: boolean;
   properties: PublishProperties | null;
-  /** Monotonic ms after which the message is not delivered (v5 Message Expiry Interval), or null. */
+  /** Wall-clock ms after which the message is not delivered (v5 Message Expiry Interval), or null. */
   expiresAt: number | null;
   /** Client id of the publisher (v5 No Local), '' for server-made messages. */
   senderId: string;

@@ -24,12 +24,10 @@ export class RetainedIndex {
 
   /** Load what the store holds (start-up). */
   load(): void {
-    const wallNow = this.clock.now();
-    const monoNow = this.clock.monotonic();
     for (const r of this.repo.list(this.host)) {
       const props = (r.properties ?? null) as (PublishProperties & { messageExpiryInterval?: number }) | null;
       const expiry = props?.messageExpiryInterval;
-      const expiresAt = expiry === undefined ? null : monoNow + (r.storedAt + expiry * 1000 - wallNow);
+      const expiresAt = expiry === undefined ? null : r.storedAt + expiry * 1000;
       if (props) delete props.messageExpiryInterval;
       this.byTopic.set(r.topic, {
         topic: r.topic,
@@ -50,20 +48,20 @@ export class RetainedIndex {
       return;
     }
     this.byTopic.set(msg.topic, msg);
-    const monoNow = this.clock.monotonic();
+    const now = this.clock.now();
     const props: Record<string, unknown> | null =
       msg.expiresAt === null
         ? msg.properties
-        : { ...msg.properties, messageExpiryInterval: Math.max(0, Math.ceil((msg.expiresAt - monoNow) / 1000)) };
-    const rec: RetainedMessage = { topic: msg.topic, payload: msg.payload, qos: msg.qos, properties: props, storedAt: this.clock.now() };
+        : { ...msg.properties, messageExpiryInterval: Math.max(0, Math.ceil((msg.expiresAt - now) / 1000)) };
+    const rec: RetainedMessage = { topic: msg.topic, payload: msg.payload, qos: msg.qos, properties: props, storedAt: now };
     this.repo.put(this.host, rec);
   }
 
   /** Retained messages matching a filter, not expired. */
-  matching(filter: string, monoNow: number): Message[] {
+  matching(filter: string, nowMs: number): Message[] {
     const out: Message[] = [];
     for (const m of this.byTopic.values()) {
-      if (m.expiresAt !== null && monoNow >= m.expiresAt) continue;
+      if (m.expiresAt !== null && nowMs >= m.expiresAt) continue;
       if (topicMatches(filter, m.topic)) out.push(m);
     }
     return out;

@@ -183,6 +183,7 @@ export class Broker implements ConnectionHost {
       session_expiry: st.sessionExpiryS,
       ip: conn.remoteIp,
     });
+    this.deps.logger.debug({ event: 'mqtt_connected', host: h.policy.host, client_id: id, username: st.username, protocol_level: st.version, keepalive: st.keepalive, session_present: present, takeover: !!old }, 'MQTT client connected');
     if (old) old.kill(old.handle?.ref ?? handle.ref, 'taken_over');
     if (present) conn.resume();
   }
@@ -292,6 +293,7 @@ export class Broker implements ConnectionHost {
       if (this.sessions.release(conn.session, st.sessionExpiryS)) this.unsubscribeAll(h, conn.session);
     }
     if (reason === 'keepalive_timeout') this.m.keepaliveTimeouts.inc();
+    this.deps.logger.debug({ event: 'mqtt_disconnected', host: h.policy.host, client_id: st.clientId, reason, will }, 'MQTT client disconnected');
     conn.handle?.untrack(reason);
     if (will && st.will) this.scheduleWill(h, st, reason);
   }

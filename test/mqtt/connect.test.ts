@@ -113,3 +113,17 @@ describe('CONNECT', () => {
     expect((await r.client(4, '1.2.3.5').connect({}, 'x4'))[0]?.returnCode).toBe(0);
   });
 });
+
+describe('MQTT 3.1 (MQIsdp)', () => {
+  it('accepts a 3.1 client and refuses its empty client id', async () => {
+    const r = rig();
+    const c = r.client(3);
+    const [ack] = await c.connect({ protocolId: 'MQIsdp', protocolVersion: 3 }, 'old-device');
+    expect(ack?.returnCode).toBe(0);
+    expect(r.presence.get({ host: HOST, transport: 'mqtt', id: 'old-device' })?.meta.protocol_level).toBe(3);
+    const e = r.client(3);
+    e.raw(Buffer.from([0x10, 14, 0, 6, 0x4d, 0x51, 0x49, 0x73, 0x64, 0x70, 3, 0x02, 0, 60, 0, 0]));
+    await settle();
+    expect(e.take('connack')[0]?.returnCode).toBe(2);
+  });
+});

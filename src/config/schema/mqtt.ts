@@ -74,11 +74,11 @@ export const mqttSchema = obj('MQTT broker options for this host.', {
     doc: 'Bytes waiting in a client socket beyond which QoS 0 messages to it are dropped (a slow reader must not grow memory without bound; QoS 1/2 are bounded by the inflight window and max_pending).',
   }),
   max_topic_alias: int({
-    default: 65_535,
+    default: 10,
     min: 0,
     max: 65_535,
     unit: 'count',
-    doc: 'Topic Alias Maximum announced to v5 clients (0 = topic aliases refused).',
+    doc: 'Topic Alias Maximum announced to v5 clients (0 = topic aliases refused). Each alias holds a topic name of up to 64 KiB per connection, hence the small default (Mosquitto uses 10 too).',
   }),
   max_qos: int({ default: 2, min: 0, max: 2, unit: 'none', doc: 'Highest QoS granted to subscriptions and accepted in PUBLISH.' }),
   retain_available: bool({ default: true, doc: 'Accept retained messages (v5 clients are told Retain Available).' }),

@@ -47,7 +47,8 @@ const checkCredentials: Check = (d, env) => {
   d.policy = policy;
   d.username = user;
   if (user === null) {
-    if (d.pkt.password !== undefined) return { v3: V3.badCredentials, v5: RC.badCredentials, failure: 'auth_failure' };
+    // 3.1.1: a password without a username is not allowed [MQTT-3.1.2-22]; v5 allows it (anonymous then).
+    if (d.pkt.password !== undefined && d.version !== 5) return { v3: V3.badCredentials, v5: RC.badCredentials, failure: 'auth_failure' };
     return policy.mqtt.allow_anonymous ? null : { v3: V3.notAuthorized, v5: RC.notAuthorized, failure: 'auth_failure' };
   }
   const password = d.pkt.password;

@@ -7,9 +7,18 @@
  * `connection-timeout` arriving — goal 8.00 s, each within 50 ms. The Vigil side is composed as in
  * app.ts (XMPP service + liveness registry + presence table, system clock and scheduler).
  *
- * Usage: npm run bench -- xmpp-ping-precision [--n 20] [--interval 5] [--ack 3]
+ * With `--ejabberd` (needs Debian's ejabberd package and root, to run it as the ejabberd user) the
+ * same clients are measured against ejabberd's mod_ping in the same run, started from a temporary
+ * configuration on a free loopback port and stopped afterwards.
+ *
+ * Usage: npm run bench -- xmpp-ping-precision [--n 20] [--interval 5] [--ack 3] [--ejabberd]
  */
-import { connect as tcpConnect } from 'node:net';
+import { execFile } from 'node:child_process';
+import { chownSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, connect as tcpConnect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { makeUserRecord } from '../src/auth/users.js';
@@ -45,19 +54,31 @@ interface Sample {
 const header = `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='${DOMAIN}' version='1.0'>`;
 
 /** Log in (PLAIN on a plain stream: the bench host allows it), bind, send presence, go silent. */
-function silentClient(port: number, user: string): Promise<Sample> {
+export function silentClient(port: number, user: string): Promise<Sample> {
   return new Promise((resolve, reject) => {
     const sock = tcpConnect(port, '127.0.0.1');
     const parser = createXmlStreamParser({ maxStanzaBytes: 1 << 20 });
     let step = 0;
     let lastSent = 0;
     let pingAt = -1;
+    let done = false;
+    // The kill is the first of: a stream error, the server's </stream:stream>, the socket closing
+    // (ejabberd's kill closes the stream without a stream error).
+    const killed = (now: number, condition: string) => {
+      if (done) return;
+      done = true;
+      if (step < 4) reject(new Error(`${user}: stream ended during login (${condition})`));
+      else resolve({ pingMs: pingAt - lastSent, killMs: now - lastSent, condition });
+      sock.destroy();
+    };
     sock.setNoDelay(true);
     sock.on('connect', () => sock.write(header));
-    sock.on('error', reject);
+    sock.on('error', (err) => killed(performance.now(), `socket error ${err.message}`));
+    sock.on('close', () => killed(performance.now(), 'socket closed'));
     sock.on('data', (chunk) => {
       const now = performance.now();
       for (const ev of parser.write(chunk)) {
+        if (ev.type === 'close') killed(now, 'stream closed');
         if (ev.type !== 'stanza') continue;
         const el = ev.el;
         if (step === 0 && el.name === 'stream:features') {
@@ -75,12 +96,11 @@ function silentClient(port: number, user: string): Promise<Sample> {
           sock.write('<presence/>', () => {
             lastSent = performance.now();
           });
-        } else if (step === 4 && el.name === 'iq' && el.attrs.type === 'get') {
+        } else if (step === 4 && el.name === 'iq' && el.attrs.type === 'get' && pingAt < 0) {
           pingAt = now;
         } else if (el.name === 'stream:error') {
           const cond = el.children.find((c) => typeof c !== 'string');
-          resolve({ pingMs: pingAt - lastSent, killMs: now - lastSent, condition: typeof cond === 'object' ? cond.name : '?' });
-          sock.destroy();
+          killed(now, typeof cond === 'object' ? cond.name : '?');
         }
       }
     });
@@ -94,10 +114,23 @@ function stats(xs: number[], goal: number): string {
   return `${(q(0) / 1000).toFixed(3)} | ${(q(0.5) / 1000).toFixed(3)} | ${(q(0.95) / 1000).toFixed(3)} | ${((s.at(-1) ?? NaN) / 1000).toFixed(3)} | ${worst.toFixed(1)} ms | ${worst <= 50 ? 'yes' : 'NO'}`;
 }
 
-export async function run(args: string[]): Promise<void> {
-  const n = option(args, '--n', 20);
-  const interval = option(args, '--interval', 5);
-  const ack = option(args, '--ack', 3);
+const sh = promisify(execFile);
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+interface Server {
+  name: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+async function startVigil(n: number, interval: number, ack: number): Promise<Server> {
   const config = validate(rootSchema, {
     listeners: { xmpp: { host: '127.0.0.1', port: 0 } },
     hosts: {
@@ -124,18 +157,90 @@ export async function run(args: string[]): Promise<void> {
   };
   const svc = createXmppService(deps);
   await svc.start();
-  const port = svc.address()?.port ?? 0;
-  try {
-    const samples = await Promise.all(Array.from({ length: n }, (_, i) => silentClient(port, `u${i}`)));
-    const conditions = [...new Set(samples.map((s) => s.condition))].join(', ');
-    console.log(`Vigil XMPP, ${n} silent clients, ping_interval ${interval} s, ping_ack_timeout ${ack} s, timeout_action kill (stream error: ${conditions})\n`);
-    console.log('| measured from the last client stanza | min s | median s | p95 s | max s | worst error | within 50 ms |');
-    console.log('|---|---|---|---|---|---|---|');
-    console.log(`| server ping arrives (goal ${interval.toFixed(2)} s) | ${stats(samples.map((s) => s.pingMs), interval * 1000)} |`);
-    console.log(`| stream killed (goal ${(interval + ack).toFixed(2)} s) | ${stats(samples.map((s) => s.killMs), (interval + ack) * 1000)} |`);
-  } finally {
-    await svc.stop();
-    liveness.stop();
-    presence.stop();
+  return {
+    name: 'Vigil',
+    port: svc.address()?.port ?? 0,
+    async stop() {
+      await svc.stop();
+      liveness.stop();
+      presence.stop();
+    },
+  };
+}
+
+/** ejabberd (Debian package) from a throw-away config: mod_ping with the same options, no TLS. */
+async function startEjabberd(n: number, interval: number, ack: number): Promise<Server> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-ejabberd-'));
+  const port = await freePort();
+  for (const d of ['conf', 'db', 'logs']) mkdirSync(join(dir, d));
+  copyFileSync('/etc/ejabberd/inetrc', join(dir, 'conf', 'inetrc'));
+  writeFileSync(join(dir, 'conf', 'ejabberdctl.cfg'), 'ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"\n');
+  writeFileSync(
+    join(dir, 'conf', 'ejabberd.yml'),
+    [
+      `hosts: [${DOMAIN}]`,
+      'loglevel: warning',
+      'auth_method: internal',
+      'auth_password_format: plain',
+      'listen:',
+      `  - {port: ${port}, ip: "127.0.0.1", module: ejabberd_c2s, max_stanza_size: 65536, access: all}`,
+      'access_rules: {c2s: {allow: all}}',
+      'modules:',
+      '  mod_disco: {}',
+      '  mod_roster: {}',
+      `  mod_ping: {send_pings: true, ping_interval: ${interval}, ping_ack_timeout: ${ack}, timeout_action: kill}`,
+      '',
+    ].join('\n'),
+  );
+  const { stdout: uid } = await sh('id', ['-u', 'ejabberd']);
+  const { stdout: gid } = await sh('id', ['-g', 'ejabberd']);
+  for (const p of [dir, ...['conf', 'db', 'logs', 'conf/inetrc', 'conf/ejabberdctl.cfg', 'conf/ejabberd.yml'].map((f) => join(dir, f))]) {
+    chownSync(p, Number(uid), Number(gid));
+  }
+  const node = `vigilbench${process.pid}@localhost`;
+  const ctl = (...args: string[]) =>
+    sh('runuser', ['-u', 'ejabberd', '--', 'ejabberdctl', '--config-dir', join(dir, 'conf'), '--logs', join(dir, 'logs'), '--spool', join(dir, 'db'), '--node', node, ...args]);
+  await ctl('start');
+  for (let i = 0; ; i++) {
+    try {
+      await ctl('status');
+      break;
+    } catch (err) {
+      if (i > 60) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  for (let i = 0; i < n; i++) await ctl('register', `u${i}`, DOMAIN, 'pw');
+  const { stdout: version } = await sh('dpkg-query', ['-W', '-f', '${Version}', 'ejabberd']).catch(() => ({ stdout: '?' }));
+  return {
+    name: `ejabberd ${version.trim()}`,
+    port,
+    async stop() {
+      await ctl('stop').catch(() => undefined);
+      await ctl('stopped').catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function run(args: string[]): Promise<void> {
+  const n = option(args, '--n', 20);
+  const interval = option(args, '--interval', 5);
+  const ack = option(args, '--ack', 3);
+  const starters = [startVigil];
+  if (args.includes('--ejabberd')) starters.push(startEjabberd);
+  console.log(`${n} silent clients per server, ping_interval ${interval} s, ping_ack_timeout ${ack} s, timeout_action kill; times from each client's last stanza\n`);
+  console.log('| server | event (goal) | min s | median s | p95 s | max s | worst error | within 50 ms | how the stream ended |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const start of starters) {
+    const server = await start(n, interval, ack);
+    try {
+      const samples = await Promise.all(Array.from({ length: n }, (_, i) => silentClient(server.port, `u${i}`)));
+      const how = [...new Set(samples.map((s) => s.condition))].join(', ');
+      console.log(`| ${server.name} | ping sent (${interval.toFixed(2)} s) | ${stats(samples.map((s) => s.pingMs), interval * 1000)} | |`);
+      console.log(`| ${server.name} | killed (${(interval + ack).toFixed(2)} s) | ${stats(samples.map((s) => s.killMs), (interval + ack) * 1000)} | ${how} |`);
+    } finally {
+      await server.stop();
+    }
   }
 }

@@ -64,9 +64,12 @@ function codeOf(err: FastifyError): ErrorCode {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return 'VIGIL_ERR_BAD_JSON';
     default:
-      if (err instanceof SyntaxError || err.statusCode === 400) return 'VIGIL_ERR_BAD_JSON';
+      if (err instanceof SyntaxError) return 'VIGIL_ERR_BAD_JSON';
       if (err.statusCode === 413) return 'VIGIL_ERR_BODY_TOO_LARGE';
       if (err.statusCode === 415) return 'VIGIL_ERR_UNSUPPORTED_MEDIA_TYPE';
+      if (err.statusCode === 404) return 'VIGIL_ERR_ROUTE_NOT_FOUND';
+      // Any other client error fastify raises (bad Content-Length, malformed URL, ...).
+      if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) return 'VIGIL_ERR_BAD_REQUEST';
       return 'VIGIL_ERR_INTERNAL';
   }
 }

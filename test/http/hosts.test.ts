@@ -94,6 +94,8 @@ describe('GET/PATCH /v1/hosts/{host}/config', () => {
     [{ timeout_action: 'explode' }, 'body.timeout_action'],
     [{ mqtt_probe: 'magic' }, 'body.mqtt_probe'],
     [{ send_pings: 'yes' }, 'body.send_pings'],
+    [{ send_pings: 'true' }, 'body.send_pings'],
+    [{ ping_interval: '5' }, 'body.ping_interval'],
     [{ ping_intervall: 5 }, 'body.ping_intervall'],
   ])('bad PATCH %j -> 400 naming %s, nothing changed', async (body, field) => {
     r = rig();

@@ -100,9 +100,16 @@ export function hostRoutes(app: FastifyInstance, deps: Deps): void {
     },
   );
 
+  // The JSON schema validator coerces types (query strings need it), so "5" would pass as 5. The
+  // body as the client sent it is kept here and checked strictly by the config DSL instead.
+  const sentBodies = new WeakMap<object, Record<string, unknown>>();
+
   app.patch<{ Params: Static<typeof HostParams>; Querystring: Static<typeof PatchQuery>; Body: Record<string, unknown> }>(
     '/hosts/:host/config',
     {
+      preValidation: async (req) => {
+        if (req.body && typeof req.body === 'object') sentBodies.set(req, { ...req.body });
+      },
       schema: {
         summary: "Change a host's liveness settings at runtime (timers re-armed, nothing dropped)",
         tags: ['hosts'],
@@ -117,7 +124,7 @@ export function hostRoutes(app: FastifyInstance, deps: Deps): void {
       if (!hostSettings(deps, host)) return sendError(res, 'VIGIL_ERR_UNKNOWN_HOST', host);
       let patch: HostConfigPatch;
       try {
-        patch = validatePatch(req.body);
+        patch = validatePatch(sentBodies.get(req) ?? req.body);
       } catch (err) {
         if (!(err instanceof ConfigValueError)) throw err;
         const field = `body.${err.path.join('.')}`;

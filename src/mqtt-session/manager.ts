@@ -16,7 +16,7 @@
  * Persistent sessions announce themselves to the store (`session_put` / `session_del`); clean
  * sessions never touch it.
  */
-import { DeadlineHeap, type HeapEntry } from '../liveness/deadline-heap.js';
+import { ExpiryHeap, type Expiring } from './expiry-heap.js';
 import { MqttSession, type AttachOptions } from './session.js';
 import type { Deliverable, SessionEffect, SessionFigures, SessionLimits } from './types.js';
 
@@ -48,20 +48,23 @@ export interface OpenRequest extends AttachOptions {
   sessionExpiryS?: number;
 }
 
-interface Entry<M extends Deliverable, S> extends HeapEntry {
+interface Entry<M extends Deliverable, S> extends Expiring {
   key: SessionKey;
   session: MqttSession<M, S>;
   expiryMs: number | null;
   expiresAt: number | null;
+  /** Bumped by every open: a close from a connection that lost the session is ignored. */
+  generation: number;
 }
 
 const NEVER = 0xffff_ffff;
 
 export class SessionManager<M extends Deliverable, S = unknown> {
   private readonly sessions = new Map<string, Entry<M, S>>();
-  /** Offline sessions with a deadline, earliest first (the liveness core's heap). */
-  private readonly deadlines = new DeadlineHeap<Entry<M, S>>();
+  /** Offline sessions with a deadline, earliest first. */
+  private readonly deadlines = new ExpiryHeap<Entry<M, S>>();
   private armedAt: number | null = null;
+  private generations = 0;
 
   constructor(private readonly limitsOf: (host: string) => SessionLimits) {}
 
@@ -71,6 +74,12 @@ export class SessionManager<M extends Deliverable, S = unknown> {
 
   get(host: string, clientId: string): MqttSession<M, S> | undefined {
     return this.sessions.get(id(host, clientId))?.session;
+  }
+
+  /** Whether `generation` (from open) still holds the session, connected. */
+  isCurrent(host: string, clientId: string, generation: number): boolean {
+    const e = this.sessions.get(id(host, clientId));
+    return e !== undefined && e.generation === generation && e.session.link.state === 'online';
   }
 
   /** The expiry interval a CONNECT asks for, after the host's rules; 0 = ends with the connection. */
@@ -84,7 +93,10 @@ export class SessionManager<M extends Deliverable, S = unknown> {
   }
 
   /** A CONNECT accepted: find, resume or create the session and attach the connection. */
-  open(req: OpenRequest, nowMs: number): { session: MqttSession<M, S>; present: boolean; effects: ManagerEffect<M>[] } {
+  open(
+    req: OpenRequest,
+    nowMs: number,
+  ): { session: MqttSession<M, S>; present: boolean; generation: number; effects: ManagerEffect<M>[] } {
     const key = { host: req.host, clientId: req.clientId };
     const fx: ManagerEffect<M>[] = [];
     let entry = this.sessions.get(id(req.host, req.clientId));
@@ -96,12 +108,14 @@ export class SessionManager<M extends Deliverable, S = unknown> {
     const expiryMs = this.expiryOf(req);
     const limits = this.limitsOf(req.host);
     if (!entry) {
-      entry = { key, session: new MqttSession<M, S>(limits, expiryMs !== 0), expiryMs, expiresAt: null, heapIndex: -1 };
+      entry = { key, session: new MqttSession<M, S>(limits, expiryMs !== 0), expiryMs, expiresAt: null, generation: 0, heapIndex: -1 };
       this.sessions.set(id(req.host, req.clientId), entry);
     } else {
       entry.session.configure(limits);
     }
     const wasPersistent = entry.session.persistent;
+    const generation = ++this.generations;
+    entry.generation = generation;
     entry.expiryMs = expiryMs;
     entry.expiresAt = null;
     this.deadlines.remove(entry);
@@ -110,16 +124,18 @@ export class SessionManager<M extends Deliverable, S = unknown> {
     else if (wasPersistent) fx.push({ type: 'session_del', key }); // v5 resume with expiry 0: no longer stored
     for (const effect of entry.session.attach(req, nowMs)) fx.push({ type: 'session', key, effect });
     this.rearm(fx);
-    return { session: entry.session, present, effects: fx };
+    return { session: entry.session, present, generation, effects: fx };
   }
 
   /**
    * The connection holding the session closed. `sessionExpiryS`: a v5 DISCONNECT's new interval.
    * Expiry 0 deletes the session now [MQTT-3.1.2-23 v5]; otherwise it waits offline.
+   * `generation` (from open): a late close of a connection that was taken over does nothing.
    */
-  close(host: string, clientId: string, nowMs: number, sessionExpiryS?: number): ManagerEffect<M>[] {
+  close(host: string, clientId: string, nowMs: number, sessionExpiryS?: number, generation?: number): ManagerEffect<M>[] {
     const entry = this.sessions.get(id(host, clientId));
-    if (!entry) return [];
+    if (!entry || (generation !== undefined && generation !== entry.generation)) return [];
+    if (entry.session.link.state === 'offline') return [];
     const fx: ManagerEffect<M>[] = [];
     if (sessionExpiryS !== undefined) {
       entry.expiryMs = this.expiryOf({ host, version: 5, cleanStart: false, sessionExpiryS });
@@ -128,7 +144,7 @@ export class SessionManager<M extends Deliverable, S = unknown> {
     if (entry.expiryMs === 0) this.remove(entry, fx);
     else {
       entry.expiresAt = entry.expiryMs === null ? null : nowMs + entry.expiryMs;
-      if (entry.expiresAt !== null) this.deadlines.push(entry, entry.expiresAt);
+      if (entry.expiresAt !== null) this.deadlines.push(entry);
       if (entry.session.persistent) fx.push({ type: 'session_put', key: entry.key, meta: meta(entry) });
     }
     this.rearm(fx);
@@ -164,9 +180,9 @@ export class SessionManager<M extends Deliverable, S = unknown> {
     const session = new MqttSession<M, S>(this.limitsOf(key.host), true);
     // A session that was connected when the server stopped starts its expiry now.
     const expiresAt = m.expiresAt ?? (m.expiryMs === null ? null : nowMs + m.expiryMs);
-    const entry: Entry<M, S> = { key, session, expiryMs: m.expiryMs, expiresAt, heapIndex: -1 };
+    const entry: Entry<M, S> = { key, session, expiryMs: m.expiryMs, expiresAt, generation: 0, heapIndex: -1 };
     this.sessions.set(id(key.host, key.clientId), entry);
-    if (expiresAt !== null) this.deadlines.push(entry, expiresAt);
+    if (expiresAt !== null) this.deadlines.push(entry);
     return session;
   }
 

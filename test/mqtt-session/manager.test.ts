@@ -122,3 +122,15 @@ describe('session manager', () => {
     expect(m.open(v3('a', false), T0 + 600).present).toBe(true);
   });
 });
+
+describe('session manager takeover', () => {
+  it('ignores the late close of a connection whose session was taken over', () => {
+    const m = manager();
+    const old = m.open(v3('c1', false), T0);
+    const taker = m.open(v3('c1', false), T0 + 1);
+    expect(m.close(H, 'c1', T0 + 2, undefined, old.generation)).toEqual([]);
+    expect(m.figures(H, 'c1')?.connected).toBe(true);
+    expect(kinds(m.close(H, 'c1', T0 + 3, undefined, taker.generation))).toEqual(['session_put', 'arm_expiry 7200003']);
+    expect(m.close(H, 'c1', T0 + 4)).toEqual([]); // already offline
+  });
+});

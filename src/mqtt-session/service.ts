@@ -1,0 +1,244 @@
+/**
+ * The session service: the thin, effectful shell around the pure manager and sessions, for the
+ * MQTT broker to call. It reads the clock once per call (wall clock, Clock.now()), carries out the
+ * effects (PUBLISH/PUBREL through the connection's sink, timers on the injected scheduler, store
+ * writes through the batching writer, drops to a counter) and keeps nothing else.
+ *
+ *   broker.open    -> service.open(req, sink)       -> handle (Session Present, generation)
+ *   channel acks   -> handle.puback/pubrec/pubcomp  -> sink.publish for what the window frees
+ *   inbound QoS 2  -> handle.receiveQos2 / pubrel   -> verdicts for PUBREC / PUBCOMP codes
+ *   routing        -> service.deliver(host, id, m)  -> sink, queue (offline too) or drop
+ *   broker.closed  -> service.close(handle, ...)    -> offline with a deadline, or deleted
+ *   acks to send   -> service.whenDurable(cb)       -> after the batch holding the writes commits
+ */
+import type { Clock } from '../time/clock.js';
+import type { Scheduler, TimerHandle } from '../time/scheduler.js';
+import type { SessionWriter } from './durable.js';
+import { SessionManager, type ManagerEffect, type OpenRequest, type SessionKey } from './manager.js';
+import type { MqttSession, Qos2Verdict } from './session.js';
+import { SessionTimers } from './timers.js';
+import type { Deliverable, DropReason, SessionEffect, SessionFigures, SessionLimits, SessionTimer } from './types.js';
+
+/** Where an attached session's packets go (the connection). */
+export interface SessionSink<M> {
+  publish(id: number, msg: M, dup: boolean): void;
+  pubrel(id: number, reasonCode: number): void;
+}
+
+export interface SessionServiceDeps<M> {
+  limitsOf(host: string): SessionLimits;
+  clock: Pick<Clock, 'now'>;
+  scheduler: Scheduler;
+  /** Durable writes of persistent sessions; null = nothing is stored (tests, memory-only). */
+  writer: SessionWriter<M> | null;
+  onDrop?(key: SessionKey, reason: DropReason, msg: M | null): void;
+  /** A session was deleted (clean close, expiry, discard): remove its filters from the trie. */
+  onDeleted?(key: SessionKey, filters: string[]): void;
+}
+
+export class SessionHandle<M extends Deliverable, S> {
+  readonly timers: SessionTimers;
+  sink: SessionSink<M> | null = null;
+
+  constructor(
+    private readonly svc: SessionService<M, S>,
+    readonly key: SessionKey,
+    readonly session: MqttSession<M, S>,
+  ) {
+    this.timers = new SessionTimers(svc.scheduler, (t) => this.fire(t));
+  }
+
+  puback(id: number): void {
+    this.run(this.session.puback(id, this.svc.now()));
+  }
+
+  pubrec(id: number, reasonCode = 0): void {
+    this.run(this.session.pubrec(id, reasonCode, this.svc.now()));
+  }
+
+  pubcomp(id: number): void {
+    this.run(this.session.pubcomp(id, this.svc.now()));
+  }
+
+  receiveQos2(id: number): Qos2Verdict {
+    const r = this.session.receiveQos2(id, this.svc.now());
+    this.run(r.effects);
+    return r.verdict;
+  }
+
+  pubrel(id: number): boolean {
+    const r = this.session.pubrel(id);
+    this.run(r.effects);
+    return r.verdict;
+  }
+
+  subscribe(filter: string, opts: S): boolean {
+    const r = this.session.subscribe(filter, opts);
+    this.run(r.effects);
+    return r.verdict.existed;
+  }
+
+  unsubscribe(filter: string): boolean {
+    const r = this.session.unsubscribe(filter);
+    this.run(r.effects);
+    return r.verdict;
+  }
+
+  deliver(msg: M): void {
+    this.run(this.session.deliver(msg, this.svc.now()));
+  }
+
+  /** Carry out session effects. */
+  run(effects: readonly SessionEffect<M>[]): void {
+    for (const e of effects) {
+      switch (e.type) {
+        case 'publish':
+          this.sink?.publish(e.id, e.msg, e.dup);
+          break;
+        case 'pubrel':
+          this.sink?.pubrel(e.id, e.reasonCode);
+          break;
+        case 'arm':
+        case 'cancel':
+          this.timers.apply(e);
+          break;
+        case 'store':
+          this.svc.writer?.write(this.key, e.write);
+          break;
+        case 'dropped':
+          this.svc.deps.onDrop?.(this.key, e.reason, e.msg);
+          break;
+      }
+    }
+  }
+
+  private fire(t: SessionTimer): void {
+    this.run(this.session.timeout(t, this.svc.now()));
+  }
+}
+
+export class SessionService<M extends Deliverable, S = unknown> {
+  readonly manager: SessionManager<M, S>;
+  readonly scheduler: Scheduler;
+  readonly writer: SessionWriter<M> | null;
+  private readonly handles = new Map<string, SessionHandle<M, S>>();
+  private expiryTimer: TimerHandle | null = null;
+
+  constructor(readonly deps: SessionServiceDeps<M>) {
+    this.manager = new SessionManager<M, S>(deps.limitsOf);
+    this.scheduler = deps.scheduler;
+    this.writer = deps.writer;
+  }
+
+  now(): number {
+    return this.deps.clock.now();
+  }
+
+  /**
+   * CONNECT accepted: resume or create the session, attach `sink`, resend and drain. Keep
+   * `generation` with the connection and pass it to close(): after a takeover both connections
+   * hold the same handle, and only the newer one may detach it.
+   */
+  open(req: OpenRequest, sink: SessionSink<M>): { handle: SessionHandle<M, S>; present: boolean; generation: number } {
+    const k = keyOf(req.host, req.clientId);
+    const old = this.handles.get(k);
+    const r = this.manager.open(req, this.now());
+    let handle = old;
+    if (!handle || handle.session !== r.session) {
+      if (old) this.deleted(old);
+      handle = new SessionHandle(this, { host: req.host, clientId: req.clientId }, r.session);
+      this.handles.set(k, handle);
+    }
+    handle.sink = sink;
+    this.apply(r.effects);
+    return { handle, present: r.present, generation: r.generation };
+  }
+
+  /** The connection that opened `generation` closed (a v5 DISCONNECT may change the expiry). */
+  close(handle: SessionHandle<M, S>, generation: number, sessionExpiryS?: number): void {
+    const { host, clientId } = handle.key;
+    if (this.handles.get(keyOf(host, clientId)) !== handle || !this.manager.isCurrent(host, clientId, generation)) return;
+    handle.sink = null;
+    this.apply(this.manager.close(host, clientId, this.now(), sessionExpiryS, generation));
+    if (!this.manager.get(host, clientId)) this.deleted(handle);
+  }
+
+  /** A message routed to a client id of a host: online, offline (queued) or no session (ignored). */
+  deliver(host: string, clientId: string, msg: M): boolean {
+    const h = this.handles.get(keyOf(host, clientId));
+    if (!h) return false;
+    h.deliver(msg);
+    return true;
+  }
+
+  handle(host: string, clientId: string): SessionHandle<M, S> | undefined {
+    return this.handles.get(keyOf(host, clientId));
+  }
+
+  figures(host: string, clientId: string): SessionFigures | undefined {
+    return this.manager.figures(host, clientId);
+  }
+
+  /** Release `cb` once every write so far is durable (at once without a writer). */
+  whenDurable(cb: (err: Error | null) => void): void {
+    if (this.writer) this.writer.whenDurable(cb);
+    else cb(null);
+  }
+
+  /** Delete a session now (admin action); the caller closes any connection first. */
+  discard(host: string, clientId: string): void {
+    this.apply(this.manager.discard(host, clientId));
+    const h = this.handles.get(keyOf(host, clientId));
+    if (h) this.deleted(h);
+  }
+
+  /** Put back sessions loaded by restoreSessions(): make handles and arm the expiry timer. */
+  adoptRestored(effects: ManagerEffect<M>[]): void {
+    for (const key of this.manager.keys()) {
+      const k = keyOf(key.host, key.clientId);
+      if (!this.handles.has(k)) this.handles.set(k, new SessionHandle(this, key, this.manager.get(key.host, key.clientId)!));
+    }
+    this.apply(effects);
+  }
+
+  /** Stop every timer and commit pending writes (graceful shutdown). */
+  shutdown(): void {
+    this.expiryTimer?.cancel();
+    this.expiryTimer = null;
+    for (const h of this.handles.values()) h.timers.cancelAll();
+    this.writer?.flush();
+  }
+
+  private apply(effects: readonly ManagerEffect<M>[]): void {
+    this.writer?.record(effects);
+    for (const e of effects) {
+      if (e.type === 'session') this.handles.get(keyOf(e.key.host, e.key.clientId))?.run([e.effect].filter((x) => x.type !== 'store'));
+      else if (e.type === 'session_del') {
+        const h = this.handles.get(keyOf(e.key.host, e.key.clientId));
+        if (h && !this.manager.get(e.key.host, e.key.clientId)) this.deleted(h);
+      } else if (e.type === 'arm_expiry') this.armExpiry(e.atMs);
+    }
+  }
+
+  private deleted(h: SessionHandle<M, S>): void {
+    const k = keyOf(h.key.host, h.key.clientId);
+    if (this.handles.get(k) !== h) return;
+    this.handles.delete(k);
+    h.timers.cancelAll();
+    h.sink = null;
+    this.deps.onDeleted?.(h.key, [...h.session.subscriptions.keys()]);
+  }
+
+  private armExpiry(atMs: number | null): void {
+    this.expiryTimer?.cancel();
+    this.expiryTimer = null;
+    if (atMs === null) return;
+    this.expiryTimer = this.scheduler.setTimer(Math.max(0, atMs - this.now()), () => {
+      this.expiryTimer = null;
+      const r = this.manager.expire(this.now());
+      this.apply(r.effects);
+    });
+  }
+}
+
+const keyOf = (host: string, clientId: string) => `${host}\u0000${clientId}`;

@@ -52,6 +52,8 @@ export interface ConnectionDeps {
   admit(host: string): boolean;
   newResource(): string;
   newPingId(): string;
+  /** Peer address, shown in the presence table's meta. */
+  remoteAddress: string;
   /** Milliseconds to wait for the peer's </stream:stream> before destroying the socket. */
   closeGraceMs?: number;
   onEnd(conn: Connection): void;
@@ -74,6 +76,7 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
   let ended = false;
   let closing = false;
   let discardRest = false;
+  let mechanism: string | null = null;
   const pendingPings = new Set<string>();
   const ctx: NegotiationCtx = {
     ...deps.negotiation,
@@ -96,10 +99,17 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
   const finishSession = (reason: DisconnectReason) => {
     if (!session) return;
     const s = session;
+    const h = handle;
     session = null;
-    handleSessionEnd(deps.world, s);
-    handle?.untrack(reason);
     handle = null;
+    try {
+      handleSessionEnd(deps.world, s);
+    } catch (err) {
+      deps.logger.error({ event: 'xmpp_internal_error', err }, 'xmpp_internal_error');
+    } finally {
+      deps.world.router.unbind(s);
+      h?.untrack(reason);
+    }
   };
 
   const close = (reason: DisconnectReason, error: StreamErrorCondition | null, text?: string) => {
@@ -142,6 +152,7 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
     // A takeover: the new generation supersedes the old handle in the registry (no offline/online pair).
     handle = deps.liveness.track({ host, transport: 'xmpp', id: jid }, adapter, { onIdle: 'probe' });
     s.ref = handle.ref;
+    deps.world.setMeta(handle.ref, { ip: deps.remoteAddress, tls: state.secure, sasl_mechanism: mechanism, resource: res });
     old?.kill('taken_over');
     handshakeTimer?.cancel();
     handshakeTimer = null;
@@ -190,6 +201,7 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
           discardRest = true;
           break;
         case 'authenticated':
+          mechanism = e.mechanism;
           deps.logger.info({ event: 'xmpp_auth_ok', user: e.user, host: state.host, mechanism: e.mechanism }, 'xmpp_auth_ok');
           break;
         case 'auth-failed':
@@ -218,14 +230,20 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
 
   const onData = (chunk: Buffer) => {
     if (closing) return;
-    const events = parser.write(chunk);
-    discardRest = false;
-    for (const ev of events) {
-      if (discardRest || closing) break;
-      if (ev.type === 'open') feed({ type: 'open', name: ev.name, attrs: ev.attrs });
-      else if (ev.type === 'stanza') feed({ type: 'stanza', el: ev.el });
-      else if (ev.type === 'close') feed({ type: 'close' });
-      else feed({ type: 'parse-error', condition: ev.condition, text: ev.text });
+    try {
+      const events = parser.write(chunk);
+      discardRest = false;
+      for (const ev of events) {
+        if (discardRest || closing) break;
+        if (ev.type === 'open') feed({ type: 'open', name: ev.name, attrs: ev.attrs });
+        else if (ev.type === 'stanza') feed({ type: 'stanza', el: ev.el });
+        else if (ev.type === 'close') feed({ type: 'close' });
+        else feed({ type: 'parse-error', condition: ev.condition, text: ev.text });
+      }
+    } catch (err) {
+      // A bug or a store failure ends this connection only, never the process.
+      deps.logger.error({ event: 'xmpp_internal_error', err }, 'xmpp_internal_error');
+      close('protocol_error', 'internal-server-error');
     }
   };
 

@@ -51,6 +51,7 @@ export function createXmppEngine(deps: CoreDeps, opts: EngineOptions = {}): Xmpp
     users: deps.store.users,
     isLocalDomain: (d) => config.hosts[d] !== undefined,
     setAvailability: (ref, a) => deps.presence.setAvailability(ref, a),
+    setMeta: (ref, meta) => deps.presence.setMeta(ref, meta),
     newId: () => `push-${(++seq).toString(36)}`,
   };
 
@@ -88,6 +89,7 @@ export function createXmppEngine(deps: CoreDeps, opts: EngineOptions = {}): Xmpp
       },
       newResource: () => `vigil-${random()}`,
       newPingId: () => `ping-${(++seq).toString(36)}`,
+      remoteAddress: ip,
       ...(opts.closeGraceMs !== undefined ? { closeGraceMs: opts.closeGraceMs } : {}),
       onEnd: (c) => {
         live.delete(c);

@@ -16,6 +16,7 @@ export type StreamErrorCondition =
   | 'connection-timeout' // §4.9.3.4: ping timeout (ejabberd/Prosody/Openfire all use it)
   | 'host-unknown' // §4.9.3.6
   | 'invalid-namespace' // §4.9.3.10
+  | 'internal-server-error' // §4.9.3.9
   | 'invalid-xml'
   | 'not-authorized' // §4.9.3.12
   | 'not-well-formed' // §4.9.3.13

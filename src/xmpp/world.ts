@@ -2,7 +2,7 @@
  * The named dependencies every stanza handler gets (one object per XMPP service): sessions, the
  * store's rosters and users, the presence table, and which domains are local.
  */
-import type { Availability } from '../presence/types.js';
+import type { Availability, Meta } from '../presence/types.js';
 import type { EndpointRef } from '../liveness/types.js';
 import type { RosterRepo, UserRepo } from '../store/types.js';
 import type { Router } from './router.js';
@@ -15,6 +15,8 @@ export interface XmppWorld {
   isLocalDomain(domain: string): boolean;
   /** Presence table hook (RFC 6121 availability of one endpoint). */
   setAvailability(ref: EndpointRef, availability: Availability): void;
+  /** Presence table metadata of one endpoint (address, TLS, SASL mechanism). */
+  setMeta(ref: EndpointRef, meta: Meta): void;
   /** Fresh id for server-generated stanzas (roster pushes). */
   newId(): string;
 }

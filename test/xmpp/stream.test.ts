@@ -179,6 +179,34 @@ describe('sessions', () => {
     expect(h.engine.router.size()).toBe(0);
   });
 
+  it('shows the address, TLS and SASL mechanism in the presence table meta', async () => {
+    const h = makeHarness();
+    await h.login('alice', 'laptop');
+    expect(h.deps.presence.get({ host: DOMAIN, transport: 'xmpp', id: ALICE })?.meta).toMatchObject({
+      ip: '10.0.0.1',
+      tls: false,
+      sasl_mechanism: 'PLAIN',
+      resource: 'laptop',
+    });
+  });
+
+  it('an internal failure while handling a stanza ends that connection only (internal-server-error)', async () => {
+    const h = makeHarness();
+    const a = await h.login('alice', 'laptop');
+    const b = await h.login('bob', 'phone');
+    const rosters = h.deps.store.rosters;
+    const list = rosters.list.bind(rosters);
+    rosters.list = (host, user) => {
+      if (user === 'alice') throw new Error('disk on fire');
+      return list(host, user);
+    };
+    await a.send('<presence/>');
+    expect(a.streamError()).toBe('internal-server-error');
+    await b.send('<presence/>');
+    expect(b.streamError()).toBeUndefined();
+    expect(b.take().map((s) => s.attrs.from)).toEqual([`bob@${DOMAIN}/phone`]);
+  });
+
   it('a server-generated resource when the client asks for none', async () => {
     const h = makeHarness();
     const c = h.connect();

@@ -54,8 +54,8 @@ export class Endpoint implements LivenessHandle, HeapEntry {
   st = ACTIVE;
   /** Core time of the last inbound activity. */
   last: number;
-  /** Position in the worker's deadline heap, -1 when not armed. */
-  heapIndex = -1;
+  /** Arm number in the worker's deadline heap; negative when not armed (deadline-heap.ts). */
+  armGen = -1;
   /** -1 = follow the host's ping_interval. */
   idleMs: number;
   /** Last round-trip time in ms, -1 = none yet. */

@@ -188,9 +188,8 @@ export class HostWorker implements EndpointOwner {
   /** Core time of the next timer decision for `ep`, or null when none is pending. */
   nextDecision(ep: Endpoint): number | null {
     // For ACTIVE the heap key may be stale (lazy re-arm); the decision is at last + idle.
-    const armed = this.heap.deadlineOf(ep);
-    if (armed === null) return null;
-    return ep.st === ACTIVE ? ep.last + this.idleOf(ep) : armed;
+    if (!this.heap.has(ep)) return null;
+    return ep.st === ACTIVE ? ep.last + this.idleOf(ep) : ep.sentAt + this.ackMs();
   }
 
   // ---- host configuration ------------------------------------------------------------------

@@ -67,7 +67,7 @@ describe('10k endpoints', () => {
 });
 
 describe('DeadlineHeap', () => {
-  const entry = (): HeapEntry => ({ heapIndex: -1 });
+  const entry = (): HeapEntry => ({ armGen: -1 });
 
   it('pops by deadline then arm order; remove keeps the invariant; shrinks back', () => {
     const rand = lcg(3);
@@ -83,7 +83,30 @@ describe('DeadlineHeap', () => {
       const b = out[i]!;
       expect(a.at < b.at || (a.at === b.at && a.n < b.n)).toBe(true);
     }
-    expect(all.every((e) => e.heapIndex === -1)).toBe(true);
+    expect(all.every((e) => e.armGen < 0)).toBe(true);
+    expect(heap.size).toBe(0);
+    expect(heap.peekDeadline()).toBe(Infinity);
+  });
+
+  it('churn: re-arms and removals leave each armed entry exactly once, at its latest key', () => {
+    const rand = lcg(11);
+    const heap = new DeadlineHeap<HeapEntry & { n: number; at: number; seq: number }>();
+    const all = Array.from({ length: 10_000 }, (_, n) => ({ ...entry(), n, at: 0, seq: 0 }));
+    let seq = 0;
+    for (let round = 0; round < 5; round++) {
+      for (const e of all) {
+        e.at = Math.floor(rand() * 1_000);
+        e.seq = seq++;
+        heap.push(e, e.at);
+      }
+    }
+    const removed = all.filter((_, i) => i % 3 !== 0);
+    for (const e of removed) heap.remove(e);
+    expect(heap.size).toBe(all.length - removed.length);
+    const out: typeof all = [];
+    for (let e = heap.pop(); e; e = heap.pop()) out.push(e);
+    const want = all.filter((_, i) => i % 3 === 0).sort((a, b) => a.at - b.at || a.seq - b.seq);
+    expect(out.map((e) => e.n)).toEqual(want.map((e) => e.n));
     expect(heap.size).toBe(0);
     expect(heap.peekDeadline()).toBe(Infinity);
   });

@@ -17,8 +17,8 @@
  * sessions never touch it.
  */
 import { ExpiryHeap, type Expiring } from './expiry-heap.js';
-import { MqttSession, type AttachOptions } from './session.js';
-import type { Deliverable, SessionEffect, SessionFigures, SessionLimits } from './types.js';
+import { MqttSession } from './session.js';
+import type { AttachOptions, Deliverable, SessionEffect, SessionFigures, SessionLimits } from './types.js';
 
 export interface SessionKey {
   host: string;

@@ -15,9 +15,9 @@ import type { Clock } from '../time/clock.js';
 import type { Scheduler, TimerHandle } from '../time/scheduler.js';
 import type { SessionWriter } from './durable.js';
 import { SessionManager, type ManagerEffect, type OpenRequest, type SessionKey } from './manager.js';
-import type { MqttSession, Qos2Verdict } from './session.js';
+import type { MqttSession } from './session.js';
 import { SessionTimers } from './timers.js';
-import type { Deliverable, DropReason, SessionEffect, SessionFigures, SessionLimits, SessionTimer } from './types.js';
+import type { Deliverable, DropReason, Qos2Verdict, SessionEffect, SessionFigures, SessionLimits, SessionTimer } from './types.js';
 
 /** Where an attached session's packets go (the connection). */
 export interface SessionSink<M> {

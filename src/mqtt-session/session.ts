@@ -23,45 +23,24 @@
  *     never giving up (dropping an unacknowledged QoS 1/2 message would break its promise).
  *   - a clean (non-persistent) session emits no store writes.
  */
+import { sessionFigures } from './figures.js';
 import { MQueue, type QueueEntry } from './mqueue.js';
 import { nextPacketId } from './packet-ids.js';
 import type {
+  AttachOptions,
   Deliverable,
   DropReason,
+  InflightEntry,
+  Link,
   OutboundPhase,
+  Qos2Verdict,
+  Result,
   SessionEffect,
   SessionFigures,
   SessionLimits,
   SessionTimer,
   SessionWrite,
 } from './types.js';
-
-export type ProtocolVersion = 3 | 4 | 5;
-
-export type Link = { state: 'online'; version: ProtocolVersion; window: number } | { state: 'offline' };
-
-export interface AttachOptions {
-  version: ProtocolVersion;
-  /** v5 Receive Maximum from CONNECT (absent = 65535). */
-  receiveMaximum?: number;
-}
-
-export interface InflightEntry<M> {
-  readonly id: number;
-  phase: OutboundPhase;
-  readonly msg: M;
-  /** v3 retry: next resend (wall ms) and the current interval; 0 = not scheduled. */
-  retryAt: number;
-  retryDelayMs: number;
-}
-
-/** Inbound QoS 2 PUBLISH verdict: route it (accepted), ack again without routing, or refuse. */
-export type Qos2Verdict = 'accepted' | 'duplicate' | 'refused';
-
-export interface Result<M, V = undefined> {
-  effects: SessionEffect<M>[];
-  verdict: V;
-}
 
 const PUBREC_UNKNOWN = 0x92; // v5 Packet Identifier not found
 
@@ -246,25 +225,7 @@ export class MqttSession<M extends Deliverable, S = unknown> {
   }
 
   figures(): Omit<SessionFigures, 'expiresAt'> {
-    let awaitingComp = 0;
-    for (const e of this.inflight.values()) if (e.phase === 'await_pubcomp') awaitingComp++;
-    const d = this.drops;
-    return {
-      connected: this.link.state === 'online',
-      persistent: this.persistent,
-      inflight: this.inflight.size,
-      window: this.link.state === 'online' ? this.link.window : 0,
-      queued: this.queue.length,
-      awaitingRel: this.awaitingRel.size,
-      awaitingComp,
-      subscriptions: this.subscriptions.size,
-      dropped: d.queue_full + d.qos0_not_queued + d.expired + d.awaiting_rel_full + d.await_rel_timeout,
-      droppedQueueFull: d.queue_full,
-      droppedQos0: d.qos0_not_queued,
-      droppedExpired: d.expired,
-      droppedAwaitingRelFull: d.awaiting_rel_full,
-      droppedAwaitRelTimeout: d.await_rel_timeout,
-    };
+    return sessionFigures(this);
   }
 
   // Internals -----------------------------------------------------------------------------------

@@ -124,3 +124,30 @@ export interface SessionFigures {
   /** Wall-clock ms at which an offline session expires, or null (connected / never). */
   expiresAt: number | null;
 }
+
+export type ProtocolVersion = 3 | 4 | 5;
+
+export type Link = { state: 'online'; version: ProtocolVersion; window: number } | { state: 'offline' };
+
+export interface AttachOptions {
+  version: ProtocolVersion;
+  /** v5 Receive Maximum from CONNECT (absent = 65535). */
+  receiveMaximum?: number;
+}
+
+export interface InflightEntry<M> {
+  readonly id: number;
+  phase: OutboundPhase;
+  readonly msg: M;
+  /** v3 retry: next resend (wall ms) and the current interval; 0 = not scheduled. */
+  retryAt: number;
+  retryDelayMs: number;
+}
+
+/** Inbound QoS 2 PUBLISH verdict: route it (accepted), ack again without routing, or refuse. */
+export type Qos2Verdict = 'accepted' | 'duplicate' | 'refused';
+
+export interface Result<M, V = undefined> {
+  effects: SessionEffect<M>[];
+  verdict: V;
+}

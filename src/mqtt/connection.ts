@@ -155,9 +155,25 @@ export class MqttConnection implements LivenessAdapter {
     this.write(packet.cmd === 'pingresp' ? PINGRESP : generate(packet, { protocolVersion: this.version }));
   }
 
+  /**
+   * Writes of one event-loop tick go out together: the first write corks the socket and a
+   * nextTick uncorks it, so a burst of deliveries to one client costs one writev, not one each.
+   */
   write(buf: Buffer): void {
-    if (!this.stream.destroyed) this.stream.write(buf);
+    if (this.stream.destroyed) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.stream.cork();
+      process.nextTick(this.uncork);
+    }
+    this.stream.write(buf);
   }
+
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.stream.uncork();
+  };
 
   /** Send one delivery: QoS 0 at once, QoS 1/2 into the inflight window or the pending queue. */
   deliver(d: Delivery, cache: EncodeCache | null): void {

@@ -151,7 +151,10 @@ export class Broker implements ConnectionHost {
     const h = this.hosts.get(st.policy.host)!;
     const limit = st.policy.mqtt.max_connections_per_ip;
     const ipCount = h.perIp.get(conn.remoteIp) ?? 0;
-    if (limit > 0 && ipCount >= limit) {
+    const old = h.clients.get(st.clientId);
+    // A takeover from the same address replaces a connection, it does not add one.
+    const replacing = old !== undefined && old.remoteIp === conn.remoteIp ? 1 : 0;
+    if (limit > 0 && ipCount - replacing >= limit) {
       this.m.limits.inc({ limit: 'max_connections_per_ip' });
       const refusal: IConnackPacket =
         st.version === 5
@@ -165,7 +168,6 @@ export class Broker implements ConnectionHost {
     const id = st.clientId;
     h.wills.get(id)?.cancel();
     h.wills.delete(id);
-    const old = h.clients.get(id);
     const { session, present, discarded } = this.sessions.open(h.policy.host, id, st.cleanStart, st.sessionExpiryS);
     if (discarded) this.unsubscribeAll(h, discarded);
     h.clients.set(id, conn);

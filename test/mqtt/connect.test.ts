@@ -111,6 +111,8 @@ describe('CONNECT', () => {
     expect((await r.client(4, '1.2.3.4').connect({}, 'x2'))[0]?.returnCode).toBe(3);
     expect((await r.client(5, '1.2.3.4').connect({}, 'x3'))[0]?.reasonCode).toBe(0x9f);
     expect((await r.client(4, '1.2.3.5').connect({}, 'x4'))[0]?.returnCode).toBe(0);
+    // A reconnect that takes over x1 from the same address is not an extra connection.
+    expect((await r.client(4, '1.2.3.4').connect({}, 'x1'))[0]?.returnCode).toBe(0);
   });
 });
 

@@ -134,6 +134,18 @@ describe('server pings through the liveness core (XEP-0199 §4.1, ejabberd mod_p
     expect(c.take().map((s) => s.attrs.type)).toEqual(['get']);
   });
 
+  it('REST ping-now (handle.probeNow) sends a ping and resolves with the round trip', async () => {
+    const h = makeHarness();
+    const c = await h.login('alice', 'laptop');
+    const pending = h.deps.liveness.get({ host: DOMAIN, transport: 'xmpp', id: ALICE })?.probeNow();
+    await settle();
+    const [p] = c.take();
+    expect(child(p as XmlEl, 'ping', 'urn:xmpp:ping')).toBeDefined();
+    await h.advance(40);
+    await c.send(`<iq type='result' id='${p?.attrs.id}' to='${DOMAIN}'/>`);
+    await expect(pending).resolves.toEqual({ kind: 'answered', rttMs: 40 });
+  });
+
   it('timeout_action none: ping_timeout event, the stream stays', async () => {
     const h = makeHarness({ host: { ping: { ...ping, timeout_action: 'none' } } });
     const c = await h.login('alice', 'laptop');

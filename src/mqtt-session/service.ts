@@ -139,7 +139,12 @@ export class SessionService<M extends Deliverable, S = unknown> {
    * `generation` with the connection and pass it to close(): after a takeover both connections
    * hold the same handle, and only the newer one may detach it.
    */
-  open(req: OpenRequest, sink: SessionSink<M>): { handle: SessionHandle<M, S>; present: boolean; generation: number } {
+  open(
+    req: OpenRequest,
+    sink: SessionSink<M>,
+    /** Called with Session Present before anything is resent: send CONNACK here [MQTT-3.2.2-2]. */
+    beforeResend?: (present: boolean) => void,
+  ): { handle: SessionHandle<M, S>; present: boolean; generation: number } {
     const k = keyOf(req.host, req.clientId);
     const old = this.handles.get(k);
     const r = this.manager.open(req, this.now());
@@ -150,6 +155,7 @@ export class SessionService<M extends Deliverable, S = unknown> {
       this.handles.set(k, handle);
     }
     handle.sink = sink;
+    beforeResend?.(r.present);
     this.apply(r.effects);
     return { handle, present: r.present, generation: r.generation };
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SessionManager, type ManagerEffect, type OpenRequest } from '../../src/mqtt-session/manager.js';
+import { sessionLimits } from '../../src/mqtt-session/limits.js';
 import { limits, msg, sent, type TestMsg } from './fixtures.js';
 
 const T0 = 1_700_000_000_000;
@@ -132,5 +133,18 @@ describe('session manager takeover', () => {
     expect(m.figures(H, 'c1')?.connected).toBe(true);
     expect(kinds(m.close(H, 'c1', T0 + 3, undefined, taker.generation))).toEqual(['session_put', 'arm_expiry 7200003']);
     expect(m.close(H, 'c1', T0 + 4)).toEqual([]); // already offline
+  });
+});
+
+describe('sessionLimits', () => {
+  it('converts the mqtt.* options (seconds) and falls back to the defaults', () => {
+    expect(sessionLimits({})).toEqual(limits());
+    expect(sessionLimits({ max_inflight: 5, await_rel_timeout: 2, session_expiry: 10, retry_interval: 1, mqueue_priorities: { a: 3 } })).toMatchObject({
+      maxInflight: 5,
+      awaitRelTimeoutMs: 2000,
+      sessionExpiryMs: 10_000,
+      retryIntervalMs: 1000,
+      mqueuePriorities: { a: 3 },
+    });
   });
 });

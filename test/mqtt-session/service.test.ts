@@ -54,12 +54,12 @@ describe('SessionService', () => {
     expect(repo.get(H, 'c')).toMatchObject({ inflight: [{ id: 1 }, { id: 2 }], queue: [{ seq: 1 }] });
     svc.close(a.handle, a.generation);
     svc.deliver(H, 'c', msg('m4'));
-    const b = svc.open({ host: H, clientId: 'c', cleanStart: false, version: 4 }, sink(log, 'B'));
+    const b = svc.open({ host: H, clientId: 'c', cleanStart: false, version: 4 }, sink(log, 'B'), (present) => log.push(`B connack ${present}`));
     expect(b.present).toBe(true);
-    expect(log.slice(2)).toEqual(['B publish 1 m1 dup', 'B publish 2 m2 dup']);
+    expect(log.slice(2)).toEqual(['B connack true', 'B publish 1 m1 dup', 'B publish 2 m2 dup']);
     b.handle.puback(1);
     b.handle.puback(2);
-    expect(log.slice(4)).toEqual(['B publish 3 m3', 'B publish 4 m4']);
+    expect(log.slice(5)).toEqual(['B publish 3 m3', 'B publish 4 m4']);
     expect(svc.figures(H, 'c')).toMatchObject({ connected: true, inflight: 2, queued: 0 });
   });
 

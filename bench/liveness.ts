@@ -132,7 +132,12 @@ async function vigilFire(ids: string[], delayMs: number): Promise<number> {
   return ns;
 }
 
-/** Lazy re-arm: every endpoint touched after arming, so every deadline that fires is pushed back. */
+/**
+ * Lazy re-arm: every endpoint touched after arming, so every deadline that fires is pushed back.
+ * Idle intervals are spread over 30 to 90 s (deterministic pseudo-random), so the re-armed deadlines
+ * land all over the heap as they do when clients connect at random times; with equal deadlines
+ * every push would go to the bottom and the figure would flatter the heap.
+ */
 function vigilRearm(ids: string[]): number {
   const scheduler = new ManualScheduler();
   const reg = createLivenessRegistry({
@@ -140,14 +145,25 @@ function vigilRearm(ids: string[]): number {
     scheduler,
     hosts: { [HOST]: hostConfig({}) },
   });
-  const handles = ids.map((id) =>
-    reg.track({ host: HOST, transport: 'mqtt', id }, noopAdapter, { onIdle: 'expire', idleMs: 1_000 }),
+  let seed = 1;
+  const idle = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return 30_000 + Math.floor((seed / 2 ** 31) * 60_000);
+  };
+  const idles = ids.map(() => idle());
+  const handles = ids.map((id, i) =>
+    reg.track({ host: HOST, transport: 'mqtt', id }, noopAdapter, { onIdle: 'expire', idleMs: idles[i] as number }),
   );
-  scheduler.advance(500);
+  // Touch everyone just before the first deadline (30 s); then every first deadline up to 60 s
+  // fires and is re-armed to touch + idle >= 60 s, outside the measured window: re-arms only.
+  const touchAt = 29_999;
+  scheduler.advance(touchAt);
   for (const h of handles) h.touch();
+  const windowEnd = 2 * touchAt;
+  const rearmed = idles.filter((ms) => ms <= windowEnd).length;
   const t0 = process.hrtime.bigint();
-  scheduler.advance(500);
-  const ns = Number(process.hrtime.bigint() - t0) / ids.length;
+  scheduler.advance(windowEnd - touchAt);
+  const ns = Number(process.hrtime.bigint() - t0) / rearmed;
   reg.stop();
   return ns;
 }

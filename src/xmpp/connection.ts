@@ -254,6 +254,8 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
     io.removeListener('end', onPeerEnd);
     io.removeListener('close', onClose);
     io.removeListener('error', onError);
+    // The TLS socket reports errors from now on; never let the raw socket throw an unhandled one.
+    io.on('error', () => undefined);
     const tlsSocket = new TLSSocket(io as never, { isServer: true, secureContext });
     io = tlsSocket;
     attach();

@@ -29,7 +29,8 @@ const key = (ns: string, name: string) => `${ns} ${name}`;
 
 /** The IQ handler table: payload namespace + element name -> handler. */
 export const IQ_HANDLERS = new Map<string, IqHandler>([
-  [key(NS_PING, 'ping'), (_w, _s, iq) => handlePing(iq)],
+  // XEP-0199 §4.2/§4.4: answered for the server, the own account and other existing accounts.
+  [key(NS_PING, 'ping'), (w, _s, iq, _p, t) => (t === 'server' ? handlePing(iq) : accountOnly(w, iq, t, () => handlePing(iq)))],
   [key(NS_DISCO_INFO, 'query'), (w, _s, iq, p, t) => (t === 'server' ? discoInfo(iq, p.attrs.node, 'server') : accountOnly(w, iq, t, () => discoInfo(iq, p.attrs.node, 'account')))],
   [key(NS_DISCO_ITEMS, 'query'), (w, _s, iq, p, t) => (t === 'server' ? discoItems(iq, p.attrs.node) : accountOnly(w, iq, t, () => discoItems(iq, p.attrs.node)))],
   [
@@ -45,7 +46,7 @@ export const IQ_HANDLERS = new Map<string, IqHandler>([
 ]);
 
 /** Answer for an account: own bare JID always; another existing local account too (no leak: both answered alike). */
-function accountOnly(world: XmppWorld, iq: XmlEl, t: Target, answer: () => XmlEl | 'item-not-found'): IqOutcome {
+function accountOnly(world: XmppWorld, iq: XmlEl, t: Target, answer: () => XmlEl | StanzaErrorCondition): IqOutcome {
   if (t === 'self') return answer();
   const j = tryParseJid(iq.attrs.to ?? '');
   if (t === 'other-bare' && j?.local && world.users.get(j.domain, j.local)) return answer();

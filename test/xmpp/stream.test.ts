@@ -16,6 +16,11 @@ describe('IQ handling (RFC 6120 §8.2.3, §8.4; XEP-0199 §4.2; XEP-0030)', () =
       await c.send(`<iq type='get' id='p1'${to}><ping xmlns='urn:xmpp:ping'/></iq>`);
       expect(c.take()).toEqual([{ name: 'iq', attrs: expect.objectContaining({ type: 'result', id: 'p1', to: ALICE }), children: [] }]);
     }
+    // §4.4: a ping to another account's bare JID is answered by the server; no account, no answer (§7).
+    await c.send(`<iq type='get' id='p2' to='bob@${DOMAIN}'><ping xmlns='urn:xmpp:ping'/></iq>`);
+    expect(c.take()[0]?.attrs).toMatchObject({ type: 'result', from: `bob@${DOMAIN}` });
+    await c.send(`<iq type='get' id='p3' to='nobody@${DOMAIN}'><ping xmlns='urn:xmpp:ping'/></iq>`);
+    expect(cond(c.take()[0])).toBe('service-unavailable');
   });
 
   it('answers every unknown get/set with exactly one service-unavailable error', async () => {

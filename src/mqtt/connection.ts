@@ -156,23 +156,28 @@ export class MqttConnection implements LivenessAdapter {
   }
 
   /**
-   * Writes of one event-loop tick go out together: the first write corks the socket and a
-   * nextTick uncorks it, so a burst of deliveries to one client costs one writev, not one each.
+   * Writes of one event-loop tick go out together: the first one queues a nextTick flush, later
+   * ones join the queue, so a burst of deliveries to one client costs one socket write, not one
+   * each (and a lone PINGRESP stays a plain write, no writev).
    */
   write(buf: Buffer): void {
     if (this.stream.destroyed) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.stream.cork();
-      process.nextTick(this.uncork);
-    }
-    this.stream.write(buf);
+    this.outBytes += buf.length;
+    if (this.outQ === null) {
+      this.outQ = buf;
+      process.nextTick(this.flush);
+    } else if (Array.isArray(this.outQ)) this.outQ.push(buf);
+    else this.outQ = [this.outQ, buf];
   }
 
-  private corked = false;
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.stream.uncork();
+  private outQ: Buffer | Buffer[] | null = null;
+  private outBytes = 0;
+  private readonly flush = (): void => {
+    const q = this.outQ;
+    this.outQ = null;
+    this.outBytes = 0;
+    if (q === null || this.stream.destroyed) return;
+    this.stream.write(Array.isArray(q) ? Buffer.concat(q) : q);
   };
 
   /** Send one delivery: QoS 0 at once, QoS 1/2 into the inflight window or the pending queue. */
@@ -182,7 +187,7 @@ export class MqttConnection implements LivenessAdapter {
     if (!st || !session || this.ended) return;
     const now = this.host.nowMs();
     if (d.qos === 0) {
-      if (this.stream.writableLength > st.policy.mqtt.max_send_buffer) return this.host.count('dropped');
+      if (this.stream.writableLength + this.outBytes > st.policy.mqtt.max_send_buffer) return this.host.count('dropped');
       const buf = cache && d.subIds === null ? cache.get(st.version, d) : this.encode(st, d, 0, false, now);
       if (buf) this.writeOut(st, buf);
       return;
@@ -247,6 +252,7 @@ export class MqttConnection implements LivenessAdapter {
     if (code !== null && st && st.version === 5) this.send({ cmd: 'disconnect', reasonCode: code });
     this.state = { phase: 'closed' };
     if (!this.stream.destroyed) {
+      this.flush();
       this.stream.once('finish', () => this.stream.destroy());
       this.stream.end();
     }

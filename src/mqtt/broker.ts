@@ -324,6 +324,10 @@ export class Broker implements ConnectionHost {
     h.wills.set(st.clientId, this.deps.scheduler.setTimer(delayS * 1000, fire));
   }
 
+  internalError(conn: MqttConnection, err: unknown): void {
+    this.deps.logger.error({ event: 'mqtt_internal_error', client_id: conn.negotiated?.clientId ?? null, err }, 'MQTT connection failed on an internal error');
+  }
+
   count(what: 'auth_failure' | 'acl_denied' | 'limit' | 'in' | 'out' | 'dropped'): void {
     this.m.count(what);
   }

@@ -34,6 +34,8 @@ export interface ConnectionHost {
   closed(conn: MqttConnection, reason: DisconnectReason, will: boolean): void;
   count(what: 'auth_failure' | 'acl_denied' | 'limit' | 'in' | 'out' | 'dropped'): void;
   probeable(conn: MqttConnection): true | string;
+  /** A bug while handling this connection's input: log it; the connection is closed, the server lives on. */
+  internalError(conn: MqttConnection, err: unknown): void;
 }
 
 /** A packet's size on the wire from its remaining length. */
@@ -81,7 +83,12 @@ export class MqttConnection implements LivenessAdapter {
 
   private onData(buf: Buffer): void {
     if (this.ended) return;
-    this.parser.parse(buf);
+    try {
+      this.parser.parse(buf);
+    } catch (err) {
+      this.host.internalError(this, err);
+      return this.end('protocol_error', RC.unspecified, true);
+    }
     // Header known, body still arriving: refuse before buffering the rest.
     const pending = (this.parser as unknown as { packet: { length: number } }).packet.length;
     if (!this.ended && pending > 0 && wireSize(pending) > this.maxPacketSize()) this.tooLarge();

@@ -85,3 +85,22 @@ describe('bad input', () => {
     expect(wills()).toEqual([]);
   });
 });
+
+describe('internal errors', () => {
+  it('a failure while handling one client closes that client, not the server', async () => {
+    const { r, sub } = await withWatcher();
+    const users = r.store.users;
+    const get = users.get.bind(users);
+    users.get = (host, user) => {
+      if (user === 'boom') throw new Error('store failure');
+      return get(host, user);
+    };
+    const c = r.client(5);
+    c.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'b', clean: true, keepalive: 0, username: 'boom', password: Buffer.from('x') });
+    await settle();
+    expect(c.closed).toBe(true);
+    sub.send({ cmd: 'pingreq' });
+    await settle();
+    expect(sub.take('pingresp')).toHaveLength(1);
+  });
+});

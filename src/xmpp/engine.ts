@@ -20,7 +20,8 @@ export interface XmppEngine {
   readonly world: XmppWorld;
   /** STARTTLS context per host (set by the service after loading certificates). */
   readonly contexts: Map<string, SecureContext>;
-  accept(socket: Duplex, remoteAddress: string): Connection;
+  /** Start a connection; null when the address is over max_connections_per_ip (socket destroyed). */
+  accept(socket: Duplex, remoteAddress: string): Connection | null;
   connections(): Connection[];
   /** Close every stream with system-shutdown. */
   shutdown(): void;
@@ -55,8 +56,37 @@ export function createXmppEngine(deps: CoreDeps, opts: EngineOptions = {}): Xmpp
     newId: () => `push-${(++seq).toString(36)}`,
   };
 
-  function accept(socket: Duplex, ip: string): Connection {
-    let counted = false;
+  /**
+   * max_connections_per_ip: every accepted socket counts for its address at once (so sockets that
+   * never send a header are bounded too); over the largest per host limit the socket is refused
+   * before any byte. The header's host then applies its own limit to the streams of that address it
+   * already admitted (policy-violation).
+   */
+  const limits = hostNames.map((h) => hostOptions(h)?.max_connections_per_ip ?? 0);
+  const acceptLimit = limits.includes(0) ? 0 : Math.max(0, ...limits);
+
+  /** Connections per host and address that passed the header (host + NUL + ip). */
+  const admitted = new Map<string, number>();
+  const decrement = (m: Map<string, number>, k: string) => {
+    const n = (m.get(k) ?? 1) - 1;
+    if (n <= 0) m.delete(k);
+    else m.set(k, n);
+  };
+
+  function limitHit(ip: string, host: string | null, limit: number): void {
+    counters.limitHits.inc({ limit: 'max_connections_per_ip' });
+    logger.info({ event: 'xmpp_limit_connections_per_ip', ip, host, limit }, 'xmpp_limit_connections_per_ip');
+  }
+
+  function accept(socket: Duplex, ip: string): Connection | null {
+    const count = (perIp.get(ip) ?? 0) + 1;
+    if (acceptLimit > 0 && count > acceptLimit) {
+      limitHit(ip, null, acceptLimit);
+      socket.destroy();
+      return null;
+    }
+    perIp.set(ip, count);
+    let admittedKey: string | null = null;
     counters.connectionsTotal.inc();
     counters.connections.inc();
     const conn = startConnection(socket, {
@@ -77,14 +107,14 @@ export function createXmppEngine(deps: CoreDeps, opts: EngineOptions = {}): Xmpp
       handshakeTimeoutMs: (host) => ((host ? hostOptions(host)?.handshake_timeout : undefined) ?? minHandshake) * 1000,
       admit: (host) => {
         const limit = hostOptions(host)?.max_connections_per_ip ?? 0;
-        const n = perIp.get(ip) ?? 0;
+        const key = `${host}\u0000${ip}`;
+        const n = admitted.get(key) ?? 0;
         if (limit > 0 && n >= limit) {
-          counters.limitHits.inc({ limit: 'max_connections_per_ip' });
-          logger.info({ event: 'xmpp_limit_connections_per_ip', ip, host, limit }, 'xmpp_limit_connections_per_ip');
+          limitHit(ip, host, limit);
           return false;
         }
-        perIp.set(ip, n + 1);
-        counted = true;
+        admitted.set(key, n + 1);
+        admittedKey = key;
         return true;
       },
       newResource: () => `vigil-${random()}`,
@@ -94,11 +124,8 @@ export function createXmppEngine(deps: CoreDeps, opts: EngineOptions = {}): Xmpp
       onEnd: (c) => {
         live.delete(c);
         counters.connections.dec();
-        if (counted) {
-          const n = (perIp.get(ip) ?? 1) - 1;
-          if (n <= 0) perIp.delete(ip);
-          else perIp.set(ip, n);
-        }
+        decrement(perIp, ip);
+        if (admittedKey !== null) decrement(admitted, admittedKey);
       },
     });
     live.add(conn);

@@ -264,19 +264,23 @@ describe('limits and bad input end only that connection', () => {
     expect(c.streamError()).toBe('connection-timeout');
   });
 
-  it('max_connections_per_ip refuses the next stream with policy-violation and frees the slot on close', async () => {
-    const h = makeHarness({ host: { xmpp: { max_connections_per_ip: 2 } } });
-    const one = h.connect('10.1.1.1');
-    const two = h.connect('10.1.1.1');
-    const three = h.connect('10.1.1.1');
+  it('max_connections_per_ip: the header\'s host limit gives policy-violation; over every host\'s limit the socket is refused at once', async () => {
+    const h = makeHarness({ host: { xmpp: { max_connections_per_ip: 2 } }, hosts: { 'other.example': { xmpp: { max_connections_per_ip: 3 } } } });
+    const [one, two, three] = [h.connect('10.1.1.1'), h.connect('10.1.1.1'), h.connect('10.1.1.1')];
     const other = h.connect('10.9.9.9');
     for (const c of [one, two, three, other]) await c.send(header());
     expect([one, two, three, other].map((c) => c.streamError())).toEqual([undefined, undefined, 'policy-violation', undefined]);
+    await h.advance(1_000); // close grace: the refused socket is gone
+    const four = h.connect('10.1.1.1');
+    await settle();
+    const five = h.connect('10.1.1.1');
+    await settle();
+    expect([four.ended, five.ended]).toEqual([false, true]);
     one.end.destroy();
     await settle();
-    const four = h.connect('10.1.1.1');
-    await four.send(header());
-    expect(four.streamError()).toBeUndefined();
+    const six = h.connect('10.1.1.1');
+    await six.send(header('other.example'));
+    expect(six.streamError()).toBeUndefined();
   });
 
   it('an unknown host in the header gets host-unknown', async () => {

@@ -46,7 +46,7 @@ export const xmppSchema = obj('XMPP client-to-server options for this host.', {
     min: 0,
     max: 1_000_000,
     unit: 'count',
-    doc: 'Simultaneous XMPP connections accepted from one IP address (0 = unlimited). Counted across hosts, checked against the host of the stream header.',
+    doc: 'Simultaneous XMPP streams from one IP address to this host (0 = unlimited); the next one gets policy-violation. A socket from an address already over every host\'s limit is refused before the stream header.',
   }),
   resource_conflict: oneOf({
     values: ['kick_old'] as const,

@@ -7,6 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as liveness from './liveness.js';
+import * as mqttBroker from './mqtt-broker.js';
 import * as mqttKeepalive from './mqtt-keepalive-precision.js';
 import * as rest from './rest-endpoints.js';
 import * as xmppPingPrecision from './xmpp-ping-precision.js';
@@ -17,7 +18,7 @@ export interface Scenario {
   run(args: string[]): Promise<void>;
 }
 
-const scenarios: Record<string, Scenario> = { liveness, rest, 'xmpp-ping-precision': xmppPingPrecision, 'mqtt-keepalive': mqttKeepalive };
+const scenarios: Record<string, Scenario> = { liveness, rest, 'xmpp-ping-precision': xmppPingPrecision, 'mqtt-keepalive': mqttKeepalive, 'mqtt-broker': mqttBroker };
 
 function respawnWithGc(): never {
   const child = spawnSync(

@@ -65,6 +65,8 @@ export class SessionManager<M extends Deliverable, S = unknown> {
   private readonly deadlines = new ExpiryHeap<Entry<M, S>>();
   private armedAt: number | null = null;
   private generations = 0;
+  /** Restored sessions whose deadline started at this start-up (stored by startup()). */
+  private restarted: Entry<M, S>[] = [];
 
   constructor(private readonly limitsOf: (host: string) => SessionLimits) {}
 
@@ -183,12 +185,16 @@ export class SessionManager<M extends Deliverable, S = unknown> {
     const entry: Entry<M, S> = { key, session, expiryMs: m.expiryMs, expiresAt, generation: 0, heapIndex: -1 };
     this.sessions.set(id(key.host, key.clientId), entry);
     if (expiresAt !== null) this.deadlines.push(entry);
+    if (m.expiresAt === null && expiresAt !== null) this.restarted.push(entry);
     return session;
   }
 
-  /** After restore(): the expiry timer to arm. */
+  /** After restore(): store the deadlines started by the restart, arm the expiry timer. */
   startup(): ManagerEffect<M>[] {
     const fx: ManagerEffect<M>[] = [];
+    for (const e of this.restarted.splice(0)) {
+      if (this.sessions.get(id(e.key.host, e.key.clientId)) === e) fx.push({ type: 'session_put', key: e.key, meta: meta(e) });
+    }
     this.rearm(fx);
     return fx;
   }

@@ -118,7 +118,7 @@ describe('session manager', () => {
     const m = manager();
     m.restore({ host: H, clientId: 'a' }, { expiryMs: 1000, expiresAt: null }, T0);
     m.restore({ host: H, clientId: 'b' }, { expiryMs: 1000, expiresAt: T0 + 500 }, T0);
-    expect(kinds(m.startup())).toEqual(['arm_expiry 500']);
+    expect(kinds(m.startup())).toEqual(['session_put', 'arm_expiry 500']); // a's new deadline is stored
     expect(m.expire(T0 + 500).expired.map((k) => k.clientId)).toEqual(['b']);
     expect(m.open(v3('a', false), T0 + 600).present).toBe(true);
   });

@@ -33,6 +33,7 @@ export const RC = {
   serverUnavailable: 0x88,
   serverBusy: 0x89,
   serverShuttingDown: 0x8b,
+  badAuthMethod: 0x8c,
   keepAliveTimeout: 0x8d,
   sessionTakenOver: 0x8e,
   topicFilterInvalid: 0x8f,

@@ -60,6 +60,11 @@ export class RetainedIndex {
   /** Retained messages matching a filter, not expired. */
   matching(filter: string, nowMs: number): Message[] {
     const out: Message[] = [];
+    if (!filter.includes('+') && !filter.includes('#')) {
+      const m = this.byTopic.get(filter);
+      if (m && (m.expiresAt === null || nowMs < m.expiresAt)) out.push(m);
+      return out;
+    }
     for (const m of this.byTopic.values()) {
       if (m.expiresAt !== null && nowMs >= m.expiresAt) continue;
       if (topicMatches(filter, m.topic)) out.push(m);

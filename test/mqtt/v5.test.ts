@@ -149,3 +149,29 @@ describe('MQTT 5 features', () => {
     expect(sub.take('publish').map((p) => p.payload.toString())).toEqual(['asked']);
   });
 });
+
+describe('MQTT 5 refusals', () => {
+  it('enhanced authentication is refused with 0x8C', async () => {
+    const r = rig();
+    const [ack] = await r.client(5).connect({ properties: { authenticationMethod: 'SCRAM-SHA-1' } });
+    expect(ack?.reasonCode).toBe(0x8c);
+  });
+
+  it('a Subscription Identifier in a client PUBLISH is a protocol error [MQTT-3.3.4-6]', async () => {
+    const r = rig();
+    const c = r.client(5);
+    await c.connect();
+    c.send(publish('t', 'x', { properties: { subscriptionIdentifier: 3 } }));
+    await settle();
+    expect(c.take('disconnect')[0]?.reasonCode).toBe(0x82);
+  });
+
+  it('QoS 0 with DUP set is malformed [MQTT-3.3.1-2]', async () => {
+    const r = rig();
+    const c = r.client(5);
+    await c.connect();
+    c.send(publish('t', 'x', { dup: true }));
+    await settle();
+    expect(c.take('disconnect')[0]?.reasonCode).toBe(0x81);
+  });
+});

@@ -42,6 +42,10 @@ const checkClientId: Check = (d, env) => {
   return null;
 };
 
+/** v5 enhanced authentication (AUTH exchanges, 5.0 §4.12) is not offered: Bad Authentication Method 0x8C. */
+const checkAuthMethod: Check = (d) =>
+  d.version === 5 && d.pkt.properties?.authenticationMethod !== undefined ? { v3: V3.notAuthorized, v5: RC.badAuthMethod } : null;
+
 const checkCredentials: Check = (d, env) => {
   const { policy, user } = env.resolveHost(d.pkt.username ?? null);
   d.policy = policy;
@@ -91,6 +95,7 @@ const checkWill: Check = (d) => {
 /** The steps, in order. */
 export const CONNECT_STEPS: readonly (readonly [string, Check])[] = [
   ['client_id', checkClientId],
+  ['auth_method', checkAuthMethod],
   ['credentials', checkCredentials],
   ['keepalive', checkKeepalive],
   ['will', checkWill],

@@ -16,6 +16,8 @@ import { isValidTopicName } from '../topic.js';
 export function handlePublish(ctx: Ctx, pkt: IPublishPacket): Step {
   const { st, session } = ctx;
   const mqtt = st.policy.mqtt;
+  if (pkt.qos === 0 && pkt.dup) return protocolClose(st, RC.malformed); // [MQTT-3.3.1-2]
+  if (pkt.properties?.subscriptionIdentifier !== undefined) return protocolClose(st, RC.protocolError); // [MQTT-3.3.4-6]
   let topic = pkt.topic;
   const alias = pkt.properties?.topicAlias;
   if (alias !== undefined) {

@@ -173,8 +173,13 @@ export function sqliteSessions(db: Database): SessionRepo {
   });
 
   /** Rows of every table for one host (or all), grouped into sessions. */
+  const prepared = new Map<string, ReturnType<typeof db.prepare<string[], unknown>>>();
   const read = (where: string, params: string[]): StoredSession[] => {
-    const q = <R>(sql: string) => db.prepare<string[], R>(sql).all(...params);
+    const q = <R>(sql: string): R[] => {
+      let st = prepared.get(sql);
+      if (!st) prepared.set(sql, (st = db.prepare<string[], unknown>(sql)));
+      return st.all(...params) as R[];
+    };
     const out = new Map<string, StoredSession>();
     const key = (r: KeyRow) => `${r.host}\u0000${r.client_id}`;
     for (const r of q<SessionRow>(`SELECT * FROM mqtt_sessions ${where} ORDER BY host, client_id`)) {

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import { normaliseResource } from '../jid.js';
 import type { DisconnectReason, LivenessHandle, LivenessRegistry } from '../liveness/types.js';
 import type { Scheduler, TimerHandle } from '../time/scheduler.js';
-import { type NegotiationCtx, type NegotiationEffect, type NegotiationState, initialState, step } from './negotiation.js';
+import { type NegotiationCtx, type NegotiationEffect, type NegotiationState, header, initialState, step } from './negotiation.js';
 import { classifyPingReply, serverPing } from './ping.js';
 import { type C2sSession, newPresenceState } from './session.js';
 import { handleClientStanza, handleSessionEnd } from './stanzas.js';
@@ -77,6 +77,8 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
   let closing = false;
   let discardRest = false;
   let mechanism: string | null = null;
+  /** Our header of the current stream was sent (false again after a restart). */
+  let headerSent = false;
   const pendingPings = new Set<string>();
   const ctx: NegotiationCtx = {
     ...deps.negotiation,
@@ -117,7 +119,9 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
     endReason = reason;
     // Unavailable reaches watchers at once, not when the TCP close completes.
     finishSession(reason);
-    write(`${error ? serialize(streamError(error, text)) : ''}</stream:stream>`);
+    // §4.9.1.2: a stream error needs an open stream, so send our header first when there is none.
+    const open = headerSent ? '' : header(state.host ?? deps.negotiation.defaultHost, deps.negotiation.newStreamId());
+    write(`${open}${error ? serialize(streamError(error, text)) : ''}</stream:stream>`);
     closing = true;
     if (error) deps.counters.streamErrors.inc({ condition: error });
     io.end();
@@ -191,12 +195,14 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
     for (const e of effects) {
       switch (e.kind) {
         case 'send':
+          if (e.data.includes('<stream:stream')) headerSent = true;
           write(e.data);
           break;
         case 'starttls':
           upgrade();
           break;
         case 'reset-parser':
+          headerSent = false;
           parser = createXmlStreamParser({ maxStanzaBytes: deps.maxStanzaBytes(state.host) });
           discardRest = true;
           break;

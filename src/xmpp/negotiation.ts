@@ -102,7 +102,8 @@ const closeWith = (
   return { state: { ...state, phase: 'closed', mechanism: null }, effects };
 };
 
-function header(host: string, id: string): string {
+/** Our stream header (RFC 6120 §4.7), with the XML declaration. */
+export function header(host: string, id: string): string {
   return `<?xml version='1.0'?>${openTag('stream:stream', {
     xmlns: NS_CLIENT,
     'xmlns:stream': NS_STREAMS,

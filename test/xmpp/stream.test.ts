@@ -283,6 +283,16 @@ describe('limits and bad input end only that connection', () => {
     expect(six.streamError()).toBeUndefined();
   });
 
+  it('a stream error before any header still comes inside a stream header (§4.9.1.2)', async () => {
+    const h = makeHarness();
+    const c = h.connect();
+    await settle();
+    h.engine.shutdown();
+    await settle();
+    expect(c.events[0]).toMatchObject({ type: 'open', attrs: { from: DOMAIN } });
+    expect(c.streamError()).toBe('system-shutdown');
+  });
+
   it('an unknown host in the header gets host-unknown', async () => {
     const h = makeHarness();
     const c = h.connect();

@@ -36,14 +36,14 @@ export const mqttSchema = obj('MQTT broker options for this host.', {
     min: 64,
     max: 268_435_460,
     unit: 'bytes',
-    doc: 'Largest packet accepted from a client (announced to v5 clients as Maximum Packet Size); a larger one closes the connection (v5: DISCONNECT 0x95).',
+    doc: 'Largest packet accepted from a client (announced to v5 clients as Maximum Packet Size); a larger one closes the connection (v5: DISCONNECT 0x95). Until CONNECT names the host, the default host\'s value applies.',
   }),
   connect_timeout: int({
     default: 15,
     min: 1,
     max: 3_600,
     unit: 's',
-    doc: 'Seconds a new connection may take to send CONNECT before it is closed.',
+    doc: 'Seconds a new connection may take to send CONNECT before it is closed. The host is not known before CONNECT, so the value of the default host (the first one) applies to the listener.',
   }),
   max_connections_per_ip: int({
     default: 0,

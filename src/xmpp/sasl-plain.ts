@@ -4,7 +4,7 @@
  * decides what to advertise; this module checks again so a client cannot pick it anyway).
  */
 import { verifyPassword } from '../auth/scram.js';
-import { type SaslContext, type SaslMechanism, type SaslStep, failure } from './sasl.js';
+import { type SaslContext, type SaslMechanism, type SaslStep, accountOf, authzidMatches, failure } from './sasl.js';
 import { DUMMY_SHA256 } from './sasl-scram.js';
 
 export function createPlain(ctx: SaslContext, allowPlaintext: boolean): SaslMechanism {
@@ -13,11 +13,9 @@ export function createPlain(ctx: SaslContext, allowPlaintext: boolean): SaslMech
     const parts = msg.toString('utf8').split('\u0000');
     if (parts.length !== 3) return failure('malformed-request');
     const [authzid = '', authcid = '', password = ''] = parts;
-    const user = authcid.toLowerCase();
-    if (user === '' || password === '') return failure('not-authorized');
-    if (authzid !== '' && authzid.toLowerCase() !== `${user}@${ctx.host}` && authzid.toLowerCase() !== user) {
-      return failure('invalid-authzid');
-    }
+    const user = accountOf(authcid);
+    if (user === null || password === '') return failure('not-authorized');
+    if (!authzidMatches(authzid, user, ctx.host)) return failure('invalid-authzid');
     const rec = ctx.lookupUser(user);
     // Same work for unknown users so timing does not tell which users exist.
     const ok = verifyPassword('sha256', rec ? rec.scramSha256 : DUMMY_SHA256, password) && rec !== undefined;

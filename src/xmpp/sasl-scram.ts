@@ -11,7 +11,7 @@
  */
 import { bufferXor, deriveCredential, h, hmac, safeEqual, type ScramHash } from '../auth/scram.js';
 import type { ScramCredential } from '../store/types.js';
-import { type SaslContext, type SaslMechanism, type SaslStep, failure } from './sasl.js';
+import { type SaslContext, type SaslMechanism, type SaslStep, accountOf, authzidMatches, failure } from './sasl.js';
 
 export const DUMMY_SHA256 = deriveCredential('sha256', 'vigil-no-such-user', 4096, Buffer.alloc(16, 3));
 const DUMMY_SHA1 = deriveCredential('sha1', 'vigil-no-such-user', 4096, Buffer.alloc(16, 3));
@@ -54,11 +54,9 @@ export function createScram(hash: ScramHash, ctx: SaslContext): SaslMechanism {
     }
     const name = decodeSaslName(rawUser);
     if (name === null || name === '') return failure('malformed-request');
-    const user = name.toLowerCase();
-    if (m[3]) {
-      const authzid = decodeSaslName(m[3].slice(2))?.toLowerCase();
-      if (authzid !== user && authzid !== `${user}@${ctx.host}`) return failure('invalid-authzid');
-    }
+    const user = accountOf(name);
+    if (user === null) return failure('not-authorized');
+    if (m[3] && !authzidMatches(decodeSaslName(m[3].slice(2)) ?? '\u0000', user, ctx.host)) return failure('invalid-authzid');
     const rec = ctx.lookupUser(user);
     const cred = rec ? (hash === 'sha256' ? rec.scramSha256 : rec.scramSha1) : hash === 'sha256' ? DUMMY_SHA256 : DUMMY_SHA1;
     const nonce = cnonce + ctx.nonce();

@@ -3,6 +3,7 @@
  * challenges, success and failure. Mechanisms are small state objects: `start` takes the initial
  * response, `step` each further response; both return what to send next.
  */
+import { formatJid, normaliseLocal, tryParseJid } from '../jid.js';
 import type { UserRecord } from '../store/types.js';
 import { type XmlEl, x } from './xml.js';
 
@@ -41,6 +42,22 @@ export interface SaslContext {
   nonce(): string;
   /** True when the stream is TLS-protected. */
   secure: boolean;
+}
+
+/** The SASL authcid as a store key (RFC 7622 localpart normalisation), or null when it cannot be one. */
+export function accountOf(authcid: string): string | null {
+  try {
+    return authcid === '' ? null : normaliseLocal(authcid);
+  } catch {
+    return null;
+  }
+}
+
+/** RFC 6120 §6.3.8: an authzid, when given, must name the authenticated account (bare JID or localpart). */
+export function authzidMatches(authzid: string, user: string, host: string): boolean {
+  if (authzid === '' || accountOf(authzid) === user) return true;
+  const j = tryParseJid(authzid);
+  return j !== null && j.resource === null && formatJid(j) === `${user}@${host}`;
 }
 
 export const failure = (condition: SaslCondition, text?: string): SaslStep =>

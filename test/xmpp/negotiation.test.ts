@@ -125,6 +125,18 @@ describe('STARTTLS and SASL (RFC 6120 §5, §6)', () => {
     expect(ok.effects.map((e) => e.kind)).toEqual(['send', 'authenticated', 'reset-parser']);
   });
 
+  it.each([
+    ['alice@example.org', 'Alice', 'success'],
+    ['', 'ALICE', 'success'],
+    ['bob@example.org', 'alice', 'invalid-authzid'],
+    ['', 'al ice', 'not-authorized'],
+  ])('PLAIN authzid %j authcid %j -> %s (RFC 6120 §6.3.8, case-folded localpart)', (authzid, authcid, outcome) => {
+    const payload = Buffer.from(`${authzid}\u0000${authcid}\u0000secret`).toString('base64');
+    const { effects } = run(ctxWith({ tls: 'off', allow_plaintext_auth: true }), [open(), sasl('auth', { mechanism: 'PLAIN' }, payload)]);
+    const el = sent(effects)[0];
+    expect(el?.name === 'success' ? 'success' : (el?.children[0] as XmlEl | undefined)?.name).toBe(outcome);
+  });
+
   it('fails a wrong PLAIN password with not-authorized, bad base64 with incorrect-encoding, and closes after 3 failures', () => {
     const ctx = ctxWith({ tls: 'off', allow_plaintext_auth: true });
     const bad = Buffer.from('\u0000alice\u0000nope').toString('base64');

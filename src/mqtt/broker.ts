@@ -185,6 +185,13 @@ export class Broker implements ConnectionHost {
       session_expiry: st.sessionExpiryS,
       ip: conn.remoteIp,
     });
+    this.deps.presence.setFigures(handle.ref, () => ({
+      inflight: session.inflight.size,
+      pending: session.pendingLength(),
+      awaiting_rel: session.awaitingRel.size,
+      subscriptions: session.subscriptions.size,
+      dropped: session.dropped,
+    }));
     this.deps.logger.debug({ event: 'mqtt_connected', host: h.policy.host, client_id: id, username: st.username, protocol_level: st.version, keepalive: st.keepalive, session_present: present, takeover: !!old }, 'MQTT client connected');
     if (old) old.kill(old.handle?.ref ?? handle.ref, 'taken_over');
     if (present) conn.resume();

@@ -25,6 +25,20 @@ describe('keepalive liveness', () => {
     expect(sub.closed).toBe(false);
   });
 
+  it('presence shows the keepalive deadline (last packet + 1.5 x keepalive) and session figures', async () => {
+    const r = rig();
+    const c = r.client(4);
+    await c.connect({ keepalive: 10 });
+    c.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'a', qos: 1 }] });
+    await r.advance(4_000);
+    c.send({ cmd: 'pingreq' });
+    await settle();
+    const row = r.presence.get(key('c1'))!;
+    expect(row.next_deadline_at).toBe(row.last_activity_at + 15_000);
+    expect(row.last_activity_at).toBe(r.clock.now());
+    expect(row.meta).toMatchObject({ subscriptions: 1, inflight: 0, pending: 0, dropped: 0 });
+  });
+
   it('keepalive 0 never times out', async () => {
     const r = rig();
     const c = r.client(4);

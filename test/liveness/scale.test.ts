@@ -111,6 +111,44 @@ describe('DeadlineHeap', () => {
     expect(heap.peekDeadline()).toBe(Infinity);
   });
 
+  it('matches a sorted reference while time moves: re-arms near and far, removals', () => {
+    const rand = lcg(5);
+    type E = HeapEntry & { n: number; at: number; seq: number; armed: boolean };
+    const heap = new DeadlineHeap<E>();
+    const all: E[] = Array.from({ length: 3_000 }, (_, n) => ({ ...entry(), n, at: 0, seq: 0, armed: false }));
+    let seq = 0;
+    const arm = (e: E, at: number) => {
+      e.at = at;
+      e.seq = seq++;
+      e.armed = true;
+      heap.push(e, at);
+    };
+    for (const e of all) arm(e, Math.floor(rand() * 200_000));
+    let now = 0;
+    for (let step = 0; step < 20_000; step++) {
+      const live = all.filter((e) => e.armed);
+      const want = live.reduce<E | undefined>(
+        (m, e) => (!m || e.at < m.at || (e.at === m.at && e.seq < m.seq) ? e : m),
+        undefined,
+      );
+      expect(heap.size).toBe(live.length);
+      expect(heap.peekDeadline()).toBe(want ? want.at : Infinity);
+      const r = rand();
+      if (want && r < 0.6) {
+        expect(heap.pop()).toBe(want);
+        want.armed = false;
+        now = want.at;
+        if (rand() < 0.8) arm(want, now + Math.floor(rand() * 100_000)); // lazy re-arm, far or near
+      } else if (r < 0.8) {
+        const e = all[Math.floor(rand() * all.length)] as E;
+        heap.remove(e);
+        e.armed = false;
+      } else {
+        arm(all[Math.floor(rand() * all.length)] as E, now + Math.floor(rand() * 3_000));
+      }
+    }
+  });
+
   it('push on an armed entry moves it', () => {
     const heap = new DeadlineHeap<HeapEntry>();
     const a = entry();

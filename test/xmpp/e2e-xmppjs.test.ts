@@ -81,13 +81,13 @@ describe('@xmpp/client end to end', () => {
     // Alice goes silent: nothing she would send (pong included) reaches the server any more.
     alice.send = async () => undefined;
 
-    await until(() => bobSees.some((p) => p.from === `alice@${DOMAIN}/laptop` && p.type === 'unavailable'), 5_000);
+    await until(() => bobSees.some((p) => p.from === `alice@${DOMAIN}/laptop` && p.type === 'unavailable'), 6_000);
     const killedAt = bobSees.find((p) => p.type === 'unavailable')?.at ?? 0;
     expect(pings.length).toBeGreaterThanOrEqual(1);
     expect((pings[0] ?? 0) - lastSent).toBeGreaterThanOrEqual(900);
-    expect((pings[0] ?? 0) - lastSent).toBeLessThan(1_600);
+    expect((pings[0] ?? 0) - lastSent).toBeLessThan(2_000);
     expect(killedAt - lastSent).toBeGreaterThanOrEqual(1_900);
-    expect(killedAt - lastSent).toBeLessThan(2_800);
+    expect(killedAt - lastSent).toBeLessThan(3_500);
     const offline = rig.events.find((e) => e.type === 'offline' && e.ref.id === `alice@${DOMAIN}/laptop`);
     expect(offline).toMatchObject({ reason: 'ping_timeout' });
     // Bob answered his pings and is still there.

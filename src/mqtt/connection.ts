@@ -32,7 +32,7 @@ export interface ConnectionHost {
   subscribed(conn: MqttConnection, effect: Extract<Effect, { type: 'subscribed' }>): void;
   unsubscribed(conn: MqttConnection, filters: string[]): void;
   closed(conn: MqttConnection, reason: DisconnectReason, will: boolean): void;
-  count(what: 'auth_failure' | 'acl_denied' | 'limit' | 'in' | 'out' | 'dropped'): void;
+  count(what: 'auth_failure' | 'acl_denied' | 'limit' | 'in' | 'msg_in' | 'out' | 'dropped'): void;
   probeable(conn: MqttConnection): true | string;
   /** A bug while handling this connection's input: log it; the connection is closed, the server lives on. */
   internalError(conn: MqttConnection, err: unknown): void;
@@ -112,7 +112,7 @@ export class MqttConnection implements LivenessAdapter {
     if (this.ended) return;
     if (pkt.length !== undefined && wireSize(pkt.length) > this.maxPacketSize()) return this.tooLarge();
     this.handle?.touch();
-    this.host.count('in');
+    this.host.count(pkt.cmd === 'publish' ? 'msg_in' : 'in');
     if (pkt.cmd === 'connect' && this.state.phase === 'awaiting_connect') this.version = pkt.protocolVersion ?? 4;
     this.apply(dispatch(this.state, pkt, this.host.env, this.session, this.host.nowMs()));
   }

@@ -8,11 +8,12 @@ export interface BrokerMetrics {
   keepaliveTimeouts: Counter;
   aclDenied: Counter;
   limits: Counter<'limit'>;
-  count(what: 'auth_failure' | 'acl_denied' | 'limit' | 'in' | 'out' | 'dropped'): void;
+  count(what: 'auth_failure' | 'acl_denied' | 'limit' | 'in' | 'msg_in' | 'out' | 'dropped'): void;
 }
 
 export function createBrokerMetrics(metrics: Metrics): BrokerMetrics {
-  const msgsIn = metrics.counter('vigil_mqtt_packets_received_total', 'MQTT packets received from clients.');
+  const packetsIn = metrics.counter('vigil_mqtt_packets_received_total', 'MQTT packets other than PUBLISH received from clients.');
+  const msgsIn = metrics.counter('vigil_mqtt_messages_received_total', 'PUBLISH packets received from clients.');
   const msgsOut = metrics.counter('vigil_mqtt_messages_sent_total', 'PUBLISH packets sent to clients.');
   const dropped = metrics.counter('vigil_mqtt_messages_dropped_total', 'Outbound messages dropped (client Maximum Packet Size, pending queue full).');
   const authFailures = metrics.counter('vigil_mqtt_auth_failures_total', 'CONNECTs refused for bad or missing credentials.');
@@ -27,6 +28,8 @@ export function createBrokerMetrics(metrics: Metrics): BrokerMetrics {
     count(what) {
       switch (what) {
         case 'in':
+          return packetsIn.inc();
+        case 'msg_in':
           return msgsIn.inc();
         case 'out':
           return msgsOut.inc();

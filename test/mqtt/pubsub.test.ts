@@ -141,3 +141,25 @@ describe('slow readers', () => {
     expect(Number(/ (\d+)$/m.exec(dropped)?.[1])).toBeGreaterThan(0);
   });
 });
+
+describe('metrics', () => {
+  it('counts messages in and out, connects and auth failures', async () => {
+    const r = rig({ mqtt: { allow_anonymous: false } });
+    r.addUser(HOST, 'u', 'p');
+    const creds = { username: 'u', password: Buffer.from('p') };
+    const sub = r.client(4);
+    await sub.connect(creds, 'sub');
+    sub.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 't', qos: 0 }] });
+    const pub = r.client(4);
+    await pub.connect(creds, 'pub');
+    pub.send({ cmd: 'publish', topic: 't', payload: Buffer.from('x'), qos: 0, retain: false, dup: false });
+    await r.client(4).connect({}, 'anon');
+    await settle();
+    const text = await r.deps.metrics.registry.metrics();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
+    expect(value('vigil_mqtt_messages_received_total')).toBe(1);
+    expect(value('vigil_mqtt_messages_sent_total')).toBe(1);
+    expect(value('vigil_mqtt_connects_total')).toBe(2);
+    expect(value('vigil_mqtt_auth_failures_total')).toBe(1);
+  });
+});

@@ -113,7 +113,12 @@ export class MqttConnection implements LivenessAdapter {
     if (pkt.length !== undefined && wireSize(pkt.length) > this.maxPacketSize()) return this.tooLarge();
     this.handle?.touch();
     this.host.count(pkt.cmd === 'publish' ? 'msg_in' : 'in');
-    if (pkt.cmd === 'connect' && this.state.phase === 'awaiting_connect') this.version = pkt.protocolVersion ?? 4;
+    if (pkt.cmd === 'connect' && this.state.phase === 'awaiting_connect') {
+      this.version = pkt.protocolVersion ?? 4;
+      // mqtt-packet keeps the whole CONNECT (password, will payload) as its settings for the life of
+      // the connection; it only needs the protocol version.
+      (this.parser as unknown as { settings: { protocolVersion: number } }).settings = { protocolVersion: this.version };
+    }
     this.apply(dispatch(this.state, pkt, this.host.env, this.session, this.host.nowMs()));
   }
 

@@ -83,6 +83,18 @@ describe('keepalive liveness', () => {
     expect(c.take('pingreq')).toHaveLength(1);
   });
 
+  it('switching mqtt_probe back to keepalive restores the 1.5 x keepalive deadline', async () => {
+    const r = rig({ ping: { mqtt_probe: 'pingreq', ping_interval: 100 } });
+    const c = r.client(4);
+    await c.connect({ keepalive: 2 });
+    await r.advance(5_000);
+    expect(c.closed).toBe(false); // probing after ping_interval only
+    r.liveness.setHostConfig(HOST, { mqtt_probe: 'keepalive' });
+    await r.advance(3_000);
+    expect(c.closed).toBe(true);
+    expect(r.presence.get(key('c1'))?.last_disconnect_reason).toBe('keepalive_timeout');
+  });
+
   it('a kick (REST) sends v5 DISCONNECT 0x98 and publishes the will', async () => {
     const r = rig();
     const c = r.client(5);
@@ -173,6 +185,19 @@ describe('takeover and wills', () => {
     await b2.connect({ clean: false, properties: { sessionExpiryInterval: 60 } }, 'b');
     await r.advance(10_000);
     expect(sub.take('publish')).toHaveLength(0);
+  });
+
+  it('v5 Session Expiry set to 0 in DISCONNECT ends the session (5.0 §3.14.2.2.2)', async () => {
+    const r = rig();
+    const opts = { clean: false, properties: { sessionExpiryInterval: 300 } };
+    const a = r.client(5);
+    await a.connect(opts, 's');
+    a.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 't', qos: 1 }] });
+    a.send({ cmd: 'disconnect', reasonCode: 0, properties: { sessionExpiryInterval: 0 } });
+    await settle();
+    expect(r.service.broker.subscriptionCount(HOST)).toBe(0);
+    const b = r.client(5);
+    expect((await b.connect(opts, 's'))[0]?.sessionPresent).toBe(false);
   });
 
   it('v5 session present and subscriptions kept for a resumed session; redelivers unacked QoS 1 with DUP', async () => {

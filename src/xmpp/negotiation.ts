@@ -103,12 +103,14 @@ const closeWith = (
 };
 
 /** Our stream header (RFC 6120 §4.7), with the XML declaration. */
-export function header(host: string, id: string): string {
+export function header(host: string, id: string, to?: string): string {
   return `<?xml version='1.0'?>${openTag('stream:stream', {
     xmlns: NS_CLIENT,
     'xmlns:stream': NS_STREAMS,
     id,
     from: host,
+    // §4.7.2: echo the initiating entity's `from` (its JID) as our `to`, when it gave one.
+    to,
     version: '1.0',
     'xml:lang': 'en',
   })}`;
@@ -152,7 +154,8 @@ function onHeader(state: NegotiationState, input: Extract<NegotiationInput, { ty
   if (first && !ctx.admit(host)) return closeWith(next, ctx, 'policy-violation', 'protocol_error', 'too many connections from your address');
   const opts = ctx.hostOptions(host);
   if (!opts) return closeWith(next, ctx, 'host-unknown');
-  const out = header(host, next.streamId ?? '') + serialize(features(next, opts, ctx));
+  const from = attrs.from !== undefined && /^[^\s<>"'&]{1,3071}$/.test(attrs.from) ? attrs.from : undefined;
+  const out = header(host, next.streamId ?? '', from) + serialize(features(next, opts, ctx));
   return { state: { ...next, phase: 'negotiating' }, effects: [{ kind: 'send', data: out }] };
 }
 

@@ -71,6 +71,11 @@ describe('stream header (RFC 6120 §4.2, §4.9.3)', () => {
     expect(features?.children.map((c) => (typeof c === 'string' ? c : c.name))).toEqual(['starttls']);
   });
 
+  it('echoes the client\'s `from` as `to` in our header (§4.7.2)', () => {
+    const { effects } = run(ctxWith(), [open({ from: 'alice@example.org' })]);
+    expect((effects[0] as { data: string }).data).toContain('to="alice@example.org"');
+  });
+
   it('offers SCRAM-SHA-256, SCRAM-SHA-1 and no PLAIN before TLS when TLS is optional', () => {
     const { effects } = run(ctxWith({ tls: 'optional' }), [open()]);
     const mechs = sent(effects)[0]?.children.find((c): c is XmlEl => typeof c !== 'string' && c.name === 'mechanisms');

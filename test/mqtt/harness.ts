@@ -15,6 +15,7 @@ import { createMetrics } from '../../src/metrics.js';
 import { createMqttService, type MqttService } from '../../src/mqtt/service.js';
 import { createPresenceTable } from '../../src/presence/table.js';
 import { createMemoryStore } from '../../src/store/memory.js';
+import type { Store } from '../../src/store/types.js';
 import { systemClock, type Clock } from '../../src/time/clock.js';
 import { ManualScheduler } from '../../src/time/manual.js';
 import { systemScheduler, type Scheduler } from '../../src/time/scheduler.js';
@@ -34,6 +35,10 @@ export interface RigOptions {
   ping?: Partial<LivenessHostConfig>;
   /** Real clock and timers (end-to-end tests on real sockets). */
   realTime?: boolean;
+  /** Default: a fresh memory store. */
+  store?: Store;
+  /** Start from this manual clock time (restart tests). */
+  startAt?: number;
 }
 
 export function rig(opts: RigOptions = {}) {
@@ -52,7 +57,8 @@ export function rig(opts: RigOptions = {}) {
   const events: LivenessEvent[] = [];
   liveness.subscribe((e) => events.push(e));
   const presence = createPresenceTable({ clock, scheduler, liveness, feedSize: 1000, offlineTtlMs: 3_600_000, maxOffline: 1000 });
-  const store = createMemoryStore();
+  const store = opts.store ?? createMemoryStore();
+  if (opts.startAt !== undefined) manual.clock.set(opts.startAt);
   const metrics = createMetrics();
   const deps: CoreDeps = { config, dataDir: '/nonexistent', clock, scheduler, logger: pino({ level: 'silent' }), store, liveness, presence, metrics };
   const service: MqttService = createMqttService(deps);

@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { CoreDeps, Service } from '../deps.js';
 import { Broker } from './broker.js';
 import { MqttConnection } from './connection.js';
+import type { SessionDirectory } from './session-directory.js';
 
 export interface MqttService extends Service {
   /** Serve one already-open stream (tests use an in-memory duplex). */
@@ -15,8 +16,13 @@ export interface MqttService extends Service {
   readonly broker: Broker;
 }
 
-export function createMqttService(deps: CoreDeps): MqttService {
-  const broker = new Broker(deps);
+export interface MqttServiceOptions {
+  /** Where sessions live between connections (default: in memory, MemorySessionDirectory). */
+  sessions?: SessionDirectory;
+}
+
+export function createMqttService(deps: CoreDeps, opts: MqttServiceOptions = {}): MqttService {
+  const broker = new Broker(deps, opts.sessions);
   let server: Server | null = null;
   let bound: { host: string; port: number } | null = null;
 

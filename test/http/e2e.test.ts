@@ -42,7 +42,6 @@ api: { token: ${TOKEN} }
 hosts:
   ${DOMAIN}:
     ping: { send_pings: true, ping_interval: 60, ping_ack_timeout: 2, timeout_action: kill }
-    xmpp: { disable_sasl_mechanisms: [SCRAM-SHA-1] }
 `;
   const loaded = parseConfig(yaml, join(dataDir, 'vigil.yaml'));
   app = createApp({ loaded, store: createMemoryStore(), logger: pino({ level: 'silent' }), processMetrics: false });

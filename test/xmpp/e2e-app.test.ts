@@ -25,8 +25,7 @@ beforeAll(async () => {
     [
       `data_dir: ${dir}`,
       'listeners: {xmpp: {host: 127.0.0.1, port: 0}, mqtt: {host: 127.0.0.1, port: 0}, http: {host: 127.0.0.1, port: 0}}',
-      // @xmpp/client 0.13 cannot do SCRAM with sasl-scram-sha-1 1.4 (see e2e-xmppjs): PLAIN over TLS.
-      `hosts: {${HOST}: {xmpp: {disable_sasl_mechanisms: [SCRAM-SHA-1]}}}`,
+      `hosts: {${HOST}: {}}`,
       'api: {token: test-token-0123456789}',
     ].join('\n'),
     join(dir, 'vigil.yaml'),
@@ -62,7 +61,7 @@ describe('XMPP through the app', () => {
       show: 'away',
       status: 'in a meeting',
       liveness: 'active',
-      meta: { tls: true, sasl_mechanism: 'PLAIN' },
+      meta: { tls: true, sasl_mechanism: 'SCRAM-SHA-1' },
     });
     const ping = await api(`/hosts/${HOST}/endpoints/xmpp/${encodeURIComponent(`alice@${HOST}/laptop`)}/ping`, 'POST');
     expect(ping.status).toBe(200);

@@ -10,6 +10,12 @@ import * as liveness from './liveness.js';
 import * as mqttBroker from './mqtt-broker.js';
 import * as mqttKeepalive from './mqtt-keepalive-precision.js';
 import * as rest from './rest-endpoints.js';
+import * as connIdle from './suite/conn-idle.js';
+import { fanout, p2p } from './suite/flow.js';
+import * as keepalive from './suite/keepalive.js';
+import * as pingscale from './suite/pingscale.js';
+import { resultsFile } from './suite/report.js';
+import { xmppIdle, xmppPing } from './suite/xmpp.js';
 import * as xmppPingPrecision from './xmpp-ping-precision.js';
 
 export interface Scenario {
@@ -19,6 +25,25 @@ export interface Scenario {
 }
 
 const scenarios: Record<string, Scenario> = { liveness, rest, 'xmpp-ping-precision': xmppPingPrecision, 'mqtt-keepalive': mqttKeepalive, 'mqtt-broker': mqttBroker };
+
+/** The side-by-side suite (Vigil vs Aedes, Mosquitto, ejabberd; bench/suite/), in run order. */
+const compare: Record<string, Scenario> = {
+  'conn-idle': connIdle,
+  p2p,
+  fanout,
+  keepalive,
+  pingscale,
+  'xmpp-idle': xmppIdle,
+  'xmpp-ping': xmppPing,
+};
+Object.assign(scenarios, compare);
+
+async function runAll(group: Record<string, Scenario>, args: string[]): Promise<void> {
+  for (const [n, s] of Object.entries(group)) {
+    console.log(`\n## ${n}: ${s.describe}\n`);
+    await s.run(args);
+  }
+}
 
 function respawnWithGc(): never {
   const child = spawnSync(
@@ -32,11 +57,16 @@ function respawnWithGc(): never {
 async function main(argv: string[]): Promise<void> {
   if (typeof globalThis.gc !== 'function' && process.env.VIGIL_BENCH_CHILD !== '1') respawnWithGc();
   const [name, ...args] = argv;
-  if (name === undefined) {
-    for (const [n, s] of Object.entries(scenarios)) {
-      console.log(`\n## ${n}: ${s.describe}\n`);
-      await s.run([]);
-    }
+  // `npm run bench [-- --quick]`: every scenario (options go to each); `npm run bench -- compare
+  // [--quick]`: only the side-by-side suite (--quick: under 3 minutes, for smoke use).
+  if (name === undefined || name.startsWith('--')) {
+    await runAll(scenarios, argv);
+    console.log(`\nraw figures: ${resultsFile()}`);
+    return;
+  }
+  if (name === 'compare') {
+    await runAll(compare, args);
+    console.log(`\nraw figures: ${resultsFile()}`);
     return;
   }
   const scenario = scenarios[name];

@@ -1,0 +1,116 @@
+/**
+ * Shared by the comparison scenarios: options (`--quick`, `--n A,B`, `--servers a,b`, `--window S`,
+ * `--tsx` / `--compiled`), running one
+ * server at a time (started, measured alone, stopped by PID even when the measurement fails), and
+ * small statistics helpers.
+ */
+import type { Generator } from './generator.js';
+import { note } from './report.js';
+import { absentReason, type RunningServer, type ServerKind, startServer, type StartOptions } from './servers.js';
+import { installExitHooks, procSample, sleep } from './proc.js';
+
+export interface SuiteOptions {
+  quick: boolean;
+  /** Client counts from `--n 1000,2000`, or undefined for the scenario's default. */
+  n?: number[] | undefined;
+  servers?: ServerKind[] | undefined;
+  /** Measurement window in s from `--window`. */
+  window?: number | undefined;
+  /** Run Vigil compiled (default for full runs) or from source under tsx (`--tsx`, default with --quick). */
+  compiled: boolean;
+}
+
+export function parseOptions(args: string[]): SuiteOptions {
+  const get = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const n = get('--n')
+    ?.split(',')
+    .map(Number)
+    .filter((x) => Number.isFinite(x) && x > 0);
+  const servers = get('--servers')?.split(',') as ServerKind[] | undefined;
+  const window = Number(get('--window'));
+  const quick = args.includes('--quick');
+  const compiled = args.includes('--compiled') || (!quick && !args.includes('--tsx'));
+  return { quick, n, servers, window: Number.isFinite(window) && window > 0 ? window : undefined, compiled };
+}
+
+/** Run `fn` against each server kind in turn (alone on the machine); absent peers become a note. */
+export async function eachServer(scenario: string, kinds: ServerKind[], opts: SuiteOptions, start: StartOptions, fn: (s: RunningServer) => Promise<void>): Promise<void> {
+  installExitHooks();
+  for (const kind of kinds) {
+    if (opts.servers && !opts.servers.includes(kind)) continue;
+    const why = absentReason(kind);
+    if (why) {
+      note(scenario, `${kind} skipped: ${why}`);
+      continue;
+    }
+    let server: RunningServer;
+    try {
+      server = await startServer(kind, { ...start, compiled: opts.compiled });
+    } catch (err) {
+      note(scenario, `${kind} skipped: could not start (${(err as Error).message.slice(0, 300)})`);
+      continue;
+    }
+    console.log(`  ${scenario}: ${server.label} (pid ${server.pid})`);
+    try {
+      await sleep(1000); // let start-up work settle before the baseline
+      await fn(server);
+    } catch (err) {
+      note(scenario, `${server.label} failed: ${(err as Error).message}`);
+    } finally {
+      await server.stop();
+    }
+  }
+}
+
+/** Sample the server before and after `fn`: CPU ms spent and RSS KB grown meanwhile. */
+export async function measured<T>(pid: number, fn: () => Promise<T>): Promise<{ result: T; cpuMs: number; rssKb: number; wallMs: number }> {
+  const a = procSample(pid);
+  const t0 = performance.now();
+  const result = await fn();
+  const wallMs = performance.now() - t0;
+  const b = procSample(pid);
+  return { result, cpuMs: b.cpuMs - a.cpuMs, rssKb: b.rssKb - a.rssKb, wallMs };
+}
+
+export function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
+}
+
+export function ownCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+export interface WindowSample {
+  ms: number;
+  /** Answers the clients got in the window (PINGRESPs, or XMPP pings answered). */
+  pongs: number;
+  serverCpuMs: number;
+  serverRssKb: number;
+  generatorCpuMs: number;
+  /** Client sockets still open at the end. */
+  open: number;
+}
+
+/** Server and generator figures over a window of `seconds` while the clients do their work. */
+export async function sampleWindow(gen: Generator, pid: number, seconds: number): Promise<WindowSample> {
+  const s0 = await gen.stats();
+  const p0 = procSample(pid);
+  const t0 = performance.now();
+  await sleep(seconds * 1000);
+  const s1 = await gen.stats();
+  const p1 = procSample(pid);
+  return {
+    ms: performance.now() - t0,
+    pongs: s1.pongs - s0.pongs,
+    serverCpuMs: p1.cpuMs - p0.cpuMs,
+    serverRssKb: p1.rssKb,
+    generatorCpuMs: s1.cpuMs - s0.cpuMs,
+    open: s1.open,
+  };
+}

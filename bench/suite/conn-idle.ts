@@ -1,0 +1,49 @@
+/**
+ * conn-idle: N idle MQTT 3.1.1 connections (Keep Alive 600 s, clean session, no subscriptions) per
+ * broker. Figures: connects/s (the generator opens them with 100 connects in flight per worker),
+ * server CPU per connect, RSS per connection (RSS growth / N) 5 s and 60 s after the last CONNACK,
+ * and the generator's CPU while connecting (near 100 % per worker = the generator is the limit).
+ */
+import { eachServer, measured, parseOptions } from './common.js';
+import { Generator } from './generator.js';
+import { procSample, sleep } from './proc.js';
+import { note, record, table } from './report.js';
+
+export const describe = 'N idle MQTT connections: RSS/connection after 5 s and 60 s, connects/s, server CPU per connect (Vigil, Aedes, Mosquitto)';
+const SCENARIO = 'conn-idle';
+
+export async function run(args: string[]): Promise<void> {
+  const opts = parseOptions(args);
+  const ns = opts.n ?? (opts.quick ? [1000] : [10_000, 19_500]);
+  const idleLong = opts.quick ? 0 : 60;
+  for (const n of ns) {
+    await eachServer(SCENARIO, ['vigil', 'aedes', 'mosquitto'], opts, {}, async (server) => {
+      const gen = await Generator.start(n, n > 2000 ? 2 : 1);
+      try {
+        const put = (row: string, unit: string, value: number) => record({ scenario: SCENARIO, row: `N=${n}: ${row}`, unit, server: server.kind, label: server.label, value });
+        const base = procSample(server.pid);
+        const g0 = (await gen.stats()).cpuMs;
+        const m = await measured(server.pid, () => gen.mqttConnect(server.mqttPort ?? 0, n, 600, `idle${n}`));
+        const g1 = (await gen.stats()).cpuMs;
+        const { ok, failed, ms } = m.result;
+        if (failed) note(SCENARIO, `${server.label} N=${n}: ${failed} connects failed`);
+        put('connects/s', '1/s', (ok / ms) * 1000);
+        put('server CPU per connect', 'us', (m.cpuMs * 1000) / ok);
+        put('generator CPU while connecting', '% of a core', ((g1 - g0) / ms) * 100);
+        await sleep(5000);
+        put('RSS per connection after 5 s', 'KB', (procSample(server.pid).rssKb - base.rssKb) / ok);
+        if (idleLong > 0) {
+          await sleep((idleLong - 5) * 1000);
+          put(`RSS per connection after ${idleLong} s`, 'KB', (procSample(server.pid).rssKb - base.rssKb) / ok);
+        }
+        const open = (await gen.stats()).open;
+        if (open < ok) note(SCENARIO, `${server.label} N=${n}: ${ok - open} connections closed by the server while idle`);
+        put('server RSS at start', 'MB', base.rssKb / 1024);
+      } finally {
+        await gen.closeAll();
+        await gen.stop();
+      }
+    });
+  }
+  console.log(`\n${table(SCENARIO)}\n`);
+}

@@ -1,0 +1,272 @@
+/**
+ * The servers under test, each started as its own process from a configuration generated into a
+ * temporary directory, bound to free loopback ports, and measured by the PID that does the work
+ * (Vigil and Aedes: the node process; Mosquitto: mosquitto; ejabberd: beam.smp under runuser).
+ * Peers that are not installed are reported as absent with a note, never as a failure.
+ */
+import { execFileSync } from 'node:child_process';
+import { chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { makeUserRecord } from '../../src/auth/users.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+import { systemClock } from '../../src/time/clock.js';
+import { commOf, descendants, freePort, sleep, spawnTracked, stopTracked, waitForLine } from './proc.js';
+
+export const DOMAIN = 'bench.example';
+export const PASSWORD = 'pw';
+const ROOT = new URL('../..', import.meta.url).pathname;
+const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+
+export type ServerKind = 'vigil' | 'aedes' | 'mosquitto' | 'ejabberd';
+
+export interface PingOptions {
+  /** Server ping interval in s (XMPP); large = no pings while measured. */
+  pingInterval: number;
+  pingAckTimeout: number;
+}
+
+export interface StartOptions extends Partial<PingOptions> {
+  /** XMPP accounts u0..u{n-1} with password PASSWORD (Vigil seeds its store; ejabberd logs in anonymously). */
+  xmppUsers?: number;
+  /** Run Vigil compiled (plain node, as `vigil serve` runs after `npm run build`) instead of under tsx. */
+  compiled?: boolean;
+}
+
+export interface RunningServer {
+  kind: ServerKind;
+  /** Name and version for the tables. */
+  label: string;
+  /** The process whose CPU and RSS are measured. */
+  pid: number;
+  mqttPort?: number;
+  xmppPort?: number;
+  stop(): Promise<void>;
+}
+
+/** Why a peer cannot run here, or null when it can. */
+export function absentReason(kind: ServerKind): string | null {
+  if (kind === 'mosquitto' && !existsSync('/usr/sbin/mosquitto')) return 'mosquitto not installed (apt-get install mosquitto)';
+  if (kind === 'ejabberd') {
+    if (!existsSync('/usr/sbin/ejabberdctl')) return 'ejabberd not installed (apt-get install ejabberd)';
+    if (process.getuid?.() !== 0) return 'ejabberd needs root here (it runs as the ejabberd user via runuser)';
+  }
+  return null;
+}
+
+function dpkgVersion(pkg: string): string {
+  try {
+    return execFileSync('dpkg-query', ['-W', '-f', '${Version}', pkg], { encoding: 'utf8' }).trim();
+  } catch {
+    return '?';
+  }
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`port ${port} did not open in ${timeoutMs} ms`);
+    await sleep(200);
+  }
+}
+
+function seedUsers(dataDir: string, n: number): void {
+  mkdirSync(dataDir, { recursive: true });
+  const store = openSqliteStore(dataDir);
+  try {
+    // SCRAM credentials do not depend on the user name: derive once (4096 iterations, the default
+    // cost every PLAIN login pays) and store the same credential under every name.
+    const proto = makeUserRecord(DOMAIN, 'u0', PASSWORD, systemClock);
+    for (let i = 0; i < n; i++) store.users.put({ ...proto, user: `u${i}` });
+  } finally {
+    store.close();
+  }
+}
+
+const DIST = join(ROOT, 'bench/results/vigil-dist');
+let compiledEntry: string | null = null;
+
+/**
+ * Compile src/ once per run into bench/results/vigil-dist (a private copy: dist/ is shared and may
+ * be rebuilt by others meanwhile) and return an entry script that runs its CLI like bin/vigil.js.
+ */
+function compiledVigil(): string {
+  if (compiledEntry) return compiledEntry;
+  rmSync(DIST, { recursive: true, force: true });
+  console.log('  compiling Vigil (tsc -p tsconfig.build.json) into bench/results/vigil-dist ...');
+  try {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', DIST], { cwd: ROOT, stdio: 'pipe' });
+  } catch {
+    // Type errors still emit JavaScript (noEmitOnError is off); a missing main.js is the real failure.
+  }
+  if (!existsSync(join(DIST, 'main.js'))) throw new Error('tsc emitted no main.js');
+  const entry = join(DIST, 'run.mjs');
+  writeFileSync(entry, "import { main } from './main.js';\nmain(process.argv.slice(2)).then((c) => { if (typeof c === 'number') process.exitCode = c; });\n");
+  compiledEntry = entry;
+  return entry;
+}
+
+export async function startVigil(opts: StartOptions = {}): Promise<RunningServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
+  const [mqttPort, xmppPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+  const dataDir = join(dir, 'data');
+  if (opts.xmppUsers) seedUsers(dataDir, opts.xmppUsers);
+  else mkdirSync(dataDir);
+  const config = join(dir, 'vigil.yaml');
+  writeFileSync(
+    config,
+    `data_dir: ${dataDir}
+listeners:
+  xmpp: { host: 127.0.0.1, port: ${xmppPort} }
+  mqtt: { host: 127.0.0.1, port: ${mqttPort} }
+  http: { host: 127.0.0.1, port: ${httpPort} }
+hosts:
+  ${DOMAIN}:
+    ping: { send_pings: true, ping_interval: ${opts.pingInterval ?? 3600}, ping_ack_timeout: ${opts.pingAckTimeout ?? 32}, timeout_action: kill }
+    mqtt: { allow_anonymous: true, max_connections_per_ip: 0 }
+    xmpp: { tls: 'off', allow_plaintext_auth: true, max_connections_per_ip: 0 }
+presence: { feed_size: 100000, max_offline: 100000 }
+# warn: at info every XMPP login writes one log line (xmpp_auth_ok); the bench measures the protocol path.
+log: { level: warn }
+`,
+  );
+  const compiled = opts.compiled ? compiledVigil() : null;
+  const args = compiled
+    ? [compiled, 'serve', '--config', config]
+    : ['--import', TSX, join(ROOT, 'test/support/run-cli.ts'), 'serve', '--config', config];
+  const child = spawnTracked(process.execPath, args, { cwd: dir, env: { ...process.env, VIGIL_API_TOKEN: 'bench-token-0123456789abcdef' } });
+  child.stdout?.resume();
+  child.stderr?.resume();
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+  try {
+    await Promise.race([
+      Promise.all([waitForPort(mqttPort, 30_000), waitForPort(xmppPort, 30_000)]),
+      new Promise((_, reject) => child.once('exit', (c) => reject(new Error(`vigil exited (${c}): ${err}`)))),
+    ]);
+  } catch (e) {
+    await stopTracked(child);
+    throw e;
+  }
+  return {
+    kind: 'vigil',
+    label: `Vigil${compiled ? '' : ' (tsx)'}`,
+    pid: child.pid ?? 0,
+    mqttPort,
+    xmppPort,
+    async stop() {
+      await stopTracked(child, 10_000);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startAedes(): Promise<RunningServer> {
+  const port = await freePort();
+  const child = spawnTracked(process.execPath, [join(ROOT, 'bench/suite/aedes-server.mjs'), String(port)], { cwd: ROOT });
+  await waitForLine(child, /aedes_ready/, 30_000);
+  child.stdout?.resume();
+  child.stderr?.resume();
+  const version = (JSON.parse(execFileSync('cat', [join(ROOT, 'node_modules/aedes/package.json')], { encoding: 'utf8' })) as { version: string }).version;
+  return { kind: 'aedes', label: `Aedes ${version}`, pid: child.pid ?? 0, mqttPort: port, stop: () => stopTracked(child) };
+}
+
+export async function startMosquitto(): Promise<RunningServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-mosquitto-'));
+  const port = await freePort();
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\nmax_keepalive 65535\n`);
+  const child = spawnTracked('/usr/sbin/mosquitto', ['-c', conf], { cwd: dir });
+  child.stdout?.resume();
+  child.stderr?.resume();
+  await waitForPort(port, 10_000);
+  return {
+    kind: 'mosquitto',
+    label: `Mosquitto ${dpkgVersion('mosquitto').replace(/-.*/, '')}`,
+    pid: child.pid ?? 0,
+    mqttPort: port,
+    async stop() {
+      await stopTracked(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * ejabberd (Debian) in the foreground as the ejabberd user, from a throw-away config: c2s on a free
+ * loopback port without STARTTLS, mod_ping as asked. Accounts: anonymous login with any user and
+ * password over SASL PLAIN (`anonymous_protocol: login_anon`), so no per-user registration (one
+ * ejabberdctl call per user would take minutes); the session is a normal c2s session.
+ */
+export async function startEjabberd(opts: StartOptions = {}): Promise<RunningServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-ejabberd-'));
+  const port = await freePort();
+  for (const d of ['conf', 'db', 'logs']) mkdirSync(join(dir, d));
+  copyFileSync('/etc/ejabberd/inetrc', join(dir, 'conf', 'inetrc'));
+  writeFileSync(join(dir, 'conf', 'ejabberdctl.cfg'), 'ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"\n');
+  writeFileSync(
+    join(dir, 'conf', 'ejabberd.yml'),
+    [
+      `hosts: [${DOMAIN}]`,
+      'loglevel: warning',
+      'auth_method: [anonymous]',
+      'anonymous_protocol: login_anon',
+      'allow_multiple_connections: true',
+      'listen:',
+      `  - {port: ${port}, ip: "127.0.0.1", module: ejabberd_c2s, max_stanza_size: 65536, access: all, starttls: false}`,
+      'access_rules: {c2s: {allow: all}}',
+      'modules:',
+      '  mod_disco: {}',
+      '  mod_roster: {}',
+      `  mod_ping: {send_pings: true, ping_interval: ${opts.pingInterval ?? 3600}, ping_ack_timeout: ${opts.pingAckTimeout ?? 32}, timeout_action: kill}`,
+      '',
+    ].join('\n'),
+  );
+  const uid = Number(execFileSync('id', ['-u', 'ejabberd'], { encoding: 'utf8' }));
+  const gid = Number(execFileSync('id', ['-g', 'ejabberd'], { encoding: 'utf8' }));
+  for (const p of [dir, ...['conf', 'db', 'logs', 'conf/inetrc', 'conf/ejabberdctl.cfg', 'conf/ejabberd.yml'].map((f) => join(dir, f))]) chownSync(p, uid, gid);
+  const node = `vigilsuite${process.pid}${port}@localhost`;
+  const child = spawnTracked('runuser', ['-u', 'ejabberd', '--', 'ejabberdctl', '--config-dir', join(dir, 'conf'), '--logs', join(dir, 'logs'), '--spool', join(dir, 'db'), '--node', node, 'foreground'], { cwd: dir });
+  child.stdout?.resume();
+  child.stderr?.resume();
+  const stop = async () => {
+    await stopTracked(child, 15_000);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitForPort(port, 60_000);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  const beam = descendants(child.pid ?? 0).find((p) => commOf(p).startsWith('beam'));
+  if (beam === undefined) {
+    await stop();
+    throw new Error('ejabberd started but no beam.smp process found under it');
+  }
+  return { kind: 'ejabberd', label: `ejabberd ${dpkgVersion('ejabberd').replace(/-.*/, '')}`, pid: beam, xmppPort: port, stop };
+}
+
+export function startServer(kind: ServerKind, opts: StartOptions = {}): Promise<RunningServer> {
+  switch (kind) {
+    case 'vigil':
+      return startVigil(opts);
+    case 'aedes':
+      return startAedes();
+    case 'mosquitto':
+      return startMosquitto();
+    case 'ejabberd':
+      return startEjabberd(opts);
+  }
+}

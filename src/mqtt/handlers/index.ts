@@ -4,7 +4,8 @@
  *   - the first packet must be CONNECT [MQTT-3.1.0-1]; anything else closes the connection;
  *   - a second CONNECT is a protocol error [MQTT-3.1.0-2];
  *   - server-to-client packets from a client (CONNACK, SUBACK, ...) are protocol errors;
- *   - AUTH (v5 enhanced authentication) is not supported: 0x8C is not offered, so it is an error.
+ *   - AUTH (v5 enhanced authentication) is not supported: 0x8C is not offered, so it is an error;
+ *   - packets the parser accepts but the specs refuse close the connection (well-formed.ts).
  */
 import type { Packet } from 'mqtt-packet';
 import { protocolClose, type ChannelEnv, type ChannelState, type Step } from '../channel.js';
@@ -17,11 +18,14 @@ import { handlePingreq, handlePingresp } from './ping.js';
 import { handlePublish } from './publish.js';
 import { handleSubscribe } from './subscribe.js';
 import { handleUnsubscribe } from './unsubscribe.js';
+import { illFormed } from './well-formed.js';
 
 const IGNORE: Step = { effects: [] };
 
 export function dispatch(st: ChannelState, pkt: Packet, env: ChannelEnv, session: Session | null, nowMs: number): Step {
   if (st.phase === 'closed') return IGNORE;
+  const bad = illFormed(pkt);
+  if (bad !== null) return protocolClose(st, bad);
   if (st.phase === 'awaiting_connect') {
     if (pkt.cmd === 'connect') return handleConnect(pkt, env);
     return protocolClose(st, RC.protocolError);

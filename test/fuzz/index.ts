@@ -1,0 +1,36 @@
+/**
+ * `npm run fuzz [-- --long] [-- --cases N --seconds S --seed K --proto xmpp|mqtt]`: the fuzz loop
+ * of runner.ts from the command line. Default 20,000 cases / 300 s; --long: 1,000,000 cases /
+ * 4 hours. Failing inputs are written to test/robustness/regressions/<proto>/ (replayed by
+ * test/robustness/regressions.test.ts). Exit status 1 when anything was found.
+ */
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { fuzz } from './runner.js';
+import type { Proto } from './clients.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const long = args.includes('--long');
+const cases = Number(arg('cases') ?? (long ? 1_000_000 : 20_000));
+const seconds = Number(arg('seconds') ?? (long ? 4 * 3600 : 300));
+const seed = Number(arg('seed') ?? Date.now() % 1_000_000);
+const proto = arg('proto') as Proto | undefined;
+const saveDir = join(fileURLToPath(new URL('.', import.meta.url)), '../robustness/regressions');
+
+const mb = () => Math.round(process.memoryUsage().rss / 1_048_576);
+console.log(`fuzz: seed ${seed}, up to ${cases} cases or ${seconds} s${proto ? `, ${proto} only` : ''}; rss ${mb()} MB`);
+const report = await fuzz({
+  cases,
+  seconds,
+  seed,
+  saveDir,
+  ...(proto ? { protos: [proto] } : {}),
+  progress: (r) => console.log(`  ${r.cases} cases (xmpp ${r.byProto.xmpp}, mqtt ${r.byProto.mqtt}) in ${(r.ms / 1000).toFixed(0)} s, findings ${r.findings.length}, rss ${mb()} MB`),
+});
+console.log(JSON.stringify({ ...report, findings: report.findings.map((f) => ({ kind: f.kind, detail: f.detail, cases: f.cases.length })) }, null, 1));
+console.log(`fuzz: ${report.cases} cases in ${(report.ms / 1000).toFixed(1)} s (${Math.round(report.cases / (report.ms / 1000))}/s), ${report.findings.length} findings; rss ${mb()} MB`);
+process.exit(report.findings.length > 0 ? 1 : 0);

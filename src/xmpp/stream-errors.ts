@@ -26,6 +26,7 @@ export type StreamErrorCondition =
   | 'restricted-xml' // §4.9.3.18
   | 'system-shutdown' // §4.9.3.20
   | 'undefined-condition'
+  | 'unsupported-encoding' // §4.9.3.22: invalid UTF-8
   | 'unsupported-stanza-type' // §4.9.3.23
   | 'unsupported-version'; // §4.9.3.25
 

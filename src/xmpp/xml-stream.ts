@@ -8,11 +8,17 @@
  * `not-well-formed`; a first-level element larger than `maxStanzaBytes` gives `policy-violation`.
  * After an error the parser is dead: every later write is ignored. `reset()` (stream restart after
  * STARTTLS or SASL, §4.3.3) starts a fresh lexer.
+ *
+ * TCP may cut anywhere (test/robustness/xml-split.test.ts cuts at every byte): bytes are decoded
+ * with a streaming UTF-8 decoder (a character split across reads stays whole; invalid UTF-8 is
+ * `unsupported-encoding`, §4.9.3.22, §11.6), and a trailing run of `?` or `]` is held back until
+ * the next read, because the ltx lexer only sees the `?>` of the XML declaration and the `]]>` of
+ * CDATA when they arrive in one piece.
  */
 import SaxLtx from 'ltx/lib/parsers/ltx.js';
 import type { XmlEl } from './xml.js';
 
-export type ParseErrorCondition = 'not-well-formed' | 'restricted-xml' | 'policy-violation';
+export type ParseErrorCondition = 'not-well-formed' | 'restricted-xml' | 'policy-violation' | 'unsupported-encoding';
 
 export type StreamEvent =
   | { type: 'open'; name: string; attrs: Record<string, string> }
@@ -36,6 +42,9 @@ export function createXmlStreamParser(opts: { maxStanzaBytes: number }): XmlStre
   let dead = false;
   let tail = '';
   let sawHeader = false;
+  let decoder = new TextDecoder('utf-8', { fatal: true });
+  /** Held back from the last read: a trailing run of `?` / `]` (see the header). */
+  let carry = '';
 
   const fail = (condition: ParseErrorCondition, text: string) => {
     if (dead) return;
@@ -51,6 +60,8 @@ export function createXmlStreamParser(opts: { maxStanzaBytes: number }): XmlStre
     bytesSinceStanza = 0;
     tail = '';
     sawHeader = false;
+    decoder = new TextDecoder('utf-8', { fatal: true });
+    carry = '';
     sax.on('startElement', (name: string, attrs: Record<string, string>) => {
       if (dead) return;
       if (streamName === null) {
@@ -125,7 +136,20 @@ export function createXmlStreamParser(opts: { maxStanzaBytes: number }): XmlStre
     write(chunk) {
       events = [];
       if (dead) return events;
-      const s = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+      let s: string;
+      try {
+        s = carry + (typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
+      } catch {
+        fail('unsupported-encoding', 'invalid UTF-8');
+        return events;
+      }
+      const held = /[?\]]+$/.exec(s);
+      carry = held ? held[0] : '';
+      if (held) s = s.slice(0, held.index);
+      if (carry.length > 4096) {
+        fail('not-well-formed', 'run of ? or ]');
+        return events;
+      }
       guard(s);
       if (dead) return events;
       bytesSinceStanza += Buffer.byteLength(s);

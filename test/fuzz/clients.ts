@@ -22,14 +22,14 @@ export class RawConn {
   /** False when the server refused the socket before reading (xmpp accept() returned null). */
   accepted = true;
 
-  constructor(world: World, proto: Proto, ip: string) {
+  /** `keep`: how many received chunks to keep (the tail is enough for a closing error). */
+  constructor(world: World, proto: Proto, ip: string, keep = 8) {
     const [server, client] = mqttDuplexPair();
     this.side = client;
     client.on('data', (b: Buffer) => {
-      // Keep only the tail: enough for the closing stream error / DISCONNECT.
       this.outBytes += b.length;
       this.out.push(b);
-      if (this.out.length > 8) this.out.shift();
+      if (this.out.length > keep) this.out.shift();
     });
     client.on('error', () => undefined);
     client.on('close', () => (this.closed = true));

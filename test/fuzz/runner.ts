@@ -63,8 +63,10 @@ const TIMEOUT_WAIT_MS = 3_500; // handshake_timeout / connect_timeout 2 s + swee
 export function makeCase(seed: number, n: number, protos: readonly Proto[]): FuzzCase {
   const rng = makeRng((seed * 1_000_003 + n) >>> 0);
   const proto = protos[rng.int(protos.length)]!;
-  const bytes = proto === 'xmpp' ? xmlCase(rng) : mqttCase(rng);
-  return { proto, chunks: chunk(bytes, rng), n };
+  if (proto === 'mqtt') return { proto, chunks: chunk(mqttCase(rng), rng), n };
+  const segs = xmlCase(rng);
+  const chunks = rng.chance(0.3) ? chunk(Buffer.concat(segs), rng) : segs.flatMap((s) => (rng.chance(0.8) ? [s] : chunk(s, rng)));
+  return { proto, chunks, n };
 }
 
 interface Rig {

@@ -20,7 +20,8 @@ const SESSION = `<iq type='set' id='s1'><session xmlns='urn:ietf:params:xml:ns:x
 export const XML_SEEDS: readonly (readonly string[])[] = [
   [streamHeader(), AUTH, streamHeader(), BIND, SESSION,
     `<presence><show>away</show><status>fuzzing &amp; more</status><priority>5</priority></presence>`,
-    `<message to='control-b@${FUZZ_DOMAIN}' type='chat' id='m1'><body>hi &lt;there&gt; &#x263A;</body></message>`,
+    `<message to='control-b@${FUZZ_DOMAIN}' type='chat' id='m1'><body>hi &lt;there&gt; &#x263A; h\u00e9llo \u263a \u{1f600}</body></message>`,
+    `<message to='control-b@${FUZZ_DOMAIN}' type='chat' id='m2'><body><![CDATA[a <b> ]] ]]></body><thread>t?</thread></message>`,
     `<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>`,
     `<iq type='set' id='r2'><query xmlns='jabber:iq:roster'><item jid='x@${FUZZ_DOMAIN}' name='X'><group>G</group></item></query></iq>`,
     `<presence to='control-a@${FUZZ_DOMAIN}' type='subscribe'/>`,
@@ -62,11 +63,16 @@ const INVALID_UTF8: readonly Buffer[] = [
   Buffer.from([0xf4, 0x90, 0x80, 0x80]), Buffer.from([0xe2, 0x82]), Buffer.from([0x00]), Buffer.from([0xef, 0xbb, 0xbf]),
 ];
 
-/** One mutated stream from a random seed. */
-export function xmlCase(rng: Rng): Buffer {
+/**
+ * One mutated stream from a random seed, as the segments a client writes (one is mutated). The
+ * server discards what follows a stream restart in the same read (RFC 6120 §4.3.3), so writing
+ * segment by segment is what reaches the bound state.
+ */
+export function xmlCase(rng: Rng): Buffer[] {
   const seed = rng.pick(XML_SEEDS);
-  const n = 1 + rng.int(seed.length);
-  let s = seed.slice(0, n).join('');
+  const segs: Buffer[] = seed.slice(0, 1 + rng.int(seed.length)).map((s) => Buffer.from(s));
+  const i = rng.int(segs.length);
+  let s = segs[i]!.toString();
   let b: Buffer;
   const kind = rng.int(4);
   if (kind <= 1) {
@@ -74,13 +80,14 @@ export function xmlCase(rng: Rng): Buffer {
     s = s.slice(0, at) + rng.pick(ATTACKS)(rng) + s.slice(at);
     b = Buffer.from(s);
   } else if (kind === 2) {
-    b = Buffer.from(s);
+    b = segs[i]!;
     const at = rng.int(b.length + 1);
     b = Buffer.concat([b.subarray(0, at), rng.pick(INVALID_UTF8), b.subarray(at)]);
   } else {
-    b = Buffer.from(s);
+    b = segs[i]!;
   }
   const rounds = kind === 3 ? 1 + rng.int(3) : rng.int(2);
-  for (let i = 0; i < rounds; i++) b = rng.pick(BYTE_MUTATORS)(b, rng);
-  return b;
+  for (let r = 0; r < rounds; r++) b = rng.pick(BYTE_MUTATORS)(b, rng);
+  segs[i] = b;
+  return segs;
 }

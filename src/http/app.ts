@@ -32,18 +32,19 @@ export interface HttpDeps extends CoreDeps {
   ready: () => boolean;
 }
 
-/** Largest accepted request body: PATCH and user bodies are tiny. */
+/** Default largest request body (api.max_body_bytes): PATCH and user bodies are tiny. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
 export function createHttpApp(deps: HttpDeps): FastifyInstance {
   const app = Fastify<Server, IncomingMessage, ServerResponse, FastifyBaseLogger>({
     loggerInstance: deps.logger,
-    bodyLimit: BODY_LIMIT_BYTES,
+    bodyLimit: deps.config.api.max_body_bytes ?? BODY_LIMIT_BYTES,
     // Unknown fields are errors, never silently dropped (a typo must not be ignored).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     return503OnClosing: true,
   });
-  installErrorHandlers(app);
+  const limitHits = deps.metrics.counter('vigil_http_limit_hits_total', 'REST requests refused by a configured limit.', ['limit'] as const);
+  installErrorHandlers(app, (limit) => limitHits.inc({ limit }));
   // JSON only: a text/plain body gets 415, not a confusing schema error.
   app.removeContentTypeParser('text/plain');
   for (const s of [ErrorBody, PresenceViewSchema, ChangeEntrySchema]) app.addSchema(s);

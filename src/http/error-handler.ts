@@ -74,7 +74,7 @@ function codeOf(err: FastifyError): ErrorCode {
   }
 }
 
-export function installErrorHandlers(app: FastifyInstance): void {
+export function installErrorHandlers(app: FastifyInstance, onLimit: (limit: string) => void = () => undefined): void {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof VigilError) return reply.code(err.status).send({ code: err.code, message: err.message });
     if (err.validation) {
@@ -82,6 +82,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
       return sendError(reply, 'VIGIL_ERR_BAD_REQUEST', `${field} ${problem}`, { field });
     }
     const code = codeOf(err);
+    if (code === 'VIGIL_ERR_BODY_TOO_LARGE') onLimit('max_body_bytes');
     if (code === 'VIGIL_ERR_INTERNAL') request.log.error({ event: 'http_internal_error', err }, 'request failed');
     return sendError(reply, code);
   });

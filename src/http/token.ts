@@ -10,7 +10,7 @@ import type { Config } from '../config/types.js';
 
 export const TOKEN_FILE = 'api-token';
 
-export function resolveApiToken(config: Pick<Config, 'api'>, dataDir: string, logger: { info(obj: object, msg: string): void }): string {
+export function resolveApiToken(config: { api: Pick<Config['api'], 'token'> }, dataDir: string, logger: { info(obj: object, msg: string): void }): string {
   const configured = config.api.token;
   if (configured) return configured;
   const file = join(dataDir, TOKEN_FILE);

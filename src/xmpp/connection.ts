@@ -48,6 +48,10 @@ export interface ConnectionDeps {
   /** TLS context of a host (null: STARTTLS not available there). */
   secureContextFor(host: string): SecureContext | null;
   maxStanzaBytes(host: string | null): number;
+  /** max_send_buffer: bytes queued to a slow reader before the connection is closed. */
+  maxSendBuffer(host: string | null): number;
+  /** A SASL failure from this connection's address: how long to hold its answer (ms). */
+  authFailureDelayMs(host: string | null): number;
   handshakeTimeoutMs(host: string | null): number;
   admit(host: string): boolean;
   newResource(): string;
@@ -87,9 +91,22 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
   };
   let handshakeTimer: TimerHandle | null = deps.scheduler.setTimer(deps.handshakeTimeoutMs(null), () => feed({ type: 'handshake-timeout' }));
   let graceTimer: TimerHandle | null = null;
+  let authDelayTimer: TimerHandle | null = null;
+  /** Inputs that arrived while a SASL failure answer is held back (failed-auth delay). */
+  let held: Parameters<typeof step>[1][] | null = null;
 
   const write = (data: string) => {
     if (!io.writable || io.destroyed) return;
+    // A reader that does not keep up must not make us buffer without end (max_send_buffer).
+    if (io.writableLength > deps.maxSendBuffer(state.host)) {
+      deps.counters.limitHits.inc({ limit: 'max_send_buffer' });
+      deps.logger.info({ event: 'xmpp_limit_max_send_buffer', ip: deps.remoteAddress, buffered: io.writableLength }, 'xmpp_limit_max_send_buffer');
+      endReason ??= 'socket_error';
+      finishSession(endReason);
+      closing = true;
+      io.destroy();
+      return;
+    }
     io.write(data);
   };
   const sendEl = (el: XmlEl) => {
@@ -221,7 +238,6 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
           onStanza(e.el);
           break;
         case 'close':
-          if (e.error === 'policy-violation') deps.counters.limitHits.inc({ limit: 'policy' });
           close(e.reason, e.error, e.text);
           break;
       }
@@ -229,9 +245,28 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
   };
 
   function feed(input: Parameters<typeof step>[1]): void {
+    if (held) {
+      held.push(input);
+      return;
+    }
+    if (input.type === 'handshake-timeout' && state.phase !== 'bound') deps.counters.limitHits.inc({ limit: 'handshake_timeout' });
+    if (input.type === 'parse-error' && input.condition === 'policy-violation') deps.counters.limitHits.inc({ limit: 'max_stanza_size' });
     const r = step(state, input, ctx);
     state = r.state;
-    apply(r.effects);
+    const delay = r.effects.some((e) => e.kind === 'auth-failed') ? deps.authFailureDelayMs(state.host) : 0;
+    if (delay <= 0) return apply(r.effects);
+    // Failed-auth delay: hold the answer and read nothing more from this connection until then.
+    deps.counters.limitHits.inc({ limit: 'auth_failure_delay' });
+    held = [];
+    io.pause();
+    authDelayTimer = deps.scheduler.setTimer(delay, () => {
+      authDelayTimer = null;
+      const later = held ?? [];
+      held = null;
+      apply(r.effects);
+      for (const i of later) feed(i);
+      if (!closing) io.resume();
+    });
   }
 
   const onData = (chunk: Buffer) => {
@@ -241,7 +276,11 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
       discardRest = false;
       for (const ev of events) {
         if (discardRest || closing) break;
-        if (ev.type === 'open') feed({ type: 'open', name: ev.name, attrs: ev.attrs });
+        if (ev.type === 'open') {
+          feed({ type: 'open', name: ev.name, attrs: ev.attrs });
+          // The header named the host: its max_stanza_size applies from now on, before SASL too.
+          if (state.host) parser.setMaxStanzaBytes(deps.maxStanzaBytes(state.host));
+        }
         else if (ev.type === 'stanza') feed({ type: 'stanza', el: ev.el });
         else if (ev.type === 'close') feed({ type: 'close' });
         else feed({ type: 'parse-error', condition: ev.condition, text: ev.text });
@@ -285,6 +324,7 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
     closing = true;
     handshakeTimer?.cancel();
     graceTimer?.cancel();
+    authDelayTimer?.cancel();
     finishSession(endReason ?? 'socket_error');
     deps.onEnd(conn);
   };

@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
 import type { CoreDeps } from '../deps.js';
 import { type Connection, startConnection } from './connection.js';
+import { createIpLimits } from './ip-limits.js';
 import { xmppCounters } from './metrics.js';
 import type { XmppHostOptions } from './options.js';
 import { type Router, createRouter } from './router.js';
@@ -54,6 +55,8 @@ export function createXmppEngine(deps: CoreDeps, opts: EngineOptions = {}): Xmpp
     setAvailability: (ref, a) => deps.presence.setAvailability(ref, a),
     setMeta: (ref, meta) => deps.presence.setMeta(ref, meta),
     newId: () => `push-${(++seq).toString(36)}`,
+    maxRosterSize: (host) => hostOptions(host)?.max_roster_size ?? 1_000,
+    countLimit: (limit) => counters.limitHits.inc({ limit }),
   };
 
   /**
@@ -67,26 +70,41 @@ export function createXmppEngine(deps: CoreDeps, opts: EngineOptions = {}): Xmpp
 
   /** Connections per host and address that passed the header (host + NUL + ip). */
   const admitted = new Map<string, number>();
+  /** Connections per host that passed the header. */
+  const perHost = new Map<string, number>();
+  const totals = hostNames.map((h) => hostOptions(h)?.max_connections ?? 0);
+  const acceptTotal = totals.includes(0) ? 0 : totals.reduce((a, b) => a + b, 0);
+  const ipLimits = createIpLimits({
+    clock: deps.clock,
+    rates: Object.fromEntries(hostNames.map((h) => [h, hostOptions(h)?.max_connection_rate_per_ip ?? 0])),
+    authDelays: Object.fromEntries(hostNames.map((h) => [h, hostOptions(h)?.auth_failure_delay_ms ?? 0])),
+  });
+  const defaultOptions = hostOptions(hostNames[0] ?? '');
   const decrement = (m: Map<string, number>, k: string) => {
     const n = (m.get(k) ?? 1) - 1;
     if (n <= 0) m.delete(k);
     else m.set(k, n);
   };
 
-  function limitHit(ip: string, host: string | null, limit: number): void {
-    counters.limitHits.inc({ limit: 'max_connections_per_ip' });
-    logger.info({ event: 'xmpp_limit_connections_per_ip', ip, host, limit }, 'xmpp_limit_connections_per_ip');
+  function limitHit(ip: string, host: string | null, limit: number, name = 'max_connections_per_ip'): void {
+    counters.limitHits.inc({ limit: name });
+    logger.info({ event: `xmpp_limit_${name}`, ip, host, limit }, `xmpp_limit_${name}`);
   }
 
   function accept(socket: Duplex, ip: string): Connection | null {
     const count = (perIp.get(ip) ?? 0) + 1;
-    if (acceptLimit > 0 && count > acceptLimit) {
-      limitHit(ip, null, acceptLimit);
+    let refused: [string, number] | null = null;
+    if (acceptLimit > 0 && count > acceptLimit) refused = ['max_connections_per_ip', acceptLimit];
+    else if (acceptTotal > 0 && live.size >= acceptTotal) refused = ['max_connections', acceptTotal];
+    else if (!ipLimits.takeConnection(ip, null)) refused = ['max_connection_rate_per_ip', ipLimits.acceptRate];
+    if (refused) {
+      limitHit(ip, null, refused[1], refused[0]);
       socket.destroy();
       return null;
     }
     perIp.set(ip, count);
     let admittedKey: string | null = null;
+    let admittedHost: string | null = null;
     counters.connectionsTotal.inc();
     counters.connections.inc();
     const conn = startConnection(socket, {
@@ -106,17 +124,31 @@ export function createXmppEngine(deps: CoreDeps, opts: EngineOptions = {}): Xmpp
       maxStanzaBytes: (host) => (host ? hostOptions(host)?.max_stanza_size : undefined) ?? DEFAULT_MAX_STANZA,
       handshakeTimeoutMs: (host) => ((host ? hostOptions(host)?.handshake_timeout : undefined) ?? minHandshake) * 1000,
       admit: (host) => {
-        const limit = hostOptions(host)?.max_connections_per_ip ?? 0;
+        const o = hostOptions(host);
+        const limit = o?.max_connections_per_ip ?? 0;
         const key = `${host}\u0000${ip}`;
         const n = admitted.get(key) ?? 0;
         if (limit > 0 && n >= limit) {
           limitHit(ip, host, limit);
           return false;
         }
+        const total = o?.max_connections ?? 0;
+        if (total > 0 && (perHost.get(host) ?? 0) >= total) {
+          limitHit(ip, host, total, 'max_connections');
+          return false;
+        }
+        if (!ipLimits.takeConnection(ip, host)) {
+          limitHit(ip, host, o?.max_connection_rate_per_ip ?? 0, 'max_connection_rate_per_ip');
+          return false;
+        }
         admitted.set(key, n + 1);
+        perHost.set(host, (perHost.get(host) ?? 0) + 1);
         admittedKey = key;
+        admittedHost = host;
         return true;
       },
+      maxSendBuffer: (host) => (host ? hostOptions(host) : defaultOptions)?.max_send_buffer ?? 4 * 1_048_576,
+      authFailureDelayMs: (host) => ipLimits.authFailure(ip, host),
       newResource: () => `vigil-${random()}`,
       newPingId: () => `ping-${(++seq).toString(36)}`,
       remoteAddress: ip,
@@ -126,6 +158,7 @@ export function createXmppEngine(deps: CoreDeps, opts: EngineOptions = {}): Xmpp
         counters.connections.dec();
         decrement(perIp, ip);
         if (admittedKey !== null) decrement(admitted, admittedKey);
+        if (admittedHost !== null) decrement(perHost, admittedHost);
       },
     });
     live.add(conn);

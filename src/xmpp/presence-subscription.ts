@@ -13,7 +13,7 @@
  * other domains are not reachable (no s2s): the user's side is updated, the stanza is dropped.
  */
 import type { RosterItem, Subscription } from '../store/types.js';
-import { emptyItem, pushRoster } from './roster.js';
+import { emptyItem, pushRoster, rosterFull } from './roster.js';
 import type { C2sSession } from './session.js';
 import type { XmppWorld } from './world.js';
 import { type XmlEl, withAttrs, x } from './xml.js';
@@ -45,6 +45,9 @@ function split(bare: string): Account | null {
 
 function update(world: XmppWorld, owner: Account, jid: string, change: (i: RosterItem) => RosterItem | null): void {
   const before = world.rosters.get(owner.host, owner.user, jid);
+  // max_roster_size: a subscription that would add an item to a full roster is dropped (a stranger
+  // must not grow someone's roster without end with subscription requests).
+  if (!before && rosterFull(world, owner.host, owner.user)) return;
   const after = change(before ?? emptyItem(jid));
   if (!after) return;
   if (before && JSON.stringify(before) === JSON.stringify(after)) return;

@@ -88,7 +88,16 @@ export function handleRosterSet(
   if (el.attrs.subscription !== undefined && el.attrs.subscription !== 'none') return 'bad-request';
   const groups = [...new Set(childrenOf(el, 'group').map((g) => text(g)))];
   if (groups.some((g) => g === '')) return 'not-acceptable';
+  // max_roster_size: a new item past the limit is refused (RFC 6121 §2.3.3 lets a server limit the roster).
+  if (!existing && rosterFull(world, s.host, s.user)) return 'not-allowed';
   const item: RosterItem = { ...(existing ?? emptyItem(jid)), name: el.attrs.name ?? null, groups };
   world.rosters.put(s.host, s.user, item);
   return { reply, after: () => pushRoster(world, s.host, s.user, item) };
+}
+
+/** The user's roster holds max_roster_size items already (counted as a limit hit). */
+export function rosterFull(world: XmppWorld, host: string, user: string): boolean {
+  const full = world.rosters.list(host, user).length >= world.maxRosterSize(host);
+  if (full) world.countLimit('max_roster_size');
+  return full;
 }

@@ -19,4 +19,8 @@ export interface XmppWorld {
   setMeta(ref: EndpointRef, meta: Meta): void;
   /** Fresh id for server-generated stanzas (roster pushes). */
   newId(): string;
+  /** max_roster_size of a host (items per user). */
+  maxRosterSize(host: string): number;
+  /** Count a limit hit (vigil_xmpp_limit_hits_total{limit}). */
+  countLimit(limit: string): void;
 }

@@ -30,9 +30,12 @@ export interface XmlStreamParser {
   /** Feed bytes; returns the events they complete, in order. */
   write(chunk: Buffer | string): StreamEvent[];
   reset(): void;
+  /** Change the stanza size limit (the stream header named the host). */
+  setMaxStanzaBytes(n: number): void;
 }
 
-export function createXmlStreamParser(opts: { maxStanzaBytes: number }): XmlStreamParser {
+export function createXmlStreamParser(options: { maxStanzaBytes: number }): XmlStreamParser {
+  const opts = { ...options };
   let sax: SaxLtx;
   let events: StreamEvent[] = [];
   let stack: XmlEl[] = [];
@@ -161,6 +164,9 @@ export function createXmlStreamParser(opts: { maxStanzaBytes: number }): XmlStre
       // Text or a tag that never ends is buffered inside the lexer: bound that too.
       if (!dead && bytesSinceStanza > opts.maxStanzaBytes * 2 + 4096) fail('policy-violation', 'stanza too large');
       return events;
+    },
+    setMaxStanzaBytes(n) {
+      opts.maxStanzaBytes = n;
     },
     reset() {
       sax.removeAllListeners();

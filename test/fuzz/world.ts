@@ -65,7 +65,7 @@ export function makeWorld(opts: WorldOptions = {}): World {
     hosts: {
       [FUZZ_DOMAIN]: {
         ping: { ping_interval: 10, ping_ack_timeout: 5, ...(h.ping ?? {}) },
-        xmpp: { tls: 'off', allow_plaintext_auth: true, handshake_timeout: 2, max_connections_per_ip: 0, ...(h.xmpp ?? {}) },
+        xmpp: { tls: 'off', allow_plaintext_auth: true, handshake_timeout: 2, max_connections_per_ip: 0, max_connection_rate_per_ip: 0, ...(h.xmpp ?? {}) },
         mqtt: { allow_anonymous: true, connect_timeout: 2, ...(h.mqtt ?? {}) },
       },
     },

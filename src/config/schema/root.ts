@@ -30,6 +30,13 @@ export const rootSchema = obj('Vigil configuration.', {
       secret: true,
       doc: 'Bearer token for /v1 routes. VIGIL_API_TOKEN overrides it; when neither is set one is generated at first start and kept in data_dir.',
     }),
+    max_body_bytes: int({
+      default: 65_536,
+      min: 1_024,
+      max: 16 * 1_048_576,
+      unit: 'bytes',
+      doc: 'Largest REST request body; a larger one gets 413 VIGIL_ERR_BODY_TOO_LARGE (counted in vigil_http_limit_hits_total).',
+    }),
   }),
   presence: obj('Presence table and change feed.', {
     feed_size: int({

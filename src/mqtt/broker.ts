@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IConnackPacket } from 'mqtt-packet';
 import type { CoreDeps } from '../deps.js';
+import { createIpLimits, type IpLimits } from '../ip-limits.js';
 import { normaliseLocal } from '../jid.js';
 import type { DisconnectReason, TrackOptions } from '../liveness/types.js';
 import type { TimerHandle } from '../time/scheduler.js';
@@ -55,6 +56,8 @@ function normaliseUser(user: string): string {
   }
 }
 
+const CONNECT_TIMEOUT_LIMIT = 'connect_timeout';
+
 export class Broker implements ConnectionHost {
   readonly env: ChannelEnv;
   private readonly hosts = new Map<string, HostState>();
@@ -65,6 +68,9 @@ export class Broker implements ConnectionHost {
   private readonly m: BrokerMetrics;
   private readonly scratch: SubEntry[] = [];
   private unsubscribeLiveness: (() => void) | null = null;
+  private readonly ipLimits: IpLimits;
+  /** Sockets the listener holds at most: the sum of the hosts' max_connections (0 = no limit). */
+  private readonly acceptTotal: number;
   /** Sessions between connections (the session core issue plugs its manager in here). */
   readonly sessions: SessionDirectory;
 
@@ -89,6 +95,14 @@ export class Broker implements ConnectionHost {
     }
     this.defaultHost = this.hosts.get(names[0]!)!;
     this.m = createBrokerMetrics(deps.metrics);
+    const mqttOf = (h: string) => deps.config.hosts[h]!.mqtt;
+    const totals = names.map((h) => mqttOf(h).max_connections);
+    this.acceptTotal = totals.includes(0) ? 0 : totals.reduce((a, b) => a + b, 0);
+    this.ipLimits = createIpLimits({
+      clock: deps.clock,
+      rates: Object.fromEntries(names.map((h) => [h, mqttOf(h).max_connection_rate_per_ip])),
+      authDelays: Object.fromEntries(names.map((h) => [h, mqttOf(h).auth_failure_delay_ms])),
+    });
     const passwords = new PasswordChecker(deps.store);
     this.env = {
       resolveHost: (username) => {
@@ -132,7 +146,27 @@ export class Broker implements ConnectionHost {
     this.all.add(conn);
     this.pending.add(conn);
     this.m.sockets.inc();
+    // Listener limits, before any byte: total sockets and new connections per minute per address.
+    if (this.acceptTotal > 0 && this.all.size > this.acceptTotal) return this.refuseSocket(conn, 'max_connections');
+    if (!this.ipLimits.takeConnection(conn.remoteIp, null)) return this.refuseSocket(conn, 'max_connection_rate_per_ip');
     this.armSweeper();
+  }
+
+  private refuseSocket(conn: MqttConnection, limit: string): void {
+    this.m.limits.inc({ limit });
+    this.deps.logger.info({ event: `mqtt_limit_${limit}`, ip: conn.remoteIp }, `mqtt_limit_${limit}`);
+    conn.end('protocol_error', null, false);
+  }
+
+  /** A CONNECT refused for its credentials: how long to hold the CONNACK (auth_failure_delay_ms). */
+  authFailureDelayMs(conn: MqttConnection, host: string): number {
+    const ms = this.ipLimits.authFailure(conn.remoteIp, host);
+    if (ms > 0) this.m.limits.inc({ limit: 'auth_failure_delay' });
+    return ms;
+  }
+
+  later(ms: number, fn: () => void): TimerHandle {
+    return this.deps.scheduler.setTimer(ms, fn);
   }
 
   private armSweeper(): void {
@@ -141,7 +175,11 @@ export class Broker implements ConnectionHost {
       this.sweeper = null;
       const limitMs = this.defaultHost.policy.mqtt.connect_timeout * 1000;
       const now = this.monoNow();
-      for (const c of this.pending) if (now - c.openedAtMono >= limitMs) c.end('protocol_error', null, false);
+      for (const c of this.pending) {
+        if (now - c.openedAtMono < limitMs) continue;
+        this.m.limits.inc({ limit: CONNECT_TIMEOUT_LIMIT });
+        c.end('protocol_error', null, false);
+      }
       this.armSweeper();
     });
   }
@@ -154,11 +192,16 @@ export class Broker implements ConnectionHost {
     const old = h.clients.get(st.clientId);
     // A takeover from the same address replaces a connection, it does not add one.
     const replacing = old !== undefined && old.remoteIp === conn.remoteIp ? 1 : 0;
-    if (limit > 0 && ipCount - replacing >= limit) {
-      this.m.limits.inc({ limit: 'max_connections_per_ip' });
+    const total = st.policy.mqtt.max_connections;
+    let refused: [string, number] | null = null;
+    if (limit > 0 && ipCount - replacing >= limit) refused = ['max_connections_per_ip', RC.connectionRateExceeded];
+    else if (total > 0 && !old && h.clients.size >= total) refused = ['max_connections', RC.quotaExceeded];
+    else if (!this.ipLimits.takeConnection(conn.remoteIp, h.policy.host)) refused = ['max_connection_rate_per_ip', RC.connectionRateExceeded];
+    if (refused) {
+      this.m.limits.inc({ limit: refused[0] });
       const refusal: IConnackPacket =
         st.version === 5
-          ? { cmd: 'connack', sessionPresent: false, reasonCode: RC.connectionRateExceeded }
+          ? { cmd: 'connack', sessionPresent: false, reasonCode: refused[1] }
           : { cmd: 'connack', sessionPresent: false, returnCode: V3.serverUnavailable };
       conn.send(refusal);
       conn.negotiated = null;
@@ -335,7 +378,7 @@ export class Broker implements ConnectionHost {
     this.deps.logger.error({ event: 'mqtt_internal_error', client_id: conn.negotiated?.clientId ?? null, err }, 'MQTT connection failed on an internal error');
   }
 
-  count(what: 'auth_failure' | 'acl_denied' | 'limit' | 'in' | 'msg_in' | 'out' | 'dropped'): void {
+  count(what: 'auth_failure' | 'acl_denied' | 'limit' | 'max_subscriptions' | 'in' | 'msg_in' | 'out' | 'dropped'): void {
     this.m.count(what);
   }
 

@@ -86,7 +86,7 @@ export type Effect =
    * client, whose DISCONNECT is client to server only); `will`: publish the will [MQTT-3.1.2-8].
    */
   | { type: 'close'; reason: DisconnectReason; code: number | null; will: boolean; sessionExpiryS?: number }
-  | { type: 'count'; what: 'auth_failure' | 'acl_denied' | 'limit' };
+  | { type: 'count'; what: 'auth_failure' | 'acl_denied' | 'limit' | 'max_subscriptions' };
 
 export interface Step {
   next?: ChannelState;

@@ -17,6 +17,7 @@ import { dispatch } from './handlers/index.js';
 import type { Delivery } from './message.js';
 import { RC, disconnectCode, willOnClose } from './reason-codes.js';
 import type { Session } from './session.js';
+import type { TimerHandle } from '../time/scheduler.js';
 
 /** What a connection needs from the broker (broker.ts implements it). */
 export interface ConnectionHost {
@@ -32,10 +33,14 @@ export interface ConnectionHost {
   subscribed(conn: MqttConnection, effect: Extract<Effect, { type: 'subscribed' }>): void;
   unsubscribed(conn: MqttConnection, filters: string[]): void;
   closed(conn: MqttConnection, reason: DisconnectReason, will: boolean): void;
-  count(what: 'auth_failure' | 'acl_denied' | 'limit' | 'in' | 'msg_in' | 'out' | 'dropped'): void;
+  count(what: 'auth_failure' | 'acl_denied' | 'limit' | 'max_subscriptions' | 'in' | 'msg_in' | 'out' | 'dropped'): void;
   probeable(conn: MqttConnection): true | string;
   /** A bug while handling this connection's input: log it; the connection is closed, the server lives on. */
   internalError(conn: MqttConnection, err: unknown): void;
+  /** A CONNECT refused for its credentials from this connection's address: ms to hold the answer. */
+  authFailureDelayMs(conn: MqttConnection, host: string): number;
+  /** A timer (the failed-auth delay). */
+  later(ms: number, fn: () => void): TimerHandle;
 }
 
 /** A packet's size on the wire from its remaining length. */
@@ -56,6 +61,8 @@ export class MqttConnection implements LivenessAdapter {
   private ended = false;
   /** Protocol level of the CONNECT packet (encodes even a refusing CONNACK right). */
   private version = 4;
+  /** Username of the CONNECT packet (names the host of a refused CONNECT's failed-auth delay). */
+  private connectUser: string | null = null;
 
   constructor(
     readonly stream: Duplex,
@@ -115,6 +122,7 @@ export class MqttConnection implements LivenessAdapter {
     this.host.count(pkt.cmd === 'publish' ? 'msg_in' : 'in');
     if (pkt.cmd === 'connect' && this.state.phase === 'awaiting_connect') {
       this.version = pkt.protocolVersion ?? 4;
+      this.connectUser = pkt.username ?? null;
       // mqtt-packet keeps the whole CONNECT (password, will payload) as its settings for the life of
       // the connection; it only needs the protocol version.
       (this.parser as unknown as { settings: { protocolVersion: number } }).settings = { protocolVersion: this.version };
@@ -127,7 +135,21 @@ export class MqttConnection implements LivenessAdapter {
       this.state = s.next;
       if (s.next.phase === 'connected') this.negotiated = s.next;
     }
-    for (const e of s.effects) {
+    if (s.effects.some((e) => e.type === 'count' && e.what === 'auth_failure')) {
+      // Failed-auth delay: the refusing CONNACK goes out late and nothing more is read meanwhile.
+      const host = this.host.env.resolveHost(this.connectUser).policy.host;
+      const delay = this.host.authFailureDelayMs(this, host);
+      if (delay > 0) {
+        this.stream.pause();
+        this.host.later(delay, () => this.run(s.effects));
+        return;
+      }
+    }
+    this.run(s.effects);
+  }
+
+  private run(effects: Step['effects']): void {
+    for (const e of effects) {
       if (this.ended && e.type !== 'close') return;
       switch (e.type) {
         case 'send':
@@ -192,6 +214,13 @@ export class MqttConnection implements LivenessAdapter {
     this.stream.write(Array.isArray(q) ? Buffer.concat(q) : q);
   };
 
+  /** Into the pending queue; a delivery dropped past max_pending is counted (messages_dropped). */
+  private enqueue(session: Session, d: Delivery, max: number): void {
+    const before = session.dropped;
+    session.enqueue(d, max);
+    if (session.dropped !== before) this.host.count('dropped');
+  }
+
   /** Send one delivery: QoS 0 at once, QoS 1/2 into the inflight window or the pending queue. */
   deliver(d: Delivery, cache: EncodeCache | null): void {
     const st = this.connected;
@@ -204,9 +233,9 @@ export class MqttConnection implements LivenessAdapter {
       if (buf) this.writeOut(st, buf);
       return;
     }
-    if (session.inflight.size >= st.window) return session.enqueue(d, st.policy.mqtt.max_pending);
+    if (session.inflight.size >= st.window) return this.enqueue(session, d, st.policy.mqtt.max_pending);
     const id = session.allocateId();
-    if (id === 0) return session.enqueue(d, st.policy.mqtt.max_pending);
+    if (id === 0) return this.enqueue(session, d, st.policy.mqtt.max_pending);
     const buf = this.encode(st, d, id, false, now);
     if (!buf) return; // expired
     session.inflight.set(id, { delivery: d, phase: d.qos === 1 ? 'await_puback' : 'await_pubrec' });

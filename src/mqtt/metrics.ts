@@ -8,7 +8,7 @@ export interface BrokerMetrics {
   keepaliveTimeouts: Counter;
   aclDenied: Counter;
   limits: Counter<'limit'>;
-  count(what: 'auth_failure' | 'acl_denied' | 'limit' | 'in' | 'msg_in' | 'out' | 'dropped'): void;
+  count(what: 'auth_failure' | 'acl_denied' | 'limit' | 'max_subscriptions' | 'in' | 'msg_in' | 'out' | 'dropped'): void;
 }
 
 export function createBrokerMetrics(metrics: Metrics): BrokerMetrics {
@@ -41,6 +41,8 @@ export function createBrokerMetrics(metrics: Metrics): BrokerMetrics {
           return aclDenied.inc();
         case 'limit':
           return limits.inc({ limit: 'max_packet_size' });
+        case 'max_subscriptions':
+          return limits.inc({ limit: 'max_subscriptions' });
       }
     },
   };

@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
 import type { CoreDeps } from '../deps.js';
 import { type Connection, startConnection } from './connection.js';
-import { createIpLimits } from './ip-limits.js';
+import { createIpLimits } from '../ip-limits.js';
 import { xmppCounters } from './metrics.js';
 import type { XmppHostOptions } from './options.js';
 import { type Router, createRouter } from './router.js';

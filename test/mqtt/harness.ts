@@ -48,8 +48,9 @@ export function rig(opts: RigOptions = {}) {
   const config = validate(rootSchema, {
     listeners: { mqtt: { host: '127.0.0.1', port: 0 } },
     hosts: {
-      [HOST]: { mqtt: { allow_anonymous: true, ...opts.mqtt } },
-      [OTHER]: { mqtt: { ...opts.otherMqtt } },
+      // The failed-auth delay has its own test (test/robustness/limits-mqtt.test.ts).
+      [HOST]: { mqtt: { allow_anonymous: true, auth_failure_delay_ms: 0, ...opts.mqtt } },
+      [OTHER]: { mqtt: { auth_failure_delay_ms: 0, ...opts.otherMqtt } },
     },
   });
   const hostCfg = (h: string): LivenessHostConfig => ({ ...config.hosts[h]!.ping, mqtt_probe: config.hosts[h]!.mqtt_probe, ...opts.ping });

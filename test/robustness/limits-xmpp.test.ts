@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RawConn, XmppControl } from '../fuzz/clients.js';
 import { FUZZ_DOMAIN, streamHeader } from '../fuzz/xml-cases.js';
 import { type World, type WorldOptions, makeWorld, settle } from '../fuzz/world.js';
-import { xmppLimitHits } from './metrics.js';
+import { trickle, xmppLimitHits } from './metrics.js';
 
 let world: World;
 afterEach(() => world.stop());
@@ -60,13 +60,7 @@ describe('XMPP limits', () => {
   it('slowloris: one byte a second never finishes the handshake, handshake_timeout closes it', async () => {
     start({ handshake_timeout: 10 });
     const c = new RawConn(world, 'xmpp', '203.0.113.20', Infinity);
-    const header = Buffer.from(streamHeader());
-    let sent = 0;
-    while (!c.closed && sent < header.length) {
-      c.write([header.subarray(sent, sent + 1)]);
-      sent++;
-      await world.advance(1_000);
-    }
+    const sent = await trickle(world, c, Buffer.from(streamHeader()));
     expect(c.closed).toBe(true);
     expect(sent).toBeLessThanOrEqual(11);
     expect(c.streamError()).toBe('connection-timeout');

@@ -1,4 +1,5 @@
-/** Reads a labelled counter of a World's metrics registry (limit hits and the like). */
+/** Helpers of the limits tests: labelled counters of a World's metrics registry, a slowloris writer. */
+import type { RawConn } from '../fuzz/clients.js';
 import type { World } from '../fuzz/world.js';
 
 export async function counterValue(world: World, name: string, labels: Record<string, string> = {}): Promise<number> {
@@ -11,3 +12,14 @@ export async function counterValue(world: World, name: string, labels: Record<st
 }
 
 export const xmppLimitHits = (world: World, limit: string) => counterValue(world, 'vigil_xmpp_limit_hits_total', { limit });
+
+/** Slowloris: write `bytes` one a second (manual time) until the server closes; returns how many went out. */
+export async function trickle(world: World, conn: RawConn, bytes: Buffer, msPerByte = 1_000): Promise<number> {
+  let sent = 0;
+  while (!conn.closed && sent < bytes.length) {
+    conn.write([bytes.subarray(sent, sent + 1)]);
+    sent++;
+    await world.advance(msPerByte);
+  }
+  return sent;
+}

@@ -3,7 +3,8 @@
  * the ACL, grant min(requested, max_qos); then SUBACK with one code per filter, in order
  * [MQTT-3.8.4-6], and the 'subscribed' effect (trie update, retained delivery per Retain Handling).
  * A filter already subscribed is replaced [MQTT-3.8.4-3]. Failure codes: v3 0x80; v5 0x8F invalid
- * filter, 0x9E shared subscriptions, 0x87 not authorised.
+ * filter, 0x9E shared subscriptions, 0x87 not authorised, 0x97 quota exceeded (a new filter past
+ * max_subscriptions).
  */
 import type { ISubackPacket, ISubscribePacket } from 'mqtt-packet';
 import { step, type Ctx, type Effect, type Step } from '../channel.js';
@@ -26,6 +27,9 @@ export function handleSubscribe(ctx: Ctx, pkt: ISubscribePacket): Step {
     else if (!st.policy.acl.allows('subscribe', filter, { username: st.username, clientId: st.clientId })) {
       code = v5 ? RC.notAuthorized : RC.unspecified;
       effects.push({ type: 'count', what: 'acl_denied' });
+    } else if (!session.subscriptions.has(filter) && session.subscriptions.size >= st.policy.mqtt.max_subscriptions) {
+      code = v5 ? RC.quotaExceeded : RC.unspecified;
+      effects.push({ type: 'count', what: 'max_subscriptions' });
     } else {
       const qos = Math.min(s.qos, st.policy.mqtt.max_qos) as SubOptions['qos'];
       const opts: SubOptions = { qos, nl: v5 && !!s.nl, rap: v5 && !!s.rap, rh: v5 ? (s.rh ?? 0) : 0, subId };

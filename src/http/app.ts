@@ -35,9 +35,15 @@ export interface HttpDeps extends CoreDeps {
 /** Default largest request body (api.max_body_bytes): PATCH and user bodies are tiny. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
+/**
+ * Request log lines name the method and the path only: a query string may carry a secret (RFC 6750
+ * §2.3 access_token, a client's own mistake), and headers carry the bearer token.
+ */
+const requestSerializer = (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: req.url.split('?')[0], remoteAddress: req.ip });
+
 export function createHttpApp(deps: HttpDeps): FastifyInstance {
   const app = Fastify<Server, IncomingMessage, ServerResponse, FastifyBaseLogger>({
-    loggerInstance: deps.logger,
+    loggerInstance: deps.logger.child({}, { serializers: { req: requestSerializer } }),
     bodyLimit: deps.config.api.max_body_bytes ?? BODY_LIMIT_BYTES,
     // Unknown fields are errors, never silently dropped (a typo must not be ignored).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },

@@ -41,7 +41,9 @@ Object.assign(scenarios, compare);
 async function runAll(group: Record<string, Scenario>, args: string[]): Promise<void> {
   for (const [n, s] of Object.entries(group)) {
     console.log(`\n## ${n}: ${s.describe}\n`);
+    const t0 = Date.now();
     await s.run(args);
+    console.log(`(${n}: ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
 }
 

@@ -1,9 +1,10 @@
 /**
  * Shared by the comparison scenarios: options (`--quick`, `--n A,B`, `--servers a,b`, `--window S`,
- * `--tsx` / `--compiled`), running one
+ * `--tsx` / `--compiled`, `--cpu-prof`), running one
  * server at a time (started, measured alone, stopped by PID even when the measurement fails), and
  * small statistics helpers.
  */
+import { join } from 'node:path';
 import type { Generator } from './generator.js';
 import { note } from './report.js';
 import { absentReason, type RunningServer, type ServerKind, startServer, type StartOptions } from './servers.js';
@@ -18,6 +19,8 @@ export interface SuiteOptions {
   window?: number | undefined;
   /** Run Vigil compiled (default for full runs) or from source under tsx (`--tsx`, default with --quick). */
   compiled: boolean;
+  /** `--cpu-prof`: Vigil runs under node --cpu-prof, profiles in bench/results/profiles/. */
+  cpuProfDir: string | undefined;
 }
 
 export function parseOptions(args: string[]): SuiteOptions {
@@ -33,7 +36,8 @@ export function parseOptions(args: string[]): SuiteOptions {
   const window = Number(get('--window'));
   const quick = args.includes('--quick');
   const compiled = args.includes('--compiled') || (!quick && !args.includes('--tsx'));
-  return { quick, n, servers, window: Number.isFinite(window) && window > 0 ? window : undefined, compiled };
+  const cpuProfDir = args.includes('--cpu-prof') ? join(new URL('../..', import.meta.url).pathname, 'bench/results/profiles') : undefined;
+  return { quick, n, servers, window: Number.isFinite(window) && window > 0 ? window : undefined, compiled, cpuProfDir };
 }
 
 /** Run `fn` against each server kind in turn (alone on the machine); absent peers become a note. */
@@ -48,14 +52,14 @@ export async function eachServer(scenario: string, kinds: ServerKind[], opts: Su
     }
     let server: RunningServer;
     try {
-      server = await startServer(kind, { ...start, compiled: opts.compiled });
+      server = await startServer(kind, { ...start, compiled: opts.compiled, cpuProfDir: opts.cpuProfDir });
     } catch (err) {
       note(scenario, `${kind} skipped: could not start (${(err as Error).message.slice(0, 300)})`);
       continue;
     }
     console.log(`  ${scenario}: ${server.label} (pid ${server.pid})`);
     try {
-      await sleep(1000); // let start-up work settle before the baseline
+      await sleep(opts.quick ? 500 : 2000); // let start-up work settle before the baseline
       await fn(server);
     } catch (err) {
       note(scenario, `${server.label} failed: ${(err as Error).message}`);

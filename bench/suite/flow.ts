@@ -6,7 +6,7 @@
  * Closed loop: a publisher may be at most WINDOW messages ahead of what its subscribers have
  * received, so queues stay bounded and no broker drops messages; QoS 1 publishers also wait for
  * PUBACKs (at most WINDOW unacknowledged), subscribers PUBACK every QoS 1 delivery. Figures over a
- * window after a 1 s warm-up: delivered messages/s, server CPU per delivered message, generator CPU.
+ * window after a 1 s warm-up (0.5 s with --quick): delivered messages/s, server CPU per delivered message, generator CPU.
  */
 import { connect, type Socket } from 'node:net';
 import { eachServer, ownCpuMs, parseOptions } from './common.js';
@@ -66,7 +66,7 @@ interface Pub {
   template: Buffer;
 }
 
-async function runCase(server: RunningServer, scenario: string, shape: Shape, qos: 0 | 1, windowS: number): Promise<void> {
+async function runCase(server: RunningServer, scenario: string, shape: Shape, qos: 0 | 1, windowS: number, warmupMs: number): Promise<void> {
   const port = server.mqttPort ?? 0;
   const tag = `${scenario}-${shape.name}-q${qos}`;
   const socks: Socket[] = [];
@@ -145,7 +145,7 @@ async function runCase(server: RunningServer, scenario: string, shape: Shape, qo
       pubs.push(pub);
     }
     for (const p of pubs) pump(p);
-    await sleep(1000);
+    await sleep(warmupMs);
     const delivered = () => pubs.reduce((a, p) => a + p.received, 0);
     const d0 = delivered();
     const s0 = procSample(server.pid);
@@ -174,9 +174,9 @@ async function runCase(server: RunningServer, scenario: string, shape: Shape, qo
 function makeRun(scenario: 'p2p' | 'fanout') {
   return async (args: string[]): Promise<void> => {
     const opts = parseOptions(args);
-    const windowS = opts.window ?? (opts.quick ? 2 : 8);
+    const windowS = opts.window ?? (opts.quick ? 1.5 : 8);
     await eachServer(scenario, ['vigil', 'aedes', 'mosquitto'], opts, {}, async (server) => {
-      for (const qos of [0, 1] as const) for (const shape of SHAPES[scenario]) await runCase(server, scenario, shape, qos, windowS);
+      for (const qos of [0, 1] as const) for (const shape of SHAPES[scenario]) await runCase(server, scenario, shape, qos, windowS, opts.quick ? 500 : 1000);
     });
     console.log(`\n${table(scenario)}\n`);
   };

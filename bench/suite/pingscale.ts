@@ -14,13 +14,13 @@ const SCENARIO = 'pingscale';
 export async function run(args: string[]): Promise<void> {
   const opts = parseOptions(args);
   const n = opts.n?.[0] ?? (opts.quick ? 1000 : 19_500);
-  const windowS = opts.window ?? (opts.quick ? 4 : 20);
+  const windowS = opts.window ?? (opts.quick ? 3 : 20);
   await eachServer(SCENARIO, ['vigil', 'aedes', 'mosquitto'], opts, {}, async (server) => {
     const gen = await Generator.start(n, n > 2000 ? 2 : 1);
     try {
       const done = await gen.mqttConnect(server.mqttPort ?? 0, n, 60, 'ping');
       if (done.failed) note(SCENARIO, `${server.label}: ${done.failed} of ${n} connects failed`);
-      await sleep(2000);
+      await sleep(opts.quick ? 500 : 2000);
       for (const intervalS of opts.quick ? [2] : [10, 2]) {
         const put = (row: string, unit: string, value: number) => record({ scenario: SCENARIO, row: `N=${n}, every ${intervalS} s: ${row}`, unit, server: server.kind, label: server.label, value });
         await gen.pingStart(intervalS * 1000);

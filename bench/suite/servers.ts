@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { makeUserRecord } from '../../src/auth/users.js';
+import { mqttSchema } from '../../src/config/schema/mqtt.js';
+import { xmppSchema } from '../../src/config/schema/xmpp.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { systemClock } from '../../src/time/clock.js';
 import { commOf, descendants, freePort, sleep, spawnTracked, stopTracked, waitForLine } from './proc.js';
@@ -33,6 +35,8 @@ export interface StartOptions extends Partial<PingOptions> {
   xmppUsers?: number;
   /** Run Vigil compiled (plain node, as `vigil serve` runs after `npm run build`) instead of under tsx. */
   compiled?: boolean;
+  /** Start Vigil under `node --cpu-prof` writing into this directory (written when it stops). */
+  cpuProfDir?: string | undefined;
 }
 
 export interface RunningServer {
@@ -117,6 +121,15 @@ function compiledVigil(): string {
   return entry;
 }
 
+/**
+ * Limits that would refuse the generator's load (connection rate and count per IP, totals) set to 0
+ * = off, for the keys the current schema has (unknown keys are configuration errors).
+ */
+function limitsOff(fields: Record<string, unknown>): string {
+  const keys = ['max_connections_per_ip', 'max_connection_rate_per_ip', 'max_connections'];
+  return keys.filter((k) => k in fields).map((k) => `, ${k}: 0`).join('');
+}
+
 export async function startVigil(opts: StartOptions = {}): Promise<RunningServer> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
   const [mqttPort, xmppPort, httpPort] = [await freePort(), await freePort(), await freePort()];
@@ -134,17 +147,18 @@ listeners:
 hosts:
   ${DOMAIN}:
     ping: { send_pings: true, ping_interval: ${opts.pingInterval ?? 3600}, ping_ack_timeout: ${opts.pingAckTimeout ?? 32}, timeout_action: kill }
-    mqtt: { allow_anonymous: true, max_connections_per_ip: 0 }
-    xmpp: { tls: 'off', allow_plaintext_auth: true, max_connections_per_ip: 0 }
+    mqtt: { allow_anonymous: true${limitsOff(mqttSchema.fields)} }
+    xmpp: { tls: 'off', allow_plaintext_auth: true${limitsOff(xmppSchema.fields)} }
 presence: { feed_size: 100000, max_offline: 100000 }
 # warn: at info every XMPP login writes one log line (xmpp_auth_ok); the bench measures the protocol path.
 log: { level: warn }
 `,
   );
   const compiled = opts.compiled ? compiledVigil() : null;
+  const prof = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [];
   const args = compiled
-    ? [compiled, 'serve', '--config', config]
-    : ['--import', TSX, join(ROOT, 'test/support/run-cli.ts'), 'serve', '--config', config];
+    ? [...prof, compiled, 'serve', '--config', config]
+    : [...prof, '--import', TSX, join(ROOT, 'test/support/run-cli.ts'), 'serve', '--config', config];
   const child = spawnTracked(process.execPath, args, { cwd: dir, env: { ...process.env, VIGIL_API_TOKEN: 'bench-token-0123456789abcdef' } });
   child.stdout?.resume();
   child.stderr?.resume();
@@ -224,7 +238,7 @@ export async function startEjabberd(opts: StartOptions = {}): Promise<RunningSer
       'anonymous_protocol: login_anon',
       'allow_multiple_connections: true',
       'listen:',
-      `  - {port: ${port}, ip: "127.0.0.1", module: ejabberd_c2s, max_stanza_size: 65536, access: all, starttls: false}`,
+      `  - {port: ${port}, ip: "127.0.0.1", module: ejabberd_c2s, max_stanza_size: 65536, access: all, starttls: false, backlog: 4096}`,
       'access_rules: {c2s: {allow: all}}',
       'modules:',
       '  mod_disco: {}',
@@ -237,12 +251,16 @@ export async function startEjabberd(opts: StartOptions = {}): Promise<RunningSer
   const gid = Number(execFileSync('id', ['-g', 'ejabberd'], { encoding: 'utf8' }));
   for (const p of [dir, ...['conf', 'db', 'logs', 'conf/inetrc', 'conf/ejabberdctl.cfg', 'conf/ejabberd.yml'].map((f) => join(dir, f))]) chownSync(p, uid, gid);
   const node = `vigilsuite${process.pid}${port}@localhost`;
-  const child = spawnTracked('runuser', ['-u', 'ejabberd', '--', 'ejabberdctl', '--config-dir', join(dir, 'conf'), '--logs', join(dir, 'logs'), '--spool', join(dir, 'db'), '--node', node, 'foreground'], { cwd: dir });
+  // runuser's PAM session lowers the soft file limit to 1024: raise it to the hard limit (20,000
+  // here, what Vigil and the other peers get) before exec'ing ejabberdctl.
+  const ctl = ['ejabberdctl', '--config-dir', join(dir, 'conf'), '--logs', join(dir, 'logs'), '--spool', join(dir, 'db'), '--node', node, 'foreground'];
+  const child = spawnTracked('runuser', ['-u', 'ejabberd', '--', 'sh', '-c', 'ulimit -n "$(ulimit -Hn)" && exec "$@"', 'sh', ...ctl], { cwd: dir });
   child.stdout?.resume();
   child.stderr?.resume();
   const stop = async () => {
     await stopTracked(child, 15_000);
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.VIGIL_BENCH_KEEP) console.log(`  ejabberd files kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   };
   try {
     await waitForPort(port, 60_000);

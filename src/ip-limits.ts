@@ -5,14 +5,17 @@
  *   and address (checked at the stream header); a bucket holds a minute's worth of tokens;
  * - failed authentication delay (auth_failure_delay_ms): base x 2^(recent failures), at most 16 x
  *   the base; failures older than 10 minutes are forgotten.
- * Both maps are bounded: past MAX_ENTRIES the stalest entries go (an attacker rotating addresses
- * costs memory only up to that bound).
+ * Memory follows the recently active addresses: every SWEEP_EVERY uses, buckets that have refilled
+ * (the same as no entry) and forgotten failures are dropped; and both maps are bounded: past
+ * MAX_ENTRIES the stalest entries go (an attacker rotating addresses costs memory only up to that
+ * bound). Churn through unique addresses found the unswept version growing (test/fuzz/churn.ts).
  */
 import type { Clock } from './time/clock.js';
 
 const MINUTE_MS = 60_000;
 const FORGET_FAILURES_MS = 10 * MINUTE_MS;
 const MAX_ENTRIES = 100_000;
+const SWEEP_EVERY = 4_096;
 
 interface Bucket {
   tokens: number;
@@ -26,6 +29,8 @@ export interface IpLimits {
   takeConnection(ip: string, host: string | null): boolean;
   /** Record a failed authentication from `ip`; returns the delay to apply to its answer (ms). */
   authFailure(ip: string, host: string | null): number;
+  /** Entries held (buckets + failures), for tests. */
+  size(): number;
 }
 
 export function createIpLimits(opts: { clock: Clock; rates: Record<string, number>; authDelays: Record<string, number> }): IpLimits {
@@ -33,6 +38,18 @@ export function createIpLimits(opts: { clock: Clock; rates: Record<string, numbe
   const acceptRate = rates.length === 0 || rates.includes(0) ? 0 : Math.max(...rates);
   const buckets = new Map<string, Bucket>();
   const failures = new Map<string, { n: number; at: number }>();
+  let uses = 0;
+
+  const sweep = (now: number) => {
+    for (const [k, b] of buckets) {
+      const rate = opts.rates[k.slice(0, Math.max(0, k.indexOf('\u0000')))] ?? acceptRate;
+      if (b.tokens + ((now - b.at) * rate) / MINUTE_MS >= rate) buckets.delete(k);
+    }
+    for (const [k, f] of failures) if (now - f.at >= FORGET_FAILURES_MS) failures.delete(k);
+  };
+  const used = (now: number) => {
+    if (++uses % SWEEP_EVERY === 0) sweep(now);
+  };
 
   /** Drop the oldest entries (Map keeps insertion order; entries are re-inserted when used). */
   const bound = <V>(m: Map<string, V>) => {
@@ -50,6 +67,7 @@ export function createIpLimits(opts: { clock: Clock; rates: Record<string, numbe
       if (rate <= 0) return true;
       const key = host === null ? ip : `${host}\u0000${ip}`;
       const now = opts.clock.monotonic();
+      used(now);
       const b = buckets.get(key) ?? { tokens: rate, at: now };
       buckets.delete(key);
       b.tokens = Math.min(rate, b.tokens + ((now - b.at) * rate) / MINUTE_MS);
@@ -63,6 +81,7 @@ export function createIpLimits(opts: { clock: Clock; rates: Record<string, numbe
     authFailure(ip, host) {
       const base = host === null ? 0 : (opts.authDelays[host] ?? 0);
       const now = opts.clock.monotonic();
+      used(now);
       const f = failures.get(ip);
       const n = f && now - f.at < FORGET_FAILURES_MS ? f.n : 0;
       failures.delete(ip);
@@ -70,5 +89,6 @@ export function createIpLimits(opts: { clock: Clock; rates: Record<string, numbe
       bound(failures);
       return base * 2 ** Math.min(n, 4);
     },
+    size: () => buckets.size + failures.size,
   };
 }

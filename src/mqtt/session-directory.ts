@@ -33,6 +33,11 @@ export class MemorySessionDirectory implements SessionDirectory {
   private readonly sessions = new Map<string, Session>();
   offlineDropped = 0;
 
+  /** Sessions held (connected or persistent), for leak checks. */
+  get size(): number {
+    return this.sessions.size;
+  }
+
   private static key(host: string, clientId: string): string {
     return `${host}\u0000${clientId}`;
   }

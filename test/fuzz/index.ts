@@ -1,11 +1,13 @@
 /**
  * `npm run fuzz [-- --long] [-- --cases N --seconds S --seed K --proto xmpp|mqtt]`: the fuzz loop
  * of runner.ts from the command line. Default 20,000 cases / 300 s; --long: 1,000,000 cases /
- * 4 hours. Failing inputs are written to test/robustness/regressions/<proto>/ (replayed by
+ * 4 hours. `npm run fuzz -- --churn [--long | --cycles N]`: the churn run of churn.ts instead
+ * (20,000 cycles; --long 1,000,000). Failing inputs are written to test/robustness/regressions/<proto>/ (replayed by
  * test/robustness/regressions.test.ts). Exit status 1 when anything was found.
  */
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { churn } from './churn.js';
 import { fuzz } from './runner.js';
 import type { Proto } from './clients.js';
 
@@ -22,6 +24,18 @@ const proto = arg('proto') as Proto | undefined;
 const saveDir = join(fileURLToPath(new URL('.', import.meta.url)), '../robustness/regressions');
 
 const mb = () => Math.round(process.memoryUsage().rss / 1_048_576);
+
+if (args.includes('--churn')) {
+  const cycles = Number(arg('cycles') ?? (long ? 1_000_000 : 20_000));
+  console.log(`churn: ${cycles} connect/subscribe/disconnect cycles over XMPP and MQTT`);
+  const r = await churn({ cycles, onProgress: (done, ms) => console.log(`  ${done} cycles in ${(ms / 1000).toFixed(0)} s, rss ${mb()} MB`) });
+  console.log(JSON.stringify(r, null, 1));
+  const leaks = Object.entries(r.left).filter(([, v]) => v !== 0);
+  const rssOk = r.rssEndMb <= r.rssWarmMb * 1.1;
+  console.log(`churn: ${r.cycles} cycles in ${(r.ms / 1000).toFixed(1)} s; left ${leaks.length === 0 ? 'nothing' : JSON.stringify(Object.fromEntries(leaks))}; rss ${r.rssWarmMb} -> ${r.rssEndMb} MB${rssOk ? '' : ' (over 10 %)'}`);
+  process.exit(leaks.length === 0 && rssOk && r.feedKept <= r.feedSize ? 0 : 1);
+}
+
 console.log(`fuzz: seed ${seed}, up to ${cases} cases or ${seconds} s${proto ? `, ${proto} only` : ''}; rss ${mb()} MB`);
 const report = await fuzz({
   cases,

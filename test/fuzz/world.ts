@@ -14,6 +14,7 @@ import { livenessHostConfigs } from '../../src/host-settings.js';
 import { createLivenessRegistry } from '../../src/liveness/registry.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createMqttService, type MqttService } from '../../src/mqtt/service.js';
+import { MemorySessionDirectory } from '../../src/mqtt/session-directory.js';
 import { createPresenceTable } from '../../src/presence/table.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { ManualScheduler } from '../../src/time/manual.js';
@@ -41,6 +42,8 @@ export interface World {
   manual: ManualScheduler;
   xmpp: XmppEngine;
   mqtt: MqttService;
+  /** The MQTT service's session directory (in memory). */
+  sessions: MemorySessionDirectory;
   /** Parsed log records at error level and above. */
   errors: LogRecord[];
   /** Every log line (only with keepRaw). */
@@ -99,12 +102,14 @@ export function makeWorld(opts: WorldOptions = {}): World {
   const deps: CoreDeps = { config, dataDir: config.data_dir, clock, scheduler: manual, logger, store, liveness, presence, metrics: createMetrics() };
   let n = 0;
   const xmpp = createXmppEngine(deps, { random: () => `r${++n}`, closeGraceMs: 500 });
-  const mqtt = createMqttService(deps);
+  const sessions = new MemorySessionDirectory();
+  const mqtt = createMqttService(deps, { sessions });
   return {
     deps,
     manual,
     xmpp,
     mqtt,
+    sessions,
     errors,
     raw,
     async advance(ms) {

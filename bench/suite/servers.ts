@@ -37,6 +37,8 @@ export interface StartOptions extends Partial<PingOptions> {
   compiled?: boolean;
   /** Start Vigil under `node --cpu-prof` writing into this directory (written when it stops). */
   cpuProfDir?: string | undefined;
+  /** More node flags for the Vigil process (e.g. --heapsnapshot-signal=SIGUSR2). */
+  nodeFlags?: string[];
 }
 
 export interface RunningServer {
@@ -155,7 +157,7 @@ log: { level: warn }
 `,
   );
   const compiled = opts.compiled ? compiledVigil() : null;
-  const prof = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [];
+  const prof = [...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : []), ...(opts.nodeFlags ?? [])];
   const args = compiled
     ? [...prof, compiled, 'serve', '--config', config]
     : [...prof, '--import', TSX, join(ROOT, 'test/support/run-cli.ts'), 'serve', '--config', config];

@@ -2,12 +2,14 @@
  * `npm run fuzz [-- --long] [-- --cases N --seconds S --seed K --proto xmpp|mqtt]`: the fuzz loop
  * of runner.ts from the command line. Default 20,000 cases / 300 s; --long: 1,000,000 cases /
  * 4 hours. `npm run fuzz -- --churn [--long | --cycles N]`: the churn run of churn.ts instead
- * (20,000 cycles; --long 1,000,000). Failing inputs are written to test/robustness/regressions/<proto>/ (replayed by
+ * (20,000 cycles; --long 1,000,000). `npm run fuzz -- --crash [--long | --cycles N]`: the SIGKILL
+ * harness of crash.ts (5 cycles; --long 50). Failing inputs are written to test/robustness/regressions/<proto>/ (replayed by
  * test/robustness/regressions.test.ts). Exit status 1 when anything was found.
  */
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { churn } from './churn.js';
+import { crashCycles } from './crash.js';
 import { fuzz } from './runner.js';
 import type { Proto } from './clients.js';
 
@@ -24,6 +26,14 @@ const proto = arg('proto') as Proto | undefined;
 const saveDir = join(fileURLToPath(new URL('.', import.meta.url)), '../robustness/regressions');
 
 const mb = () => Math.round(process.memoryUsage().rss / 1_048_576);
+
+if (args.includes('--crash')) {
+  const cycles = Number(arg('cycles') ?? (long ? 50 : 5));
+  console.log(`crash: ${cycles} SIGKILL cycles of the spawned server`);
+  const r = await crashCycles({ cycles, seed: Number(arg('seed') ?? Date.now() % 1_000_000) });
+  console.log(JSON.stringify(r, null, 1));
+  process.exit(r.problems.length === 0 ? 0 : 1);
+}
 
 if (args.includes('--churn')) {
   const cycles = Number(arg('cycles') ?? (long ? 1_000_000 : 20_000));

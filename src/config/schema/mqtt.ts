@@ -46,11 +46,11 @@ export const mqttSchema = obj('MQTT broker options for this host.', {
     doc: 'Seconds a new connection may take to send CONNECT before it is closed. The host is not known before CONNECT, so the value of the default host (the first one) applies to the listener.',
   }),
   max_connections_per_ip: int({
-    default: 0,
+    default: 1_024,
     min: 0,
     max: 1_000_000,
     unit: 'count',
-    doc: 'Most simultaneous connections from one IP address to this host (0 = no limit); past it CONNACK 3 / v5 0x9F.',
+    doc: 'Most simultaneous connections from one IP address to this host (0 = no limit); past it CONNACK 3 / v5 0x9F. Generous by default for fleets behind NAT.',
   }),
   max_connections: int({
     default: 100_000,

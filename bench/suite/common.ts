@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Generator } from './generator.js';
 import { note } from './report.js';
 import { absentReason, type RunningServer, type ServerKind, startServer, type StartOptions } from './servers.js';
-import { installExitHooks, procSample, sleep } from './proc.js';
+import { installExitHooks, procSample, sleep, threadCpu } from './proc.js';
 
 export interface SuiteOptions {
   quick: boolean;
@@ -105,10 +105,15 @@ export interface WindowSample {
 export async function sampleWindow(gen: Generator, pid: number, seconds: number): Promise<WindowSample> {
   const s0 = await gen.stats();
   const p0 = procSample(pid);
+  const th0 = threadCpu(pid);
   const t0 = performance.now();
   await sleep(seconds * 1000);
   const s1 = await gen.stats();
   const p1 = procSample(pid);
+  if (process.env.VIGIL_BENCH_THREADS === '1') {
+    const th = [...threadCpu(pid)].filter(([name, ms]) => ms - (th0.get(name) ?? 0) > 0).map(([name, ms]) => `${name} ${(ms - (th0.get(name) ?? 0)).toFixed(0)} ms`);
+    console.log(`  server CPU by thread over the window: ${th.join(', ')}`);
+  }
   return {
     ms: performance.now() - t0,
     pongs: s1.pongs - s0.pongs,

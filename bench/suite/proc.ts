@@ -26,6 +26,24 @@ export function procSample(pid: number): ProcSample {
   return { cpuMs, rssKb: m ? Number(m[1]) : NaN };
 }
 
+/** User and system CPU ms per thread name (/proc/PID/task/TID/stat), summed over threads of the same name. */
+export function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const comm = `${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}${Number(tid) === pid ? '[main]' : ''}`;
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // Two entries per thread name: user and system time.
+      out.set(`${comm} user`, (out.get(`${comm} user`) ?? 0) + (Number(rest[11]) * 1000) / TICKS_PER_S);
+      out.set(`${comm} sys`, (out.get(`${comm} sys`) ?? 0) + (Number(rest[12]) * 1000) / TICKS_PER_S);
+    } catch {
+      /* thread ended */
+    }
+  }
+  return out;
+}
+
 /** Sum over several PIDs (a generator made of worker processes). */
 export function procSampleSum(pids: number[]): ProcSample {
   let cpuMs = 0;

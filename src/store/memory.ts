@@ -18,6 +18,7 @@ import type {
   UserSummary,
 } from './types.js';
 import { cloneJson, compareUtf8 as byString } from './json.js';
+import { memorySessions } from './memory-sessions.js';
 
 const k2 = (a: string, b: string) => `${a}\u0000${b}`;
 
@@ -131,6 +132,7 @@ export function createMemoryStore(): Store {
     retained: memoryRetained(),
     hostConfig: memoryHostConfig(),
     kv: memoryKv(),
+    sessions: memorySessions(),
     isOpen: () => open,
     close() {
       open = false;

@@ -20,6 +20,7 @@ import Database from 'better-sqlite3';
 import { migrate } from './sqlite/migrations.js';
 import { sqliteRetained } from './sqlite/retained.js';
 import { sqliteRosters } from './sqlite/rosters.js';
+import { sqliteSessions } from './sqlite/sessions.js';
 import { sqliteHostConfig, sqliteKv } from './sqlite/settings.js';
 import { sqliteUsers } from './sqlite/users.js';
 import type { Store } from './types.js';
@@ -59,6 +60,7 @@ export function openSqliteStore(dataDir: string, opts: SqliteStoreOptions = {}):
     retained: sqliteRetained(db),
     hostConfig: sqliteHostConfig(db),
     kv: sqliteKv(db),
+    sessions: sqliteSessions(db),
     isOpen: () => db.open,
     close() {
       if (db.open) db.close();

@@ -5,6 +5,9 @@
  *
  * Each repository is one concept; protocol issues add theirs here (sessions, queues, ...).
  */
+import type { SessionRepo } from './session-types.js';
+
+export type { SessionOp, SessionRepo, StoredOutboundPhase, StoredSession, StoredSessionMessage } from './session-types.js';
 
 /** RFC 5802 credential for one SCRAM hash; never the plain password. */
 export interface ScramCredential {
@@ -106,6 +109,8 @@ export interface Store {
   readonly retained: RetainedRepo;
   readonly hostConfig: HostConfigRepo;
   readonly kv: KvRepo;
+  /** Persistent MQTT sessions (issue 5; contract in session-types.ts). */
+  readonly sessions: SessionRepo;
   /** True until close(). */
   isOpen(): boolean;
   /** Flush and close (graceful shutdown). Idempotent. */

@@ -12,6 +12,7 @@
  * rather than used with a schema we cannot read.
  */
 import type { Database } from 'better-sqlite3';
+import { SESSIONS_MIGRATION } from './sessions.js';
 
 export interface Migration {
   version: number;
@@ -73,6 +74,7 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  { version: 2, ...SESSIONS_MIGRATION },
 ];
 
 export class SchemaTooNewError extends Error {

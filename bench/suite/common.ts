@@ -70,13 +70,13 @@ export async function eachServer(scenario: string, kinds: ServerKind[], opts: Su
 }
 
 /** Sample the server before and after `fn`: CPU ms spent and RSS KB grown meanwhile. */
-export async function measured<T>(pid: number, fn: () => Promise<T>): Promise<{ result: T; cpuMs: number; rssKb: number; wallMs: number }> {
+export async function measured<T>(pid: number, fn: () => Promise<T>): Promise<{ result: T; cpuMs: number; sysMs: number; rssKb: number; wallMs: number }> {
   const a = procSample(pid);
   const t0 = performance.now();
   const result = await fn();
   const wallMs = performance.now() - t0;
   const b = procSample(pid);
-  return { result, cpuMs: b.cpuMs - a.cpuMs, rssKb: b.rssKb - a.rssKb, wallMs };
+  return { result, cpuMs: b.cpuMs - a.cpuMs, sysMs: b.sysMs - a.sysMs, rssKb: b.rssKb - a.rssKb, wallMs };
 }
 
 export function quantile(xs: number[], q: number): number {
@@ -95,6 +95,8 @@ export interface WindowSample {
   /** Answers the clients got in the window (PINGRESPs, or XMPP pings answered). */
   pongs: number;
   serverCpuMs: number;
+  /** Of serverCpuMs, the time in the kernel. */
+  serverSysMs: number;
   serverRssKb: number;
   generatorCpuMs: number;
   /** Client sockets still open at the end. */
@@ -118,6 +120,7 @@ export async function sampleWindow(gen: Generator, pid: number, seconds: number)
     ms: performance.now() - t0,
     pongs: s1.pongs - s0.pongs,
     serverCpuMs: p1.cpuMs - p0.cpuMs,
+    serverSysMs: p1.sysMs - p0.sysMs,
     serverRssKb: p1.rssKb,
     generatorCpuMs: s1.cpuMs - s0.cpuMs,
     open: s1.open,

@@ -29,6 +29,7 @@ export async function run(args: string[]): Promise<void> {
         if (failed) note(SCENARIO, `${server.label} N=${n}: ${failed} connects failed`);
         put('connects/s', '1/s', (ok / ms) * 1000);
         put('server CPU per connect', 'us', (m.cpuMs * 1000) / ok);
+        put('of which in the kernel', 'us', (m.sysMs * 1000) / ok);
         put('generator CPU while connecting', '% of a core', ((g1 - g0) / ms) * 100);
         await sleep(5000);
         put('RSS per connection after 5 s', 'KB', (procSample(server.pid).rssKb - base.rssKb) / ok);

@@ -160,6 +160,7 @@ async function runCase(server: RunningServer, scenario: string, shape: Shape, qo
     const put = (row: string, unit: string, value: number) => record({ scenario, row: `QoS ${qos} ${shape.name}: ${row}`, unit, server: server.kind, label: server.label, value });
     put('delivered msgs/s', '1/s', (n / ms) * 1000);
     put('server CPU per delivered msg', 'us', ((s1.cpuMs - s0.cpuMs) * 1000) / n);
+    put('of which in the kernel', 'us', ((s1.sysMs - s0.sysMs) * 1000) / n);
     put('server CPU', '% of a core', ((s1.cpuMs - s0.cpuMs) / ms) * 100);
     put('generator CPU', '% of a core', ((g1 - g0) / ms) * 100);
     if (n === 0) note(scenario, `${server.label} QoS ${qos} ${shape.name}: nothing delivered`);

@@ -98,8 +98,9 @@ export class Generator {
     return { ok: parts.reduce((a, p) => a + p.ok, 0), failed: parts.reduce((a, p) => a + p.failed, 0), ms: Math.max(0, ...parts.map((p) => p.ms)) };
   }
 
-  async mqttConnect(port: number, count: number, keepalive: number, tag: string, concurrency = 100): Promise<Done> {
-    const parts = await this.each<Done>((i, share) => (share ? { op: 'mqtt-connect', port, count: share, idPrefix: `${tag}-w${i}-`, keepalive, concurrency } : null), count);
+  /** `spreadMs` > 0: one connect at a time per worker, that many ms apart (deadlines not all in one ms). */
+  async mqttConnect(port: number, count: number, keepalive: number, tag: string, concurrency = 100, spreadMs = 0): Promise<Done> {
+    const parts = await this.each<Done>((i, share) => (share ? { op: 'mqtt-connect', port, count: share, idPrefix: `${tag}-w${i}-`, keepalive, concurrency: spreadMs > 0 ? 1 : concurrency, spreadMs } : null), count);
     return Generator.sum(parts);
   }
 

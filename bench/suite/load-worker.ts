@@ -11,7 +11,7 @@ import { createXmlStreamParser } from '../../src/xmpp/xml-stream.js';
 import { connectPacket, MqttFramer, PINGREQ, TYPE } from './mqtt-wire.js';
 
 export type WorkerRequest =
-  | { op: 'mqtt-connect'; port: number; count: number; idPrefix: string; keepalive: number; concurrency: number }
+  | { op: 'mqtt-connect'; port: number; count: number; idPrefix: string; keepalive: number; concurrency: number; spreadMs?: number }
   | { op: 'xmpp-login'; port: number; count: number; first: number; domain: string; password: string; answerPings: boolean; concurrency: number }
   | { op: 'ping-start'; intervalMs: number }
   | { op: 'ping-stop' }
@@ -47,6 +47,8 @@ function trackClose(c: Client): void {
     c.closedAfter = performance.now() - c.lastSent;
     if (c.ready) counters.closedByServer++;
   };
+  // The server's FIN ('end') is when it closed; 'close' can come a delayed ACK (40 ms) later.
+  c.sock.on('end', end);
   c.sock.on('close', end);
   c.sock.on('error', end);
 }
@@ -63,7 +65,12 @@ function mqttClient(port: number, clientId: string, keepalive: number): Promise<
       } else if (type === TYPE.PINGRESP) counters.pongs++;
     });
     sock.on('data', (d: Buffer) => framer.push(d));
-    sock.on('connect', () => sock.write(connectPacket(clientId, keepalive), () => (c.lastSent = performance.now())));
+    // Stamped just before the write (a writable socket hands the bytes to the kernel inside write());
+    // a write callback can run a loop turn later and would make close times look shorter.
+    sock.on('connect', () => {
+      c.lastSent = performance.now();
+      sock.write(connectPacket(clientId, keepalive));
+    });
     sock.once('close', () => resolve(false));
     trackClose(c);
     clients.push(c);
@@ -98,8 +105,8 @@ function xmppClient(port: number, domain: string, user: string, password: string
           sock.write(`<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>bench</resource></bind></iq>`);
         } else if (step === 3 && el.name === 'iq' && el.attrs.id === 'b') {
           step = 4;
+          c.lastSent = performance.now();
           sock.write('<presence/>', () => {
-            c.lastSent = performance.now();
             c.ready = true;
             resolve(true);
           });
@@ -107,8 +114,8 @@ function xmppClient(port: number, domain: string, user: string, password: string
           counters.serverPings++;
           if (!answerPings) continue;
           const from = el.attrs.from;
-          sock.write(`<iq type='result' id='${String(el.attrs.id)}'${typeof from === 'string' ? ` to='${from}'` : ''}/>`);
           c.lastSent = performance.now();
+          sock.write(`<iq type='result' id='${String(el.attrs.id)}'${typeof from === 'string' ? ` to='${from}'` : ''}/>`);
           counters.pongs++;
         }
       }
@@ -160,7 +167,12 @@ async function handle(req: WorkerRequest): Promise<unknown> {
   switch (req.op) {
     case 'mqtt-connect': {
       const t0 = performance.now();
-      const ok = await pool(req.count, req.concurrency, (i) => mqttClient(req.port, `${req.idPrefix}${i}`, req.keepalive));
+      const spread = req.spreadMs ?? 0;
+      const ok = await pool(req.count, req.concurrency, async (i) => {
+        const r = await mqttClient(req.port, `${req.idPrefix}${i}`, req.keepalive);
+        if (spread > 0) await new Promise((res) => setTimeout(res, spread));
+        return r;
+      });
       return { ok, failed: req.count - ok, ms: performance.now() - t0 };
     }
     case 'xmpp-login': {

@@ -30,6 +30,7 @@ export async function run(args: string[]): Promise<void> {
         put('PINGRESP/s', '1/s', (w.pongs / w.ms) * 1000);
         put('server CPU', '% of a core', (w.serverCpuMs / w.ms) * 100);
         put('server CPU per ping', 'us', (w.serverCpuMs * 1000) / w.pongs);
+        put('of which in the kernel', 'us', (w.serverSysMs * 1000) / w.pongs);
         put('generator CPU', '% of a core', (w.generatorCpuMs / w.ms) * 100);
         if (w.open < done.ok) note(SCENARIO, `${server.label}: ${done.ok - w.open} clients closed by the server`);
         await sleep(1000);

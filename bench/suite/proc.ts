@@ -12,6 +12,8 @@ const TICKS_PER_S = 100; // getconf CLK_TCK on Linux x86-64
 export interface ProcSample {
   /** utime + stime in ms (/proc/PID/stat fields 14 and 15). */
   cpuMs: number;
+  /** stime alone in ms: time in the kernel (system calls, loopback TCP work done on this process's behalf). */
+  sysMs: number;
   /** VmRSS in KB (/proc/PID/status). */
   rssKb: number;
 }
@@ -21,9 +23,10 @@ export function procSample(pid: number): ProcSample {
   // comm may hold spaces: fields after the closing parenthesis start at field 3 (state).
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const cpuMs = ((Number(rest[11]) + Number(rest[12])) * 1000) / TICKS_PER_S;
+  const sysMs = (Number(rest[12]) * 1000) / TICKS_PER_S;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const m = /VmRSS:\s+(\d+) kB/.exec(status);
-  return { cpuMs, rssKb: m ? Number(m[1]) : NaN };
+  return { cpuMs, sysMs, rssKb: m ? Number(m[1]) : NaN };
 }
 
 /** User and system CPU ms per thread name (/proc/PID/task/TID/stat), summed over threads of the same name. */
@@ -46,14 +49,14 @@ export function threadCpu(pid: number): Map<string, number> {
 
 /** Sum over several PIDs (a generator made of worker processes). */
 export function procSampleSum(pids: number[]): ProcSample {
-  let cpuMs = 0;
-  let rssKb = 0;
+  const sum: ProcSample = { cpuMs: 0, sysMs: 0, rssKb: 0 };
   for (const pid of pids) {
     const s = procSample(pid);
-    cpuMs += s.cpuMs;
-    rssKb += s.rssKb;
+    sum.cpuMs += s.cpuMs;
+    sum.sysMs += s.sysMs;
+    sum.rssKb += s.rssKb;
   }
-  return { cpuMs, rssKb };
+  return sum;
 }
 
 /** Descendants of pid (children first), read from /proc/PID/task/TID/children. */

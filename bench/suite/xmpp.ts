@@ -33,6 +33,7 @@ async function idle(args: string[]): Promise<void> {
       if (failed) note(SCENARIO, `${server.label}: ${failed} of ${n} logins failed`);
       put('logins/s', '1/s', (ok / ms) * 1000);
       put('server CPU per login', 'us', (m.cpuMs * 1000) / ok);
+      put('of which in the kernel', 'us', (m.sysMs * 1000) / ok);
       put('generator CPU while logging in', '% of a core', ((g1 - g0) / ms) * 100);
       await sleep(5000);
       put('RSS per session after 5 s', 'KB', (procSample(server.pid).rssKb - base.rssKb) / ok);
@@ -63,6 +64,7 @@ async function ping(args: string[]): Promise<void> {
       const w = await sampleWindow(gen, server.pid, windowS);
       put(`N=${n} answering: ping round trips/s`, '1/s', (w.pongs / w.ms) * 1000);
       put(`N=${n} answering: server CPU per ping round trip`, 'us', (w.serverCpuMs * 1000) / w.pongs);
+      put(`N=${n} answering: of which in the kernel`, 'us', (w.serverSysMs * 1000) / w.pongs);
       put(`N=${n} answering: RSS per session after answering pings`, 'KB', (w.serverRssKb - base.rssKb) / done.ok);
       put(`N=${n} answering: generator CPU`, '% of a core', (w.generatorCpuMs / w.ms) * 100);
       if (w.open < done.ok) note(SCENARIO, `${server.label}: ${done.ok - w.open} answering sessions were closed by the server`);

@@ -141,7 +141,14 @@ export class MqttConnection implements LivenessAdapter {
       const delay = this.host.authFailureDelayMs(this, host);
       if (delay > 0) {
         this.stream.pause();
-        this.host.later(delay, () => this.run(s.effects));
+        this.host.later(delay, () => {
+          try {
+            this.run(s.effects);
+          } catch (err) {
+            this.host.internalError(this, err);
+            this.end('protocol_error', RC.unspecified, true);
+          }
+        });
         return;
       }
     }

@@ -263,8 +263,14 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
       authDelayTimer = null;
       const later = held ?? [];
       held = null;
-      apply(r.effects);
-      for (const i of later) feed(i);
+      try {
+        apply(r.effects);
+        for (const i of later) feed(i);
+      } catch (err) {
+        // Off the data path now: a failure here must still end only this connection.
+        deps.logger.error({ event: 'xmpp_internal_error', err }, 'xmpp_internal_error');
+        close('protocol_error', 'internal-server-error');
+      }
       if (!closing) io.resume();
     });
   }
@@ -280,8 +286,7 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
           feed({ type: 'open', name: ev.name, attrs: ev.attrs });
           // The header named the host: its max_stanza_size applies from now on, before SASL too.
           if (state.host) parser.setMaxStanzaBytes(deps.maxStanzaBytes(state.host));
-        }
-        else if (ev.type === 'stanza') feed({ type: 'stanza', el: ev.el });
+        } else if (ev.type === 'stanza') feed({ type: 'stanza', el: ev.el });
         else if (ev.type === 'close') feed({ type: 'close' });
         else feed({ type: 'parse-error', condition: ev.condition, text: ev.text });
       }

@@ -68,8 +68,9 @@ export function makeWorld(opts: WorldOptions = {}): World {
     hosts: {
       [FUZZ_DOMAIN]: {
         ping: { ping_interval: 10, ping_ack_timeout: 5, ...(h.ping ?? {}) },
-        xmpp: { tls: 'off', allow_plaintext_auth: true, handshake_timeout: 2, max_connections_per_ip: 0, max_connection_rate_per_ip: 0, ...(h.xmpp ?? {}) },
-        mqtt: { allow_anonymous: true, connect_timeout: 2, ...(h.mqtt ?? {}) },
+        // A short failed-auth delay: exercised, yet over (16 x 100 ms) within the fuzz's wait.
+        xmpp: { tls: 'off', allow_plaintext_auth: true, handshake_timeout: 2, max_connections_per_ip: 0, max_connection_rate_per_ip: 0, auth_failure_delay_ms: 100, ...(h.xmpp ?? {}) },
+        mqtt: { allow_anonymous: true, connect_timeout: 2, auth_failure_delay_ms: 100, ...(h.mqtt ?? {}) },
       },
     },
     presence: { feed_size: 1000, offline_ttl: 60, max_offline: 1000, ...(opts.presence ?? {}) },

@@ -59,7 +59,7 @@ export async function eachServer(scenario: string, kinds: ServerKind[], opts: Su
     }
     console.log(`  ${scenario}: ${server.label} (pid ${server.pid})`);
     try {
-      await sleep(opts.quick ? 500 : 2000); // let start-up work settle before the baseline
+      await sleep(opts.quick ? 300 : 2000); // let start-up work settle before the baseline
       await fn(server);
     } catch (err) {
       note(scenario, `${server.label} failed: ${(err as Error).message}`);

@@ -175,7 +175,7 @@ async function runCase(server: RunningServer, scenario: string, shape: Shape, qo
 function makeRun(scenario: 'p2p' | 'fanout') {
   return async (args: string[]): Promise<void> => {
     const opts = parseOptions(args);
-    const windowS = opts.window ?? (opts.quick ? 1.5 : 8);
+    const windowS = opts.window ?? (opts.quick ? 1 : 8);
     await eachServer(scenario, ['vigil', 'aedes', 'mosquitto'], opts, {}, async (server) => {
       for (const qos of [0, 1] as const) for (const shape of SHAPES[scenario]) await runCase(server, scenario, shape, qos, windowS, opts.quick ? 500 : 1000);
     });

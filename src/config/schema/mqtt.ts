@@ -2,7 +2,7 @@
  * Per host MQTT options (the MQTT issues own this file). Every option once, with default, unit and
  * doc; docs/config.md is generated from it. Seconds and bytes carry their unit in the DSL.
  */
-import { bool, int, listOf, obj, oneOf, str } from '../dsl.js';
+import { bool, int, listOf, mapOf, obj, oneOf, str } from '../dsl.js';
 
 export const aclRuleSchema = obj('One ACL rule; the first rule whose action, user and client match decides.', {
   permission: oneOf({ values: ['allow', 'deny'] as const, default: 'deny', doc: 'What a matching rule decides.' }),
@@ -87,19 +87,73 @@ export const mqttSchema = obj('MQTT broker options for this host.', {
     unit: 'count',
     doc: 'Outbound QoS 1/2 messages awaiting acknowledgement per client; a v5 client Receive Maximum wins when smaller.',
   }),
+  max_mqueue_len: int({
+    default: 1_000,
+    min: 0,
+    max: 1_000_000,
+    unit: 'count',
+    doc: 'Messages queued per session, for an offline persistent session or beyond the inflight window (0 = no queue). When full, a queued QoS 0 message goes first, then the oldest; every drop is counted.',
+  }),
   max_pending: int({
     default: 1_000,
     min: 0,
     max: 1_000_000,
     unit: 'count',
-    doc: 'Messages queued for a connected client beyond its inflight window; the oldest is dropped past it.',
+    doc: 'Deprecated alias of max_mqueue_len: the smaller of the two applies.',
+  }),
+  mqueue_store_qos0: bool({ default: true, doc: 'Queue QoS 0 messages too (otherwise a QoS 0 message for an offline or saturated session is dropped and counted).' }),
+  mqueue_priorities: mapOf({
+    key: 'topic name',
+    value: int({ default: 1, min: 1, max: 255, unit: 'none', doc: 'Priority of the topic (higher leaves the queue first).' }),
+    default: {},
+    doc: 'Exact topics whose queued messages leave the queue first (higher priority first, FIFO inside a priority).',
+  }),
+  mqueue_default_priority: oneOf({
+    values: ['lowest', 'highest'] as const,
+    default: 'lowest',
+    doc: 'Priority of the topics not listed in mqueue_priorities.',
+  }),
+  max_awaiting_rel: int({
+    default: 100,
+    min: 0,
+    max: 65_535,
+    unit: 'count',
+    doc: 'Inbound QoS 2 messages awaiting PUBREL per session (0 = no limit); past it v5 PUBREC 0x93, v3 the message is dropped and counted.',
+  }),
+  await_rel_timeout: int({
+    default: 300,
+    min: 1,
+    max: 86_400,
+    unit: 's',
+    doc: 'An inbound QoS 2 packet id whose PUBREL does not come within this is forgotten (counted).',
+  }),
+  session_expiry: int({
+    default: 7_200,
+    min: 0,
+    max: 4_294_967_295,
+    unit: 's',
+    doc: 'How long a v3 persistent session (clean session 0) outlives its connection (as EMQX; emqttd used 48 h). 0 = it ends with the connection.',
+  }),
+  max_session_expiry: int({
+    default: 0,
+    min: 0,
+    max: 4_294_967_295,
+    unit: 's',
+    doc: 'Cap on the v5 Session Expiry Interval a client asks (0 = no cap).',
+  }),
+  retry_interval: int({
+    default: 0,
+    min: 0,
+    max: 86_400,
+    unit: 's',
+    doc: 'v3 clients only: resend unacknowledged QoS 1/2 messages with DUP after this, doubling per resend (0 = off; v5 never resends inside a connection [MQTT-4.4.0-1]).',
   }),
   max_send_buffer: int({
     default: 4_194_304,
     min: 65_536,
     max: 1_073_741_824,
     unit: 'bytes',
-    doc: 'Bytes waiting in a client socket beyond which QoS 0 messages to it are dropped (a slow reader must not grow memory without bound; QoS 1/2 are bounded by the inflight window and max_pending).',
+    doc: 'Bytes waiting in a client socket beyond which QoS 0 messages to it are dropped (a slow reader must not grow memory without bound; QoS 1/2 are bounded by the inflight window and max_mqueue_len).',
   }),
   max_topic_alias: int({
     default: 10,

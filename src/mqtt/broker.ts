@@ -9,6 +9,10 @@
  * Liveness: mqtt_probe = keepalive -> onIdle 'expire' after 1.5 x Keep Alive [MQTT-3.1.2-24]
  * (0 = never); pingreq -> onIdle 'probe' (server PINGREQ, opt-in). Switched live on `host_config`.
  * One sweeper timer (not one per connection) enforces the CONNECT timeout.
+ * Sessions are the session core's (src/mqtt-session/, docs/sessions.md "Wiring"): a SessionService
+ * with a batching durable writer on store.sessions; persistent sessions come back at start-up
+ * (their filters back into the trie), routing goes through it (online, queued offline, or no
+ * session), and a deleted session's filters leave the trie (onDeleted).
  */
 import { randomBytes } from 'node:crypto';
 import type { IConnackPacket } from 'mqtt-packet';
@@ -26,8 +30,14 @@ import type { Delivery, Message } from './message.js';
 import { createBrokerMetrics, type BrokerMetrics } from './metrics.js';
 import { RC, V3 } from './reason-codes.js';
 import { RetainedIndex } from './retained.js';
-import type { Session, SubOptions } from './session.js';
-import { MemorySessionDirectory, type SessionDirectory } from './session-directory.js';
+import type { SubOptions } from './session.js';
+import { deliveryCodec } from '../mqtt-session/delivery-codec.js';
+import { SessionWriter } from '../mqtt-session/durable.js';
+import { sessionLimits } from '../mqtt-session/limits.js';
+import { restoreSessions } from '../mqtt-session/restore.js';
+import { SessionService } from '../mqtt-session/service.js';
+import type { SessionFigures } from '../mqtt-session/types.js';
+import type { Meta } from '../presence/types.js';
 import { SubscriptionTrie } from './trie.js';
 
 export type BrokerDeps = Pick<CoreDeps, 'config' | 'clock' | 'scheduler' | 'store' | 'liveness' | 'presence' | 'metrics' | 'logger'>;
@@ -58,6 +68,13 @@ function normaliseUser(user: string): string {
 
 const CONNECT_TIMEOUT_LIMIT = 'connect_timeout';
 
+/** Session figures as presence meta (snake_case like the other meta fields; expires_at wall-clock ms). */
+function snakeFigures(f: SessionFigures | undefined): Meta {
+  const out: Meta = {};
+  if (f) for (const [k, v] of Object.entries(f)) out[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = v;
+  return out;
+}
+
 export class Broker implements ConnectionHost {
   readonly env: ChannelEnv;
   private readonly hosts = new Map<string, HostState>();
@@ -71,14 +88,10 @@ export class Broker implements ConnectionHost {
   private readonly ipLimits: IpLimits;
   /** Sockets the listener holds at most: the sum of the hosts' max_connections (0 = no limit). */
   private readonly acceptTotal: number;
-  /** Sessions between connections (the session core issue plugs its manager in here). */
-  readonly sessions: SessionDirectory;
+  /** Sessions (clean and persistent), their windows, queues and durable state. */
+  readonly sessions: SessionService<Delivery, SubOptions>;
 
-  constructor(
-    private readonly deps: BrokerDeps,
-    sessions?: SessionDirectory,
-  ) {
-    this.sessions = sessions ?? new MemorySessionDirectory();
+  constructor(private readonly deps: BrokerDeps) {
     const names = Object.keys(deps.config.hosts);
     if (names.length === 0) throw new Error('mqtt: no host configured');
     for (const name of names) {
@@ -94,6 +107,7 @@ export class Broker implements ConnectionHost {
       });
     }
     this.defaultHost = this.hosts.get(names[0]!)!;
+    this.sessions = this.composeSessions();
     this.m = createBrokerMetrics(deps.metrics);
     const mqttOf = (h: string) => deps.config.hosts[h]!.mqtt;
     const totals = names.map((h) => mqttOf(h).max_connections);
@@ -117,6 +131,31 @@ export class Broker implements ConnectionHost {
     this.unsubscribeLiveness = deps.liveness.subscribe((ev) => {
       if (ev.type === 'host_config') this.retrack(ev.host);
     });
+  }
+
+  private composeSessions(): SessionService<Delivery, SubOptions> {
+    const { deps } = this;
+    const writer = new SessionWriter<Delivery>({ repo: deps.store.sessions, codec: deliveryCodec, defer: (fn) => setImmediate(fn) });
+    const sessions = new SessionService<Delivery, SubOptions>({
+      limitsOf: (host) => sessionLimits(deps.config.hosts[host]!.mqtt),
+      clock: deps.clock,
+      scheduler: deps.scheduler,
+      writer,
+      onDrop: () => this.m.count('dropped'),
+      onDeleted: (key, filters) => {
+        const h = this.hosts.get(key.host);
+        if (h) for (const f of filters) h.trie.remove(f, key.clientId);
+      },
+    });
+    const r = restoreSessions(sessions.manager, deps.store.sessions, deliveryCodec, (o) => o as unknown as SubOptions, deps.clock.now());
+    sessions.adoptRestored(r.effects);
+    for (const s of r.subscriptions) this.hosts.get(s.key.host)?.trie.add(s.filter, s.key.clientId, { clientId: s.key.clientId, opts: s.opts });
+    if (r.sessions > 0) deps.logger.info({ event: 'mqtt_sessions_restored', sessions: r.sessions, subscriptions: r.subscriptions.length }, 'MQTT sessions restored');
+    return sessions;
+  }
+
+  whenDurable(cb: (err: Error | null) => void): void {
+    this.sessions.whenDurable(cb);
   }
 
   monoNow(): number {
@@ -211,12 +250,27 @@ export class Broker implements ConnectionHost {
     const id = st.clientId;
     h.wills.get(id)?.cancel();
     h.wills.delete(id);
-    const { session, present, discarded } = this.sessions.open(h.policy.host, id, st.cleanStart, st.sessionExpiryS);
-    if (discarded) this.unsubscribeAll(h, discarded);
     h.clients.set(id, conn);
-    conn.session = session;
-    connack.sessionPresent = present;
-    conn.send(connack);
+    let present = false;
+    const opened = this.sessions.open(
+      {
+        host: h.policy.host,
+        clientId: id,
+        cleanStart: st.cleanStart,
+        version: st.version,
+        ...(st.version === 5 ? { sessionExpiryS: st.sessionExpiryS } : {}), // v3: the manager applies session_expiry
+        receiveMaximum: st.window, // already min(max_inflight, Receive Maximum)
+      },
+      conn,
+      (p) => {
+        // CONNACK before anything is resent [MQTT-3.2.2-2]; the old session's filters left the trie (onDeleted).
+        present = p;
+        connack.sessionPresent = p;
+        conn.send(connack);
+      },
+    );
+    conn.session = opened.handle;
+    conn.sessionGeneration = opened.generation;
     this.m.connects.inc();
     const handle = this.deps.liveness.track({ host: h.policy.host, transport: 'mqtt', id }, conn, this.trackOptions(h.policy.host, st.keepalive));
     conn.handle = handle;
@@ -228,16 +282,10 @@ export class Broker implements ConnectionHost {
       session_expiry: st.sessionExpiryS,
       ip: conn.remoteIp,
     });
-    this.deps.presence.setFigures(handle.ref, () => ({
-      inflight: session.inflight.size,
-      pending: session.pendingLength(),
-      awaiting_rel: session.awaitingRel.size,
-      subscriptions: session.subscriptions.size,
-      dropped: session.dropped,
-    }));
+    const host = h.policy.host;
+    this.deps.presence.setFigures(handle.ref, () => snakeFigures(this.sessions.figures(host, id)));
     this.deps.logger.debug({ event: 'mqtt_connected', host: h.policy.host, client_id: id, username: st.username, protocol_level: st.version, keepalive: st.keepalive, session_present: present, takeover: !!old }, 'MQTT client connected');
     if (old) old.kill(old.handle?.ref ?? handle.ref, 'taken_over');
-    if (present) conn.resume();
   }
 
   private trackOptions(host: string, keepalive: number): TrackOptions {
@@ -302,8 +350,9 @@ export class Broker implements ConnectionHost {
 
   private sendTo(h: HostState, clientId: string, d: Delivery, cache: EncodeCache): void {
     const conn = h.clients.get(clientId);
-    if (conn) conn.deliver(d, cache);
-    else this.sessions.offline(h.policy.host, clientId, d);
+    // QoS 0 to an online client keeps the shared-encoding fast path; the rest goes through the session.
+    if (conn && d.qos === 0 && conn.connected) conn.deliverQos0(d, cache);
+    else this.sessions.deliver(h.policy.host, clientId, d);
   }
 
   subscribed(conn: MqttConnection, e: Extract<Effect, { type: 'subscribed' }>): void {
@@ -327,10 +376,6 @@ export class Broker implements ConnectionHost {
     for (const f of filters) h.trie.remove(f, st.clientId);
   }
 
-  private unsubscribeAll(h: HostState, session: Session): void {
-    for (const filter of session.subscriptions.keys()) h.trie.remove(filter, session.clientId);
-  }
-
   closed(conn: MqttConnection, reason: DisconnectReason, will: boolean): void {
     this.pending.delete(conn);
     if (this.all.delete(conn)) this.m.sockets.dec();
@@ -342,8 +387,9 @@ export class Broker implements ConnectionHost {
     else h.perIp.set(conn.remoteIp, n);
     if (h.clients.get(st.clientId) === conn) {
       h.clients.delete(st.clientId);
-      if (this.sessions.release(conn.session, st.sessionExpiryS)) this.unsubscribeAll(h, conn.session);
     }
+    // A close of an older generation (after a takeover) does nothing; clean sessions leave the trie via onDeleted.
+    this.sessions.close(conn.session, conn.sessionGeneration, st.version === 5 ? st.sessionExpiryS : undefined);
     if (reason === 'keepalive_timeout') this.m.keepaliveTimeouts.inc();
     this.deps.logger.debug({ event: 'mqtt_disconnected', host: h.policy.host, client_id: st.clientId, reason, will }, 'MQTT client disconnected');
     conn.handle?.untrack(reason);
@@ -393,5 +439,6 @@ export class Broker implements ConnectionHost {
     for (const h of this.hosts.values()) for (const t of h.wills.values()) t.cancel();
     this.unsubscribeLiveness?.();
     this.unsubscribeLiveness = null;
+    this.sessions.shutdown(); // commits pending session writes before the store closes
   }
 }

@@ -7,14 +7,15 @@
  *
  * Handlers (handlers/*.ts, one per packet type) are functions of (state, packet, env, session,
  * nowMs) that return the next state (when it changes) and effects as data; they never touch the
- * socket, a timer or the clock. The connection layer carries the effects out. The session is the
- * one mutable collaborator (its QoS bookkeeping); the session core issue makes it pure as well.
+ * socket, a timer or the clock. The connection layer carries the effects out. The session
+ * (ChannelSession, the session core's handle) is the one collaborator they call: its verdicts
+ * shape the acknowledgements, and what it sends goes out through the connection as its sink.
  */
 import type { IConnackPacket, Packet, QoS } from 'mqtt-packet';
 import type { DisconnectReason } from '../liveness/types.js';
 import type { Acl } from './acl.js';
 import type { Message, PublishProperties } from './message.js';
-import type { Session, SubOptions } from './session.js';
+import type { ChannelSession, SubOptions } from './session.js';
 import type { MqttHostConfig } from './host-policy.js';
 
 export type ProtocolVersion = 3 | 4 | 5;
@@ -77,8 +78,6 @@ export type Effect =
   /** Subscriptions added or replaced: update the trie and deliver retained messages (after SUBACK). */
   | { type: 'subscribed'; subs: { filter: string; opts: SubOptions; existed: boolean }[] }
   | { type: 'unsubscribed'; filters: string[] }
-  /** An inflight slot was freed: send what is pending. */
-  | { type: 'drain' }
   /** PINGRESP to a server PINGREQ (mqtt_probe = pingreq). */
   | { type: 'pong' }
   /**
@@ -105,7 +104,7 @@ export interface ChannelEnv {
 /** Everything a post-CONNECT handler gets. */
 export interface Ctx {
   st: Connected;
-  session: Session;
+  session: ChannelSession;
   env: ChannelEnv;
   nowMs: number;
 }

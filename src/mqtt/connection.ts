@@ -4,6 +4,11 @@
  * carry out the effects, encode and write. It also is the connection's LivenessAdapter (probe =
  * server PINGREQ, kill = DISCONNECT + close).
  *
+ * It is also the session's sink: the session core (src/mqtt-session/) decides what PUBLISH / PUBREL
+ * go out (window, queue, resend with DUP) and the connection encodes and writes them.
+ * Acknowledgements of client packets (PUBACK, PUBREC, PUBCOMP, SUBACK) go out only once the store
+ * writes their handling made are durable (`whenDurable`; at once when nothing is pending).
+ *
  * No timers here: keepalive is the liveness core's, the CONNECT timeout is one sweeper in the broker.
  * Packet size: checked when the fixed header is known (parser.packet.length) and again per packet,
  * so an oversize packet is refused before it is buffered whole [MQTT-3.1.2-24 v5 / §3.2.2.3.6].
@@ -16,7 +21,8 @@ import { publishPacket, type EncodeCache } from './deliver.js';
 import { dispatch } from './handlers/index.js';
 import type { Delivery } from './message.js';
 import { RC, disconnectCode, willOnClose } from './reason-codes.js';
-import type { Session } from './session.js';
+import type { SessionHandle, SessionSink } from '../mqtt-session/service.js';
+import type { SubOptions } from './session.js';
 import type { TimerHandle } from '../time/scheduler.js';
 
 /** What a connection needs from the broker (broker.ts implements it). */
@@ -41,7 +47,12 @@ export interface ConnectionHost {
   authFailureDelayMs(conn: MqttConnection, host: string): number;
   /** A timer (the failed-auth delay). */
   later(ms: number, fn: () => void): TimerHandle;
+  /** Run `cb` once every session write so far is durable (at once when none is pending). */
+  whenDurable(cb: (err: Error | null) => void): void;
 }
+
+/** Acknowledgements that promise the client its packet is safe: sent only once durable. */
+const DURABLE_ACKS = new Set(['puback', 'pubrec', 'pubcomp', 'suback']);
 
 /** A packet's size on the wire from its remaining length. */
 const wireSize = (remaining: number) => 1 + (remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4) + remaining;
@@ -49,16 +60,18 @@ const wireSize = (remaining: number) => 1 + (remaining < 128 ? 1 : remaining < 1
 let serials = 0;
 const PINGRESP = Buffer.from([0xd0, 0x00]);
 
-export class MqttConnection implements LivenessAdapter {
+export class MqttConnection implements LivenessAdapter, SessionSink<Delivery> {
   state: ChannelState = { phase: 'awaiting_connect' };
-  session: Session | null = null;
+  session: SessionHandle<Delivery, SubOptions> | null = null;
+  /** The session generation this connection opened (a late close after a takeover is ignored). */
+  sessionGeneration = 0;
   handle: LivenessHandle | null = null;
   readonly serial = ++serials;
   readonly openedAtMono: number;
   /** The negotiated state once CONNECT succeeded; kept after close for the will and the session. */
   negotiated: Connected | null = null;
   private readonly parser: Parser;
-  private ended = false;
+  ended = false;
   /** Protocol level of the CONNECT packet (encodes even a refusing CONNACK right). */
   private version = 4;
   /** Username of the CONNECT packet (names the host of a refused CONNECT's failed-auth delay). */
@@ -160,7 +173,8 @@ export class MqttConnection implements LivenessAdapter {
       if (this.ended && e.type !== 'close') return;
       switch (e.type) {
         case 'send':
-          this.send(e.packet);
+          if (DURABLE_ACKS.has(e.packet.cmd)) this.sendWhenDurable(e.packet);
+          else this.send(e.packet);
           break;
         case 'open':
           this.host.open(this, this.state as Connected, e.connack);
@@ -173,9 +187,6 @@ export class MqttConnection implements LivenessAdapter {
           break;
         case 'unsubscribed':
           this.host.unsubscribed(this, e.filters);
-          break;
-        case 'drain':
-          this.drain();
           break;
         case 'pong':
           this.handle?.answered('pong');
@@ -221,59 +232,46 @@ export class MqttConnection implements LivenessAdapter {
     this.stream.write(Array.isArray(q) ? Buffer.concat(q) : q);
   };
 
-  /** Into the pending queue; a delivery dropped past max_pending is counted (messages_dropped). */
-  private enqueue(session: Session, d: Delivery, max: number): void {
-    const before = session.dropped;
-    session.enqueue(d, max);
-    if (session.dropped !== before) this.host.count('dropped');
+  private sendWhenDurable(packet: Packet): void {
+    this.host.whenDurable((err) => {
+      if (this.ended) return;
+      if (!err) return this.send(packet);
+      // Not durable: never acknowledge; the client resends after reconnecting.
+      this.host.internalError(this, err);
+      this.end('protocol_error', RC.unspecified, true);
+    });
   }
 
-  /** Send one delivery: QoS 0 at once, QoS 1/2 into the inflight window or the pending queue. */
+  /** A QoS 0 delivery to this online client, at once (the EncodeCache fast path). */
+  deliverQos0(d: Delivery, cache: EncodeCache | null): void {
+    const st = this.connected;
+    if (!st || this.ended) return;
+    if (this.stream.writableLength + this.outBytes > st.policy.mqtt.max_send_buffer) return this.host.count('dropped');
+    const buf = cache && d.subIds === null ? cache.get(st.version, d) : this.encode(st, d, 0, false, this.host.nowMs());
+    if (buf) this.writeOut(st, buf);
+  }
+
+  /** One delivery: QoS 0 at once, QoS 1/2 through the session (window, queue). */
   deliver(d: Delivery, cache: EncodeCache | null): void {
-    const st = this.connected;
-    const session = this.session;
-    if (!st || !session || this.ended) return;
-    const now = this.host.nowMs();
-    if (d.qos === 0) {
-      if (this.stream.writableLength + this.outBytes > st.policy.mqtt.max_send_buffer) return this.host.count('dropped');
-      const buf = cache && d.subIds === null ? cache.get(st.version, d) : this.encode(st, d, 0, false, now);
-      if (buf) this.writeOut(st, buf);
-      return;
-    }
-    if (session.inflight.size >= st.window) return this.enqueue(session, d, st.policy.mqtt.max_pending);
-    const id = session.allocateId();
-    if (id === 0) return this.enqueue(session, d, st.policy.mqtt.max_pending);
-    const buf = this.encode(st, d, id, false, now);
-    if (!buf) return; // expired
-    session.inflight.set(id, { delivery: d, phase: d.qos === 1 ? 'await_puback' : 'await_pubrec' });
-    this.writeOut(st, buf);
+    if (d.qos === 0) return this.deliverQos0(d, cache);
+    this.session?.deliver(d);
   }
 
-  /** Resend inflight state after a session resumes [MQTT-4.4.0-1], then drain pending. */
-  resume(): void {
+  // SessionSink -------------------------------------------------------------------------------
+
+  publish(id: number, d: Delivery, dup: boolean): void {
     const st = this.connected;
-    if (!st || !this.session) return;
-    const now = this.host.nowMs();
-    for (const [id, o] of this.session.inflight) {
-      if (o.phase === 'await_pubcomp') this.send({ cmd: 'pubrel', messageId: id });
-      else {
-        const buf = this.encode(st, o.delivery, id, true, now);
-        if (buf) this.writeOut(st, buf);
-        else this.session.inflight.delete(id);
-      }
-    }
-    this.drain();
+    if (!st || this.ended) return;
+    if (id === 0) return this.deliverQos0(d, null);
+    const buf = this.encode(st, d, id, dup, this.host.nowMs());
+    if (buf) this.writeOut(st, buf);
+    else this.host.count('dropped'); // expired on the way out
   }
 
-  private drain(): void {
-    const st = this.connected;
-    const session = this.session;
-    if (!st || !session) return;
-    while (session.inflight.size < st.window) {
-      const d = session.dequeue();
-      if (!d) break;
-      this.deliver(d, null);
-    }
+  pubrel(id: number, reasonCode: number): void {
+    if (this.ended) return;
+    const v5 = this.connected?.version === 5;
+    this.send(v5 && reasonCode !== 0 ? { cmd: 'pubrel', messageId: id, reasonCode } : { cmd: 'pubrel', messageId: id });
   }
 
   private encode(st: Connected, d: Delivery, id: number, dup: boolean, now: number): Buffer | null {

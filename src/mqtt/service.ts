@@ -1,14 +1,14 @@
 /**
  * The MQTT listener as a Service: a plain `net` server on listeners.mqtt, one MqttConnection per
  * socket, one Broker for all hosts. stop() closes every client with reason `shutdown` (v5
- * DISCONNECT 0x8B) and stops listening.
+ * DISCONNECT 0x8B), commits pending session writes and stops listening (the store closes after).
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { CoreDeps, Service } from '../deps.js';
 import { Broker } from './broker.js';
 import { MqttConnection } from './connection.js';
-import type { SessionDirectory } from './session-directory.js';
+import type { MemorySessionDirectory } from './session-directory.js';
 
 export interface MqttService extends Service {
   /** Serve one already-open stream (tests use an in-memory duplex). */
@@ -17,12 +17,13 @@ export interface MqttService extends Service {
 }
 
 export interface MqttServiceOptions {
-  /** Where sessions live between connections (default: in memory, MemorySessionDirectory). */
-  sessions?: SessionDirectory;
+  /** Compatibility: bound to the broker's SessionService to count its sessions. */
+  sessions?: MemorySessionDirectory;
 }
 
 export function createMqttService(deps: CoreDeps, opts: MqttServiceOptions = {}): MqttService {
-  const broker = new Broker(deps, opts.sessions);
+  const broker = new Broker(deps);
+  opts.sessions?.bind(broker.sessions as never);
   let server: Server | null = null;
   let bound: { host: string; port: number } | null = null;
 

@@ -1,18 +1,11 @@
 /**
- * The MQTT session as the channel sees it (MQTT 5.0 §4.1), with a simple in-memory implementation.
- * The session core issue replaces MemorySession with a pure, durable one behind the same shape.
- *
- *   subscriptions      filter -> options (the trie holds the routing copy)
- *   inflight           packet id -> outbound QoS 1/2 message awaiting PUBACK, PUBREC or PUBCOMP
- *   pending            deliveries waiting for a free inflight slot (window = min(max_inflight,
- *                      client Receive Maximum)); bounded, the oldest is dropped past max_pending
- *   awaitingRel        inbound QoS 2 packet ids that got PUBREC and wait for PUBREL
- *
- * Packet ids are allocated 1..65535 round robin and never reused while in use [MQTT-2.2.1-3/4].
- * Nothing is resent inside a live connection [MQTT-4.4.0-1].
+ * The MQTT session as the channel handlers see it (MQTT 5.0 §4.1). The session itself is the
+ * session core's (src/mqtt-session/: pure MqttSession, queue, manager, durable writer); the
+ * handlers call its SessionHandle, which satisfies ChannelSession. Outbound PUBLISH / PUBREL it
+ * decides on go out through the connection (the SessionSink), not through the handler's Step.
  */
 import type { QoS } from 'mqtt-packet';
-import type { Delivery } from './message.js';
+import type { Qos2Verdict } from '../mqtt-session/types.js';
 
 export interface SubOptions {
   qos: QoS;
@@ -26,79 +19,19 @@ export interface SubOptions {
   subId: number | null;
 }
 
-export type OutboundPhase = 'await_puback' | 'await_pubrec' | 'await_pubcomp';
-
-export interface Outbound {
-  delivery: Delivery;
-  phase: OutboundPhase;
-}
-
-export interface Session {
-  readonly host: string;
-  readonly clientId: string;
-  readonly subscriptions: Map<string, SubOptions>;
-  readonly inflight: Map<number, Outbound>;
-  readonly awaitingRel: Map<number, number>;
-  /** Whether the session outlives the connection (clean session 0 / v5 Session Expiry > 0). */
-  persistent: boolean;
-  /** Number of deliveries dropped because pending was full. */
-  readonly dropped: number;
-  pendingLength(): number;
-  /** A free packet id, or 0 when all 65535 are in use. */
-  allocateId(): number;
-  /** Queue a delivery that does not fit the window; drops the oldest past `max`. */
-  enqueue(d: Delivery, max: number): void;
-  /** The next queued delivery, if any. */
-  dequeue(): Delivery | undefined;
-}
-
-export class MemorySession implements Session {
-  readonly subscriptions = new Map<string, SubOptions>();
-  readonly inflight = new Map<number, Outbound>();
-  readonly awaitingRel = new Map<number, number>();
-  dropped = 0;
-  private pending: Delivery[] = [];
-  private head = 0;
-  private nextId = 1;
-
-  constructor(
-    readonly host: string,
-    readonly clientId: string,
-    public persistent: boolean,
-  ) {}
-
-  pendingLength(): number {
-    return this.pending.length - this.head;
-  }
-
-  allocateId(): number {
-    for (let tries = 0; tries < 65_535; tries++) {
-      const id = this.nextId;
-      this.nextId = id === 65_535 ? 1 : id + 1;
-      if (!this.inflight.has(id)) return id;
-    }
-    return 0;
-  }
-
-  enqueue(d: Delivery, max: number): void {
-    if (max <= 0) {
-      this.dropped++;
-      return;
-    }
-    if (this.pendingLength() >= max) {
-      this.head++;
-      this.dropped++;
-    }
-    this.pending.push(d);
-  }
-
-  dequeue(): Delivery | undefined {
-    if (this.head >= this.pending.length) return undefined;
-    const d = this.pending[this.head++];
-    if (this.head > 1024 && this.head * 2 > this.pending.length) {
-      this.pending = this.pending.slice(this.head);
-      this.head = 0;
-    }
-    return d;
-  }
+/** What the handlers use of a SessionHandle<Delivery, SubOptions>. */
+export interface ChannelSession {
+  readonly session: { readonly subscriptions: ReadonlyMap<string, SubOptions> };
+  /** PUBACK of our QoS 1: frees the slot, the queue drains through the sink. */
+  puback(id: number): void;
+  /** PUBREC of our QoS 2: PUBREL (or 0x92 for an unknown id) through the sink. */
+  pubrec(id: number, reasonCode?: number): void;
+  pubcomp(id: number): void;
+  /** Inbound QoS 2 PUBLISH: accepted (route + PUBREC), duplicate (PUBREC only), refused. */
+  receiveQos2(id: number): Qos2Verdict;
+  /** Inbound PUBREL: whether the id was awaiting it. */
+  pubrel(id: number): boolean;
+  /** Returns whether the filter existed (Retain Handling 1). */
+  subscribe(filter: string, opts: SubOptions): boolean;
+  unsubscribe(filter: string): boolean;
 }

@@ -4,7 +4,11 @@ import { compileAcl } from '../../src/mqtt/acl.js';
 import type { ChannelEnv, Connected } from '../../src/mqtt/channel.js';
 import { dispatch } from '../../src/mqtt/handlers/index.js';
 import { hostPolicy } from '../../src/mqtt/host-policy.js';
-import { MemorySession } from '../../src/mqtt/session.js';
+import type { Delivery } from '../../src/mqtt/message.js';
+import type { SubOptions } from '../../src/mqtt/session.js';
+import { SessionService } from '../../src/mqtt-session/service.js';
+import { DEFAULT_LIMITS } from '../../src/mqtt-session/types.js';
+import { ManualScheduler } from '../../src/time/manual.js';
 import { defaults } from '../../src/config/dsl.js';
 import { mqttSchema } from '../../src/config/schema/mqtt.js';
 
@@ -25,6 +29,11 @@ const connected = (version: 4 | 5): Connected => ({
   aliases: null,
 });
 
+/** A clean in-memory session handle (no store, sink discards). */
+const newSession = () =>
+  new SessionService<Delivery, SubOptions>({ limitsOf: () => DEFAULT_LIMITS, clock: { now: () => 0 }, scheduler: new ManualScheduler(), writer: null })
+    .open({ host: 'h', clientId: 'c', cleanStart: true, version: 5 }, { publish() {}, pubrel() {} }).handle;
+
 describe('channel (pure)', () => {
   it('CONNECT -> connected, one open effect carrying the CONNACK', () => {
     const s = dispatch({ phase: 'awaiting_connect' }, { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: '', clean: true, keepalive: 30 }, env, null, 0);
@@ -40,13 +49,13 @@ describe('channel (pure)', () => {
 
   it('a second CONNECT: v5 DISCONNECT 0x82 with will, v3 plain close with will', () => {
     const pkt = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'x', clean: true, keepalive: 1 } as const;
-    const session = new MemorySession('h', 'c', false);
+    const session = newSession();
     expect(dispatch(connected(5), pkt, env, session, 0).effects).toEqual([{ type: 'close', reason: 'protocol_error', code: 0x82, will: true }]);
     expect(dispatch(connected(4), pkt, env, session, 0).effects).toEqual([{ type: 'close', reason: 'protocol_error', code: null, will: true }]);
   });
 
   it('PUBLISH QoS 1 -> route then PUBACK; ACL deny -> no route, v5 PUBACK 0x87', () => {
-    const session = new MemorySession('h', 'c', false);
+    const session = newSession();
     const pub = { cmd: 'publish', topic: 't', payload: Buffer.from('x'), qos: 1, messageId: 3, retain: false, dup: false } as const;
     const ok = dispatch(connected(4), pub, env, session, 1_000).effects;
     expect(ok.map((e) => e.type)).toEqual(['route', 'send']);
@@ -56,13 +65,13 @@ describe('channel (pure)', () => {
   });
 
   it('PUBLISH carries message expiry as a wall-clock deadline from nowMs', () => {
-    const session = new MemorySession('h', 'c', false);
+    const session = newSession();
     const [route] = dispatch(connected(5), { cmd: 'publish', topic: 't', payload: Buffer.from('x'), qos: 0, retain: false, dup: false, properties: { messageExpiryInterval: 5 } }, env, session, 10_000).effects;
     expect(route).toMatchObject({ type: 'route', msg: { expiresAt: 15_000 } });
   });
 
   it('PINGREQ -> PINGRESP; PINGRESP -> pong', () => {
-    const session = new MemorySession('h', 'c', false);
+    const session = newSession();
     expect(dispatch(connected(4), { cmd: 'pingreq' }, env, session, 0).effects).toEqual([{ type: 'send', packet: { cmd: 'pingresp' } }]);
     expect(dispatch(connected(4), { cmd: 'pingresp' }, env, session, 0).effects).toEqual([{ type: 'pong' }]);
   });

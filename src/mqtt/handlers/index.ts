@@ -10,7 +10,7 @@
 import type { Packet } from 'mqtt-packet';
 import { protocolClose, type ChannelEnv, type ChannelState, type Step } from '../channel.js';
 import { RC } from '../reason-codes.js';
-import type { Session } from '../session.js';
+import type { ChannelSession } from '../session.js';
 import { handlePuback, handlePubcomp, handlePubrec, handlePubrel } from './acks.js';
 import { handleConnect } from './connect.js';
 import { handleDisconnect } from './disconnect.js';
@@ -22,7 +22,7 @@ import { illFormed } from './well-formed.js';
 
 const IGNORE: Step = { effects: [] };
 
-export function dispatch(st: ChannelState, pkt: Packet, env: ChannelEnv, session: Session | null, nowMs: number): Step {
+export function dispatch(st: ChannelState, pkt: Packet, env: ChannelEnv, session: ChannelSession | null, nowMs: number): Step {
   if (st.phase === 'closed') return IGNORE;
   const bad = illFormed(pkt);
   if (bad !== null) return protocolClose(st, bad);

@@ -2,8 +2,11 @@
  * Inbound PUBLISH (3.1.1 §3.3, 5.0 §3.3): topic alias resolution (v5 §3.3.2.3.4), topic name
  * validation, QoS and retain limits, ACL, then route and acknowledge.
  *   QoS 0: route.  QoS 1: route, PUBACK.  QoS 2: route at the first PUBLISH (EMQX's choice: the
- *   message goes to subscribers before PUBREL), keep the id in awaitingRel, PUBREC; a duplicate
- *   with an id still awaiting PUBREL is acknowledged again and not routed twice [MQTT-4.3.3-9].
+ *   message goes to subscribers before PUBREL), the session keeps the id until PUBREL, PUBREC; a
+ *   duplicate with an id still awaiting PUBREL is acknowledged again and not routed twice
+ *   [MQTT-4.3.3-9]; past mqtt.max_awaiting_rel the session refuses it: v5 PUBREC 0x93, v3 PUBREC
+ *   without routing (counted by the session).
+ * The connection sends PUBACK / PUBREC only once the store writes of the routing are durable.
  * A denied publish is dropped; v5 clients learn it from the 0x87 reason code of PUBACK / PUBREC,
  * v3 clients get the normal acknowledgement (3.1.1 has no way to say no).
  */
@@ -36,10 +39,15 @@ export function handlePublish(ctx: Ctx, pkt: IPublishPacket): Step {
 
   const id = pkt.messageId ?? 0;
   const v5 = st.version === 5;
-  if (pkt.qos === 2 && session.awaitingRel.has(id)) {
-    return step([{ type: 'send', packet: { cmd: 'pubrec', messageId: id } }]);
-  }
   const allowed = st.policy.acl.allows('publish', topic, { username: st.username, clientId: st.clientId });
+  // A v5 PUBREC >= 0x80 ends the exchange (5.0 §4.3.3): a denied v5 QoS 2 keeps no id.
+  if (pkt.qos === 2 && (allowed || !v5)) {
+    const verdict = session.receiveQos2(id);
+    if (verdict === 'duplicate') return step([{ type: 'send', packet: { cmd: 'pubrec', messageId: id } }]);
+    if (verdict === 'refused') {
+      return step([{ type: 'send', packet: v5 ? { cmd: 'pubrec', messageId: id, reasonCode: RC.receiveMaximumExceeded } : { cmd: 'pubrec', messageId: id } }]);
+    }
+  }
   const effects: Effect[] = [];
   if (allowed) {
     const expiry = pkt.properties?.messageExpiryInterval;
@@ -59,8 +67,6 @@ export function handlePublish(ctx: Ctx, pkt: IPublishPacket): Step {
   if (pkt.qos === 1) {
     effects.push({ type: 'send', packet: ack('puback', id, v5 && !allowed) });
   } else if (pkt.qos === 2) {
-    // A v5 PUBREC >= 0x80 ends the exchange (5.0 §4.3.3): no PUBREL is awaited then.
-    if (allowed || !v5) session.awaitingRel.set(id, ctx.nowMs);
     effects.push({ type: 'send', packet: ack('pubrec', id, v5 && !allowed) });
   }
   return step(effects);

@@ -27,14 +27,13 @@ export function handleSubscribe(ctx: Ctx, pkt: ISubscribePacket): Step {
     else if (!st.policy.acl.allows('subscribe', filter, { username: st.username, clientId: st.clientId })) {
       code = v5 ? RC.notAuthorized : RC.unspecified;
       effects.push({ type: 'count', what: 'acl_denied' });
-    } else if (!session.subscriptions.has(filter) && session.subscriptions.size >= st.policy.mqtt.max_subscriptions) {
+    } else if (!session.session.subscriptions.has(filter) && session.session.subscriptions.size >= st.policy.mqtt.max_subscriptions) {
       code = v5 ? RC.quotaExceeded : RC.unspecified;
       effects.push({ type: 'count', what: 'max_subscriptions' });
     } else {
       const qos = Math.min(s.qos, st.policy.mqtt.max_qos) as SubOptions['qos'];
       const opts: SubOptions = { qos, nl: v5 && !!s.nl, rap: v5 && !!s.rap, rh: v5 ? (s.rh ?? 0) : 0, subId };
-      subs.push({ filter, opts, existed: session.subscriptions.has(filter) });
-      session.subscriptions.set(filter, opts);
+      subs.push({ filter, opts, existed: session.subscribe(filter, opts) });
       code = qos;
     }
     granted.push(code);

@@ -10,7 +10,7 @@ export function handleUnsubscribe(ctx: Ctx, pkt: IUnsubscribePacket): Step {
   const removed: string[] = [];
   const codes: number[] = [];
   for (const filter of pkt.unsubscriptions) {
-    const had = ctx.session.subscriptions.delete(filter);
+    const had = ctx.session.unsubscribe(filter);
     if (had) removed.push(filter);
     codes.push(had ? RC.success : RC.noSubscriptionExisted);
   }

@@ -31,13 +31,8 @@ import { createBrokerMetrics, type BrokerMetrics } from './metrics.js';
 import { RC, V3 } from './reason-codes.js';
 import { RetainedIndex } from './retained.js';
 import type { SubOptions } from './session.js';
-import { deliveryCodec } from '../mqtt-session/delivery-codec.js';
-import { SessionWriter } from '../mqtt-session/durable.js';
-import { sessionLimits } from '../mqtt-session/limits.js';
-import { restoreSessions } from '../mqtt-session/restore.js';
-import { SessionService } from '../mqtt-session/service.js';
-import type { SessionFigures } from '../mqtt-session/types.js';
-import type { Meta } from '../presence/types.js';
+import type { SessionService } from '../mqtt-session/service.js';
+import { composeSessions, snakeFigures } from './broker-sessions.js';
 import { SubscriptionTrie } from './trie.js';
 
 export type BrokerDeps = Pick<CoreDeps, 'config' | 'clock' | 'scheduler' | 'store' | 'liveness' | 'presence' | 'metrics' | 'logger'>;
@@ -67,13 +62,6 @@ function normaliseUser(user: string): string {
 }
 
 const CONNECT_TIMEOUT_LIMIT = 'connect_timeout';
-
-/** Session figures as presence meta (snake_case like the other meta fields; expires_at wall-clock ms). */
-function snakeFigures(f: SessionFigures | undefined): Meta {
-  const out: Meta = {};
-  if (f) for (const [k, v] of Object.entries(f)) out[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = v;
-  return out;
-}
 
 export class Broker implements ConnectionHost {
   readonly env: ChannelEnv;
@@ -107,7 +95,11 @@ export class Broker implements ConnectionHost {
       });
     }
     this.defaultHost = this.hosts.get(names[0]!)!;
-    this.sessions = this.composeSessions();
+    this.sessions = composeSessions(deps, {
+      onDrop: () => this.m.count('dropped'),
+      restoreSubscription: (host, clientId, filter, opts) => this.hosts.get(host)?.trie.add(filter, clientId, { clientId, opts }),
+      removeSubscription: (host, clientId, filter) => this.hosts.get(host)?.trie.remove(filter, clientId),
+    });
     this.m = createBrokerMetrics(deps.metrics);
     const mqttOf = (h: string) => deps.config.hosts[h]!.mqtt;
     const totals = names.map((h) => mqttOf(h).max_connections);
@@ -131,27 +123,6 @@ export class Broker implements ConnectionHost {
     this.unsubscribeLiveness = deps.liveness.subscribe((ev) => {
       if (ev.type === 'host_config') this.retrack(ev.host);
     });
-  }
-
-  private composeSessions(): SessionService<Delivery, SubOptions> {
-    const { deps } = this;
-    const writer = new SessionWriter<Delivery>({ repo: deps.store.sessions, codec: deliveryCodec, defer: (fn) => setImmediate(fn) });
-    const sessions = new SessionService<Delivery, SubOptions>({
-      limitsOf: (host) => sessionLimits(deps.config.hosts[host]!.mqtt),
-      clock: deps.clock,
-      scheduler: deps.scheduler,
-      writer,
-      onDrop: () => this.m.count('dropped'),
-      onDeleted: (key, filters) => {
-        const h = this.hosts.get(key.host);
-        if (h) for (const f of filters) h.trie.remove(f, key.clientId);
-      },
-    });
-    const r = restoreSessions(sessions.manager, deps.store.sessions, deliveryCodec, (o) => o as unknown as SubOptions, deps.clock.now());
-    sessions.adoptRestored(r.effects);
-    for (const s of r.subscriptions) this.hosts.get(s.key.host)?.trie.add(s.filter, s.key.clientId, { clientId: s.key.clientId, opts: s.opts });
-    if (r.sessions > 0) deps.logger.info({ event: 'mqtt_sessions_restored', sessions: r.sessions, subscriptions: r.subscriptions.length }, 'MQTT sessions restored');
-    return sessions;
   }
 
   whenDurable(cb: (err: Error | null) => void): void {

@@ -1,0 +1,105 @@
+/**
+ * Persistent sessions through the broker (issue 5): a subscriber with clean session 0 goes
+ * offline, 1000 QoS 1 messages are published (each PUBACKed once durable), it reconnects and gets
+ * all 1000 in order through its inflight window; the same across a restart on a SQLite store.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/index.js';
+import { rig, settle, type TestClient } from './harness.js';
+
+const N = 1000;
+
+async function subscribeAndLeave(r: ReturnType<typeof rig>): Promise<void> {
+  const sub = r.client(4);
+  const [ack] = await sub.connect({ clean: false }, 'sub');
+  expect(ack?.returnCode).toBe(0);
+  sub.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'q/#', qos: 1 }] });
+  await settle(8);
+  expect(sub.take('suback')[0]?.granted).toEqual([1]);
+  sub.send({ cmd: 'disconnect' });
+  await settle();
+}
+
+async function publishAll(r: ReturnType<typeof rig>): Promise<void> {
+  const pub = r.client(4, '10.0.0.2');
+  await pub.connect({}, 'pub');
+  for (let i = 0; i < N; i++) pub.send({ cmd: 'publish', topic: `q/${i % 7}`, payload: Buffer.from(String(i)), qos: 1, messageId: (i % 65_535) + 1, retain: false, dup: false });
+  for (let i = 0; i < 50 && pub.received.length < N; i++) await settle();
+  expect(pub.take('puback')).toHaveLength(N);
+}
+
+/** Reconnect with clean session 0 and acknowledge everything until nothing more comes. */
+async function resumeAndDrain(r: ReturnType<typeof rig>): Promise<{ present: boolean; payloads: string[] }> {
+  const sub: TestClient = r.client(4);
+  const [ack] = await sub.connect({ clean: false }, 'sub');
+  const payloads: string[] = [];
+  for (let idle = 0; idle < 5; ) {
+    await settle();
+    const got = sub.take('publish');
+    if (got.length === 0) {
+      idle++;
+      continue;
+    }
+    idle = 0;
+    for (const p of got) {
+      payloads.push(p.payload.toString());
+      sub.send({ cmd: 'puback', messageId: p.messageId! });
+    }
+  }
+  return { present: ack?.sessionPresent ?? false, payloads };
+}
+
+const expected = Array.from({ length: N }, (_, i) => String(i));
+
+describe('persistent sessions (clean session 0)', () => {
+  let root = '';
+  afterEach(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+    root = '';
+  });
+
+  it('an offline subscriber gets all 1000 QoS 1 messages in order on reconnect', async () => {
+    const r = rig();
+    await subscribeAndLeave(r);
+    await publishAll(r);
+    expect(r.service.broker.sessions.figures('example.org', 'sub')).toMatchObject({ connected: false, persistent: true, queued: N, dropped: 0 });
+    const { present, payloads } = await resumeAndDrain(r);
+    expect(present).toBe(true);
+    expect(payloads).toEqual(expected);
+    expect(r.service.broker.sessions.figures('example.org', 'sub')).toMatchObject({ connected: true, queued: 0, inflight: 0 });
+    await r.service.stop();
+  });
+
+  it('the same across a restart of the service on a SQLite store', async () => {
+    root = mkdtempSync(join(tmpdir(), 'vigil-mqtt-sess-'));
+    const dir = join(root, 'data');
+    const first = rig({ store: openStore('sqlite', dir) });
+    await subscribeAndLeave(first);
+    await publishAll(first);
+    await first.service.stop();
+    first.store.close();
+
+    const second = rig({ store: openStore('sqlite', dir), startAt: first.clock.now() + 60_000 });
+    // The subscription is routable again before the subscriber comes back.
+    expect(second.service.broker.subscriptionCount('example.org')).toBe(1);
+    const { present, payloads } = await resumeAndDrain(second);
+    expect(present).toBe(true);
+    expect(payloads).toEqual(expected);
+    await second.service.stop();
+    second.store.close();
+  });
+
+  it('a clean session 1 reconnect discards the stored session and its subscriptions', async () => {
+    const r = rig();
+    await subscribeAndLeave(r);
+    expect(r.service.broker.subscriptionCount('example.org')).toBe(1);
+    const again = r.client(4);
+    const [ack] = await again.connect({ clean: true }, 'sub');
+    expect(ack?.sessionPresent).toBe(false);
+    expect(r.service.broker.subscriptionCount('example.org')).toBe(0);
+    await r.service.stop();
+  });
+});

@@ -10,7 +10,7 @@ export interface SessionOptions {
   max_awaiting_rel: number;
   await_rel_timeout: number;
   max_mqueue_len: number;
-  /** Deprecated alias of max_mqueue_len: the smaller applies. */
+  /** Deprecated alias of max_mqueue_len (0 = unset): when set, the smaller applies. */
   max_pending: number;
   mqueue_store_qos0: boolean;
   mqueue_priorities: Record<string, number>;
@@ -27,7 +27,7 @@ export function sessionLimits(o: Partial<SessionOptions>): SessionLimits {
     maxInflight: o.max_inflight ?? d.maxInflight,
     maxAwaitingRel: o.max_awaiting_rel ?? d.maxAwaitingRel,
     awaitRelTimeoutMs: ms(o.await_rel_timeout, d.awaitRelTimeoutMs),
-    maxMqueueLen: Math.min(o.max_mqueue_len ?? d.maxMqueueLen, o.max_pending ?? Infinity),
+    maxMqueueLen: Math.min(o.max_mqueue_len ?? d.maxMqueueLen, o.max_pending || Infinity),
     mqueueStoreQos0: o.mqueue_store_qos0 ?? d.mqueueStoreQos0,
     mqueuePriorities: o.mqueue_priorities ?? d.mqueuePriorities,
     mqueueDefaultPriority: o.mqueue_default_priority ?? d.mqueueDefaultPriority,

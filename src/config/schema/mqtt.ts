@@ -95,11 +95,11 @@ export const mqttSchema = obj('MQTT broker options for this host.', {
     doc: 'Messages queued per session, for an offline persistent session or beyond the inflight window (0 = no queue). When full, a queued QoS 0 message goes first, then the oldest; every drop is counted.',
   }),
   max_pending: int({
-    default: 1_000,
+    default: 0,
     min: 0,
     max: 1_000_000,
     unit: 'count',
-    doc: 'Deprecated alias of max_mqueue_len: the smaller of the two applies.',
+    doc: 'Deprecated alias of max_mqueue_len (0 = unset): when set, the smaller of the two applies.',
   }),
   mqueue_store_qos0: bool({ default: true, doc: 'Queue QoS 0 messages too (otherwise a QoS 0 message for an offline or saturated session is dropped and counted).' }),
   mqueue_priorities: mapOf({

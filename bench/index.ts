@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import * as liveness from './liveness.js';
 import * as mqttBroker from './mqtt-broker.js';
 import * as mqttKeepalive from './mqtt-keepalive-precision.js';
+import * as mqttSessions from './mqtt-sessions.js';
 import * as rest from './rest-endpoints.js';
 import * as connIdle from './suite/conn-idle.js';
 import { fanout, p2p } from './suite/flow.js';
@@ -25,6 +26,7 @@ export interface Scenario {
 }
 
 const scenarios: Record<string, Scenario> = { liveness, rest, 'xmpp-ping-precision': xmppPingPrecision, 'mqtt-keepalive': mqttKeepalive, 'mqtt-broker': mqttBroker };
+scenarios['mqtt-sessions'] = mqttSessions;
 
 /** The side-by-side suite (Vigil vs Aedes, Mosquitto, ejabberd; bench/suite/), in run order. */
 const compare: Record<string, Scenario> = {

@@ -183,7 +183,10 @@ export class MqttConnection implements LivenessAdapter, SessionSink<Delivery> {
           this.host.route(this, e);
           break;
         case 'subscribed':
-          this.host.subscribed(this, e);
+          // After the SUBACK, which may wait for durability: retained messages follow it.
+          this.host.whenDurable(() => {
+            if (!this.ended) this.host.subscribed(this, e);
+          });
           break;
         case 'unsubscribed':
           this.host.unsubscribed(this, e.filters);

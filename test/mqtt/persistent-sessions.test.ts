@@ -103,3 +103,20 @@ describe('persistent sessions (clean session 0)', () => {
     await r.service.stop();
   });
 });
+
+describe('acknowledgements of a persistent session wait for durability', () => {
+  it('SUBACK (after the subscription is stored) comes before the retained message', async () => {
+    const r = rig();
+    const pub = r.client(4, '10.0.0.2');
+    await pub.connect({}, 'pub');
+    pub.send({ cmd: 'publish', topic: 'r/1', payload: Buffer.from('kept'), qos: 1, messageId: 1, retain: true, dup: false });
+    await settle();
+    const sub = r.client(4);
+    await sub.connect({ clean: false }, 'sub');
+    sub.send({ cmd: 'subscribe', messageId: 7, subscriptions: [{ topic: 'r/#', qos: 1 }] });
+    await settle(8);
+    expect(sub.received.map((p) => p.cmd)).toEqual(['suback', 'publish']);
+    expect(r.store.sessions.load().find((s) => s.clientId === 'sub')?.subscriptions.map((s) => s.filter)).toEqual(['r/#']);
+    await r.service.stop();
+  });
+});

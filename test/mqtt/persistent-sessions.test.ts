@@ -120,3 +120,33 @@ describe('acknowledgements of a persistent session wait for durability', () => {
     await r.service.stop();
   });
 });
+
+describe('no acknowledgement before the store commit', () => {
+  it('a PUBACK for a message queued for a persistent subscriber comes only after the commit, and never when it fails', async () => {
+    const r = rig();
+    await subscribeAndLeave(r);
+    const commits: number[] = [];
+    const repo = r.store.sessions as { apply: (ops: readonly unknown[]) => void };
+    const apply = repo.apply.bind(repo);
+    let fail = false;
+    repo.apply = (ops) => {
+      if (fail) throw new Error('disk full');
+      apply(ops);
+      commits.push(ops.length);
+    };
+    const pub = r.client(4, '10.0.0.2');
+    await pub.connect({}, 'pub');
+    pub.send({ cmd: 'publish', topic: 'q/1', payload: Buffer.from('a'), qos: 1, messageId: 1, retain: false, dup: false });
+    await settle(8);
+    expect(commits).toEqual([1]);
+    expect(pub.take('puback').map((p) => p.messageId)).toEqual([1]);
+
+    fail = true;
+    pub.send({ cmd: 'publish', topic: 'q/1', payload: Buffer.from('b'), qos: 1, messageId: 2, retain: false, dup: false });
+    await settle(8);
+    expect(pub.take('puback')).toEqual([]);
+    expect(pub.closed).toBe(true);
+    repo.apply = apply;
+    await r.service.stop();
+  });
+});

@@ -152,7 +152,7 @@ export class MqttSession<M extends Deliverable, S = unknown> {
 
   /**
    * An inbound QoS 2 PUBLISH. `accepted`: route it and PUBREC; `duplicate`: PUBREC again, do not
-   * route [MQTT-4.3.3-9]; `refused`: over max_awaiting_rel, v5 PUBREC 0x93, v3 dropped (counted).
+   * route [MQTT-4.3.3-9]; `refused`: over max_awaiting_rel, v5 PUBREC 0x97 (the channel's code), v3 dropped (counted).
    */
   receiveQos2(id: number, nowMs: number): Result<M, Qos2Verdict> {
     let verdict: Qos2Verdict;

@@ -24,7 +24,7 @@ export interface Deliverable {
 export interface SessionLimits {
   /** Outbound QoS 1/2 awaiting ack; a v5 client Receive Maximum wins when smaller. */
   maxInflight: number;
-  /** Inbound QoS 2 awaiting PUBREL; past it v5 0x93, v3 dropped. 0 = no limit. */
+  /** Inbound QoS 2 awaiting PUBREL; past it v5 PUBREC 0x97, v3 dropped. 0 = no limit. */
   maxAwaitingRel: number;
   /** Inbound QoS 2 awaiting PUBREL longer than this is forgotten (ms). */
   awaitRelTimeoutMs: number;

@@ -150,3 +150,28 @@ describe('no acknowledgement before the store commit', () => {
     await r.service.stop();
   });
 });
+
+describe('inbound QoS 2 through the session', () => {
+  it('past max_awaiting_rel: v5 PUBREC 0x97 and not routed; v3 PUBREC without routing; a duplicate is acknowledged, not routed again', async () => {
+    const r = rig({ mqtt: { max_awaiting_rel: 1 } });
+    const sub = r.client(5);
+    await sub.connect({}, 'sub');
+    sub.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'q2', qos: 0 }] });
+    await settle();
+    for (const version of [5, 4] as const) {
+      const pub = r.client(version, '10.0.0.2');
+      await pub.connect({}, `pub${version}`);
+      const q2 = (messageId: number, dup = false) => pub.send({ cmd: 'publish', topic: 'q2', payload: Buffer.from(`${version}-${messageId}`), qos: 2, messageId, retain: false, dup });
+      q2(1);
+      q2(1, true);
+      q2(2);
+      await settle();
+      expect(pub.take('pubrec').map((p) => [p.messageId, p.reasonCode ?? 0])).toEqual([[1, 0], [1, 0], [2, version === 5 ? 0x97 : 0]]);
+      expect(sub.take('publish').map((p) => p.payload.toString())).toEqual([`${version}-1`]);
+      pub.send({ cmd: 'pubrel', messageId: 1 });
+      await settle();
+      expect(pub.take('pubcomp').map((p) => [p.messageId, p.reasonCode ?? 0])).toEqual([[1, 0]]);
+    }
+    await r.service.stop();
+  });
+});

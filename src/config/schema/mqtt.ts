@@ -118,7 +118,7 @@ export const mqttSchema = obj('MQTT broker options for this host.', {
     min: 0,
     max: 65_535,
     unit: 'count',
-    doc: 'Inbound QoS 2 messages awaiting PUBREL per session (0 = no limit); past it v5 PUBREC 0x93, v3 the message is dropped and counted.',
+    doc: 'Inbound QoS 2 messages awaiting PUBREL per session (0 = no limit); past it v5 PUBREC 0x97 (Quota exceeded), v3 the message is dropped and counted.',
   }),
   await_rel_timeout: int({
     default: 300,

@@ -4,7 +4,8 @@
  *   QoS 0: route.  QoS 1: route, PUBACK.  QoS 2: route at the first PUBLISH (EMQX's choice: the
  *   message goes to subscribers before PUBREL), the session keeps the id until PUBREL, PUBREC; a
  *   duplicate with an id still awaiting PUBREL is acknowledged again and not routed twice
- *   [MQTT-4.3.3-9]; past mqtt.max_awaiting_rel the session refuses it: v5 PUBREC 0x93, v3 PUBREC
+ *   [MQTT-4.3.3-9]; past mqtt.max_awaiting_rel the session refuses it: v5 PUBREC 0x97 Quota exceeded (0x93 is
+ *   not a PUBREC reason code, 5.0 §3.5.2.1, and mqtt-packet refuses to encode it), v3 PUBREC
  *   without routing (counted by the session).
  * The connection sends PUBACK / PUBREC only once the store writes of the routing are durable.
  * A denied publish is dropped; v5 clients learn it from the 0x87 reason code of PUBACK / PUBREC,
@@ -45,7 +46,7 @@ export function handlePublish(ctx: Ctx, pkt: IPublishPacket): Step {
     const verdict = session.receiveQos2(id);
     if (verdict === 'duplicate') return step([{ type: 'send', packet: { cmd: 'pubrec', messageId: id } }]);
     if (verdict === 'refused') {
-      return step([{ type: 'send', packet: v5 ? { cmd: 'pubrec', messageId: id, reasonCode: RC.receiveMaximumExceeded } : { cmd: 'pubrec', messageId: id } }]);
+      return step([{ type: 'send', packet: v5 ? { cmd: 'pubrec', messageId: id, reasonCode: RC.quotaExceeded } : { cmd: 'pubrec', messageId: id } }]);
     }
   }
   const effects: Effect[] = [];

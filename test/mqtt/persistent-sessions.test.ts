@@ -175,3 +175,26 @@ describe('inbound QoS 2 through the session', () => {
     await r.service.stop();
   });
 });
+
+describe('takeover of a persistent session', () => {
+  it('moves the session to the new connection; the old connection closing later does not detach it', async () => {
+    const r = rig();
+    const a = r.client(5);
+    await a.connect({ clean: false, properties: { sessionExpiryInterval: 600 } }, 'same');
+    a.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 't', qos: 1 }] });
+    await settle(8);
+    const b = r.client(5, '10.0.0.3');
+    const [ack] = await b.connect({ clean: false, properties: { sessionExpiryInterval: 600 } }, 'same');
+    expect(ack?.sessionPresent).toBe(true);
+    await settle();
+    expect(a.take('disconnect').map((p) => p.reasonCode)).toEqual([0x8e]);
+    expect(r.service.broker.sessions.figures('example.org', 'same')).toMatchObject({ connected: true, subscriptions: 1 });
+    const pub = r.client(5, '10.0.0.2');
+    await pub.connect({}, 'pub');
+    pub.send({ cmd: 'publish', topic: 't', payload: Buffer.from('x'), qos: 1, messageId: 1, retain: false, dup: false });
+    await settle(8);
+    expect(b.take('publish').map((p) => p.payload.toString())).toEqual(['x']);
+    expect(a.take('publish')).toEqual([]);
+    await r.service.stop();
+  });
+});

@@ -88,28 +88,62 @@ export class SessionHandle<M extends Deliverable, S> {
     this.run(this.session.deliver(msg, this.svc.now()));
   }
 
-  /** Carry out session effects. */
+  /**
+   * Carry out session effects. A PUBLISH or PUBREL whose batch also writes the store goes out only
+   * once that write is durable: otherwise a kill between the send and the commit leaves the store
+   * one step behind the client (a PUBCOMPed QoS 2 message resent as new, or a packet id given to
+   * another message while the client still holds it) [MQTT-4.3.3], [MQTT-4.4.0-1]. Later sends
+   * wait behind earlier held ones so the order on the wire is the order of the effects.
+   */
   run(effects: readonly SessionEffect<M>[]): void {
+    const writer = this.svc.writer;
+    const holds = writer !== null && effects.some((e) => e.type === 'store');
+    const sends: SessionEffect<M>[] = [];
     for (const e of effects) {
       switch (e.type) {
         case 'publish':
-          this.sink?.publish(e.id, e.msg, e.dup);
-          break;
         case 'pubrel':
-          this.sink?.pubrel(e.id, e.reasonCode);
+          if (holds || this.held.length > 0) sends.push(e);
+          else this.send(e);
           break;
         case 'arm':
         case 'cancel':
           this.timers.apply(e);
           break;
         case 'store':
-          this.svc.writer?.write(this.key, e.write);
+          writer?.write(this.key, e.write);
           break;
         case 'dropped':
           this.svc.deps.onDrop?.(this.key, e.reason, e.msg);
           break;
       }
     }
+    if (sends.length === 0 && !holds) return;
+    const group = { sends, ready: !holds, failed: false };
+    this.held.push(group);
+    if (holds) {
+      writer.whenDurable((err) => {
+        group.ready = true;
+        group.failed = err !== null; // the broker closes the connection; the session resends on resume
+        this.flushHeld();
+      });
+    } else {
+      this.flushHeld();
+    }
+  }
+
+  private readonly held: { sends: SessionEffect<M>[]; ready: boolean; failed: boolean }[] = [];
+
+  private flushHeld(): void {
+    while (this.held.length > 0 && this.held[0]!.ready) {
+      const g = this.held.shift()!;
+      if (!g.failed) for (const e of g.sends) this.send(e);
+    }
+  }
+
+  private send(e: SessionEffect<M>): void {
+    if (e.type === 'publish') this.sink?.publish(e.id, e.msg, e.dup);
+    else if (e.type === 'pubrel') this.sink?.pubrel(e.id, e.reasonCode);
   }
 
   private fire(t: SessionTimer): void {

@@ -56,24 +56,45 @@ describe('SessionService', () => {
     svc.deliver(H, 'c', msg('m4'));
     const b = svc.open({ host: H, clientId: 'c', cleanStart: false, version: 4 }, sink(log, 'B'), (present) => log.push(`B connack ${present}`));
     expect(b.present).toBe(true);
+    endTurn();
     expect(log.slice(2)).toEqual(['B connack true', 'B publish 1 m1 dup', 'B publish 2 m2 dup']);
     b.handle.puback(1);
     b.handle.puback(2);
+    endTurn();
     expect(log.slice(5)).toEqual(['B publish 3 m3', 'B publish 4 m4']);
     expect(svc.figures(H, 'c')).toMatchObject({ connected: true, inflight: 2, queued: 0 });
   });
 
   it('ignores the close of a taken-over connection, detaches on the close of the newer one', () => {
-    const { svc } = service();
+    const { svc, endTurn } = service();
     const log: string[] = [];
     const a = svc.open({ host: H, clientId: 'c', cleanStart: false, version: 4 }, sink(log, 'A'));
     const b = svc.open({ host: H, clientId: 'c', cleanStart: false, version: 4 }, sink(log, 'B'));
     expect(b.handle).toBe(a.handle);
     svc.close(a.handle, a.generation);
     svc.deliver(H, 'c', msg('x'));
+    endTurn();
     expect(log).toEqual(['B publish 1 x']);
     svc.close(b.handle, b.generation);
     expect(svc.figures(H, 'c')?.connected).toBe(false);
+  });
+
+  it('holds a PUBLISH or PUBREL until the state change behind it is durable (crash: no QoS 2 redelivery as new)', () => {
+    const { svc, repo, endTurn } = service();
+    const log: string[] = [];
+    const a = svc.open({ host: H, clientId: 'c', cleanStart: false, version: 4 }, sink(log, 'A'));
+    a.handle.subscribe('t/#', { qos: 2 });
+    endTurn();
+    svc.deliver(H, 'c', msg('q2', 2));
+    expect(log).toEqual([]);
+    endTurn();
+    expect(log).toEqual(['A publish 1 q2']);
+    a.handle.pubrec(1, 0);
+    // The PUBREL must not reach the client before the store knows the message was received.
+    expect(log).toEqual(['A publish 1 q2']);
+    endTurn();
+    expect(log).toEqual(['A publish 1 q2', 'A pubrel 1']);
+    expect(repo.get(H, 'c')?.inflight).toMatchObject([{ id: 1 }]);
   });
 
   it('deletes a clean session at close and an expired one on the expiry timer, telling the trie', () => {

@@ -16,9 +16,9 @@ describe('crash safety (SIGKILL)', () => {
     expect(r.sessions.acked1).toBeGreaterThan(0);
     expect(r.sessions.acked2).toBeGreaterThan(0);
     expect(r.sessions.missing).toBe(0);
-    // QoS 2 exactly once is NOT asserted yet: the server sends PUBREL before the await_pubcomp phase
-    // is durable, so a kill can make it resend a completed QoS 2 PUBLISH (docs/security.md, Crash
-    // safety). When that is fixed: expect(r.qos2Duplicates).toEqual([]).
-    if (r.qos2Duplicates.length > 0) console.warn(`crash: ${r.qos2Duplicates.length} QoS 2 duplicate deliveries (known bug)`);
+    // QoS 2 exactly once across the kills: PUBLISH and PUBREL go out only once the session state
+    // behind them is durable (src/mqtt-session/service.ts run()), and ids are never reused.
+    expect(r.qos2Duplicates).toEqual([]);
+    expect(r.sessions.idReuse).toBe(0);
   }, 120_000);
 });

@@ -14,7 +14,7 @@ const SCENARIO = 'pingscale';
 export async function run(args: string[]): Promise<void> {
   const opts = parseOptions(args);
   const n = opts.n?.[0] ?? (opts.quick ? 1000 : 19_500);
-  const windowS = opts.window ?? (opts.quick ? 3 : 20);
+  const windowS = opts.window ?? (opts.quick ? 2 : 20);
   await eachServer(SCENARIO, ['vigil', 'aedes', 'mosquitto'], opts, {}, async (server) => {
     const gen = await Generator.start(n, n > 2000 ? 2 : 1);
     try {

@@ -20,7 +20,7 @@ const SILENT = 100;
 async function idle(args: string[]): Promise<void> {
   const SCENARIO = 'xmpp-idle';
   const opts = parseOptions(args);
-  const n = opts.n?.[0] ?? (opts.quick ? 500 : 10_000);
+  const n = opts.n?.[0] ?? (opts.quick ? 300 : 10_000);
   await eachServer(SCENARIO, ['vigil', 'ejabberd'], opts, { xmppUsers: n }, async (server) => {
     const gen = await Generator.start(n, n > 2000 ? 2 : 1);
     try {
@@ -72,7 +72,7 @@ async function ping(args: string[]): Promise<void> {
       await gen.closeAll();
       await gen.stop();
     }
-    await sleep(1000);
+    await sleep(opts.quick ? 300 : 1000);
     const silent = await Generator.start(SILENT);
     try {
       const done = await silent.xmppLogin(server.xmppPort ?? 0, SILENT, DOMAIN, PASSWORD, false);

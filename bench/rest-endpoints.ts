@@ -16,7 +16,7 @@ import { pino } from 'pino';
 import { validate } from '../src/config/dsl.js';
 import { rootSchema } from '../src/config/schema/root.js';
 import { createHttpApp } from '../src/http/app.js';
-import { fileHostSettings } from '../src/http/host-config.js';
+import { fileHostSettings } from '../src/host-settings.js';
 import { createLivenessRegistry } from '../src/liveness/registry.js';
 import type { LivenessAdapter } from '../src/liveness/types.js';
 import { createMetrics } from '../src/metrics.js';

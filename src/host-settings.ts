@@ -11,9 +11,15 @@ import type { Config } from './config/types.js';
 import type { LivenessHostConfig } from './liveness/types.js';
 import type { Store } from './store/types.js';
 
-export function livenessHostConfigs(config: Config): Record<string, LivenessHostConfig> {
+/** The settings a host has in the file (before runtime changes). */
+export function fileHostSettings(config: Pick<Config, 'hosts'>, host: string): LivenessHostConfig | undefined {
+  const h = config.hosts[host];
+  return h && { ...h.ping, mqtt_probe: h.mqtt_probe };
+}
+
+export function livenessHostConfigs(config: Pick<Config, 'hosts'>): Record<string, LivenessHostConfig> {
   const out: Record<string, LivenessHostConfig> = {};
-  for (const [host, h] of Object.entries(config.hosts)) out[host] = { ...h.ping, mqtt_probe: h.mqtt_probe };
+  for (const host of Object.keys(config.hosts)) out[host] = fileHostSettings(config, host)!;
   return out;
 }
 

@@ -13,6 +13,7 @@ import { mqttProbeSchema } from '../config/schema/host.js';
 import { pingSchema } from '../config/schema/ping.js';
 import type { Config } from '../config/types.js';
 import type { LivenessHostConfig, LivenessRegistry } from '../liveness/types.js';
+import { fileHostSettings } from '../host-settings.js';
 
 export type HostSettingName = keyof LivenessHostConfig;
 export type HostConfigPatch = Partial<LivenessHostConfig>;
@@ -101,11 +102,6 @@ export function fromOverrides(overrides: Record<string, unknown>): HostConfigPat
   return validatePatch(Object.fromEntries(known));
 }
 
-/** The settings a host has in the file (used until the registry knows the host). */
-export function fileHostSettings(config: Pick<Config, 'hosts'>, host: string): LivenessHostConfig | undefined {
-  const h = config.hosts[host];
-  return h && { ...h.ping, mqtt_probe: h.mqtt_probe };
-}
 
 /** A host is known when the file declares it or the registry tracks it. */
 export function hostSettings(

@@ -34,6 +34,7 @@ import type { SubOptions } from './session.js';
 import type { SessionService } from '../mqtt-session/service.js';
 import { composeSessions, snakeFigures } from './broker-sessions.js';
 import { SubscriptionTrie } from './trie.js';
+import { scheduleWill } from './wills.js';
 
 export type BrokerDeps = Pick<CoreDeps, 'config' | 'clock' | 'scheduler' | 'store' | 'liveness' | 'presence' | 'metrics' | 'logger'>;
 
@@ -368,27 +369,8 @@ export class Broker implements ConnectionHost {
   }
 
   private scheduleWill(h: HostState, st: Connected, reason: DisconnectReason): void {
-    const w = st.will!;
-    // The will waits for the Will Delay Interval or the end of the session, whichever is first (v5 §3.1.3.2.2).
-    const delayS = Math.min(w.delayS, st.sessionExpiryS);
-    if (delayS > 0 && reason === 'taken_over') return; // the session lives on in the new connection [MQTT-3.1.3-9]
-    const fire = () => {
-      h.wills.delete(st.clientId);
-      if (!h.policy.acl.allows('publish', w.topic, { username: st.username, clientId: st.clientId })) return this.m.aclDenied.inc();
-      const now = this.nowMs();
-      this.publish(h, {
-        topic: w.topic,
-        payload: w.payload,
-        qos: w.qos,
-        retain: w.retain,
-        properties: w.properties,
-        expiresAt: w.expiryS === null ? null : now + w.expiryS * 1000,
-        senderId: st.clientId,
-      });
-    };
-    if (delayS === 0) return fire();
-    h.wills.get(st.clientId)?.cancel();
-    h.wills.set(st.clientId, this.deps.scheduler.setTimer(delayS * 1000, fire));
+    const env = { scheduler: this.deps.scheduler, nowMs: () => this.nowMs(), publish: (m: Message) => this.publish(h, m), aclDenied: () => this.m.aclDenied.inc() };
+    scheduleWill(env, h.policy, h.wills, st, reason);
   }
 
   internalError(conn: MqttConnection, err: unknown): void {

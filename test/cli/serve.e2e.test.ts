@@ -3,16 +3,12 @@
  * `user add` works while it runs and `user list` shows the user, SIGTERM stops it with exit 0,
  * and a broken config fails fast with file, key, value and expectation.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { spawnVigil, whenStarted } from '../support/spawn-vigil.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
-// tsx's ESM loader by absolute URL: the child runs in a temp dir where bare `tsx` does not resolve.
-const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-'));
 const config = join(dir, 'vigil.yaml');
 writeFileSync(
@@ -28,13 +24,7 @@ log: { level: info }
 `,
 );
 
-function vigil(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', TSX, join(ROOT, 'test/support/run-cli.ts'), ...args], {
-    cwd: dir,
-    env: { ...process.env, VIGIL_API_TOKEN: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
+const vigil = (args: string[]) => spawnVigil(args, dir);
 
 function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
@@ -52,18 +42,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('vigil command (spawned)', () => {
   it('serves /healthz, manages users while running, and stops on SIGTERM with exit 0', async () => {
     const server = vigil(['serve', '--config', config]);
-    let log = '';
-    const started = new Promise<{ port: number }>((resolve, reject) => {
-      server.stdout?.on('data', (d: Buffer) => {
-        log += d.toString();
-        for (const line of log.split('\n')) {
-          if (!line.includes('"vigil_started"')) continue;
-          resolve({ port: (JSON.parse(line) as { addresses: { http: { port: number } } }).addresses.http.port });
-        }
-      });
-      server.on('exit', (code) => reject(new Error(`server exited early (${code}): ${log}`)));
-    });
-    const { port } = await started;
+    const { started, log } = whenStarted(server);
+    const { port } = (await started).http;
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(health.status).toBe(200);
 
@@ -76,7 +56,7 @@ describe('vigil command (spawned)', () => {
     const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
     server.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(log).toContain('"vigil_stopped"');
+    expect(log()).toContain('"vigil_stopped"');
   });
 
   it('refuses a broken config naming the file, the key, the value and what was expected', async () => {

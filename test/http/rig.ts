@@ -10,7 +10,7 @@ import { rootSchema } from '../../src/config/schema/root.js';
 import type { Config } from '../../src/config/types.js';
 import type { Service } from '../../src/deps.js';
 import { createHttpApp } from '../../src/http/app.js';
-import { fileHostSettings } from '../../src/http/host-config.js';
+import { fileHostSettings } from '../../src/host-settings.js';
 import { createLivenessRegistry } from '../../src/liveness/registry.js';
 import type {
   DisconnectReason,

@@ -3,16 +3,14 @@
  * publishes QoS 1 for an offline persistent subscriber: after a restart on the same data dir,
  * every message that was PUBACKed before the kill reaches the subscriber, in publish order.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, expect, it } from 'vitest';
+import { spawnVigil, whenStarted } from '../support/spawn-vigil.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
-const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const dir = mkdtempSync(join(tmpdir(), 'vigil-kill9-mqtt-'));
 const config = join(dir, 'vigil.yaml');
 writeFileSync(
@@ -37,22 +35,9 @@ afterAll(() => {
 });
 
 async function serve(): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'test/support/run-cli.ts'), 'serve', '--config', config], {
-    cwd: dir,
-    env: { ...process.env, VIGIL_API_TOKEN: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnVigil(['serve', '--config', config], dir);
   children.push(child);
-  let log = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout?.on('data', (d: Buffer) => {
-      log += d.toString();
-      const line = log.split('\n').find((l) => l.includes('"vigil_started"'));
-      if (line) resolve((JSON.parse(line) as { addresses: { mqtt: { port: number } } }).addresses.mqtt.port);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited early (${code}): ${log}`)));
-  });
-  child.removeAllListeners('exit');
+  const port = (await whenStarted(child).started).mqtt.port;
   return { child, port };
 }
 

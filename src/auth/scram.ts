@@ -9,7 +9,7 @@
  * H(ClientKey) = StoredKey; the server proves itself with HMAC(ServerKey, AuthMessage).
  * Tested against the RFC 5802 §5 and RFC 7677 §3 example exchanges (test/auth/scram.test.ts).
  */
-import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, pbkdf2, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ScramCredential } from '../store/types.js';
 import { saslprep } from './saslprep.js';
 
@@ -24,6 +24,14 @@ const KEY_LENGTH: Record<ScramHash, number> = { sha1: 20, sha256: 32 };
 
 export function saltedPassword(hash: ScramHash, password: string, salt: Buffer, iterations: number): Buffer {
   return pbkdf2Sync(saslprep(password), salt, iterations, KEY_LENGTH[hash], hash);
+}
+
+/** saltedPassword on the libuv thread pool: the event loop stays free (and a second core can work). */
+export function saltedPasswordAsync(hash: ScramHash, password: string, salt: Buffer, iterations: number): Promise<Buffer> {
+  const normalised = saslprep(password);
+  return new Promise((resolve, reject) => {
+    pbkdf2(normalised, salt, iterations, KEY_LENGTH[hash], hash, (err, key) => (err ? reject(err) : resolve(key)));
+  });
 }
 
 export function hmac(hash: ScramHash, key: Buffer, data: string | Buffer): Buffer {
@@ -53,6 +61,12 @@ export function deriveCredential(
 /** Constant-time check of a plain password against a stored credential. */
 export function verifyPassword(hash: ScramHash, cred: ScramCredential, password: string): boolean {
   const { storedKey } = keysFromSalted(hash, saltedPassword(hash, password, cred.salt, cred.iterations));
+  return safeEqual(storedKey, cred.storedKey);
+}
+
+/** verifyPassword with the PBKDF2 off the event loop (SASL PLAIN). */
+export async function verifyPasswordAsync(hash: ScramHash, cred: ScramCredential, password: string): Promise<boolean> {
+  const { storedKey } = keysFromSalted(hash, await saltedPasswordAsync(hash, password, cred.salt, cred.iterations));
   return safeEqual(storedKey, cred.storedKey);
 }
 

@@ -32,7 +32,8 @@ export function checkPassword(store: Store, host: string, user: string, password
 
 // Derived on first use, not at import: importing this module costs no PBKDF2 run.
 let dummyCred: ScramCredential | undefined;
-function dummy(): ScramCredential {
+/** A fixed SCRAM-SHA-256 credential to check unknown users against (same work, no user-existence oracle). */
+export function dummy(): ScramCredential {
   dummyCred ??= deriveCredential('sha256', 'vigil-dummy', DEFAULT_SCRAM_ITERATIONS, Buffer.alloc(16, 7));
   return dummyCred;
 }

@@ -1,0 +1,76 @@
+/**
+ * Plain password checks (MQTT CONNECT, SASL PLAIN RFC 4616) with a cache of recent successes. A
+ * stored credential is SCRAM (PBKDF2, 4096 iterations by default: about a millisecond of CPU),
+ * which would make every reconnect of a device fleet cost that much. After one successful check
+ * we keep a keyed HMAC of the password (key random per process, never the password) together with
+ * the StoredKey it matched; a later check with the same password against the same, unchanged
+ * credential is accepted after one HMAC. A changed or deleted user misses the cache (the current
+ * record's StoredKey is compared each time), and a wrong password always pays the full check, so
+ * guessing gets no faster. Unknown users cost the same PBKDF2 against a dummy credential.
+ * Bounded: oldest first out.
+ *
+ * `check` runs the PBKDF2 on the calling thread; `checkAsync` on the libuv thread pool, so the
+ * event loop serves other connections meanwhile (and the work can use another core).
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Store, UserRecord } from '../store/types.js';
+import { verifyPassword, verifyPasswordAsync } from './scram.js';
+import { dummy } from './users.js';
+
+interface Entry {
+  storedKey: Buffer;
+  digest: Buffer;
+}
+
+interface Lookup {
+  key: string;
+  rec: UserRecord | undefined;
+  digest: Buffer;
+  hit: boolean;
+}
+
+export class PasswordChecker {
+  private readonly key = randomBytes(32);
+  private readonly ok = new Map<string, Entry>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly max = 10_000,
+  ) {}
+
+  /** True when the user exists and the password matches its SCRAM-SHA-256 credential. */
+  check(host: string, user: string, password: Buffer | string): boolean {
+    const l = this.lookup(host, user, password);
+    if (l.hit) return true;
+    const ok = verifyPassword('sha256', l.rec ? l.rec.scramSha256 : dummy(), passwordString(password)) && l.rec !== undefined;
+    if (ok) this.remember(l);
+    return ok;
+  }
+
+  /** `check` with the PBKDF2 off the event loop. */
+  async checkAsync(host: string, user: string, password: Buffer | string): Promise<boolean> {
+    const l = this.lookup(host, user, password);
+    if (l.hit) return true;
+    const ok = (await verifyPasswordAsync('sha256', l.rec ? l.rec.scramSha256 : dummy(), passwordString(password))) && l.rec !== undefined;
+    // Should the record change while the PBKDF2 runs, the entry keeps the StoredKey checked against: it misses.
+    if (ok) this.remember(l);
+    return ok;
+  }
+
+  private lookup(host: string, user: string, password: Buffer | string): Lookup {
+    const key = `${host}\u0000${user}`;
+    const digest = createHmac('sha256', this.key).update(password).digest();
+    const rec = this.store.users.get(host, user);
+    const hit = this.ok.get(key);
+    return { key, rec, digest, hit: rec !== undefined && hit !== undefined && hit.storedKey.equals(rec.scramSha256.storedKey) && timingSafeEqual(hit.digest, digest) };
+  }
+
+  private remember(l: Lookup): void {
+    if (!l.rec) return;
+    this.ok.delete(l.key);
+    if (this.ok.size >= this.max) this.ok.delete(this.ok.keys().next().value!);
+    this.ok.set(l.key, { storedKey: l.rec.scramSha256.storedKey, digest: l.digest });
+  }
+}
+
+const passwordString = (p: Buffer | string): string => (typeof p === 'string' ? p : p.toString('utf8'));

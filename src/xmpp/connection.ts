@@ -5,70 +5,31 @@
  * core informed: track on bind, touch on every client stanza, probe = XEP-0199 IQ ping,
  * kill = stream error, untrack with the reason when the stream ends.
  *
+ * Cheap paths: the writes of one input chunk leave in one socket write; a PLAIN password is
+ * checked on the thread pool while input is held (hold/release, also used by the failed-auth
+ * delay); a read that is exactly the answer to our ping skips the parser (fast-pong.ts).
+ *
  * Works over any Duplex (tests use an in-memory pair); STARTTLS needs a net.Socket and a
  * SecureContext (tls.TLSSocket upgrade on the same socket, RFC 6120 §5.4.3.3).
  */
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { TLSSocket, type SecureContext } from 'node:tls';
-import type { Logger } from 'pino';
+import { TLSSocket } from 'node:tls';
 import { normaliseResource } from '../jid.js';
-import type { DisconnectReason, LivenessHandle, LivenessRegistry } from '../liveness/types.js';
-import type { Scheduler, TimerHandle } from '../time/scheduler.js';
-import { type NegotiationCtx, type NegotiationEffect, type NegotiationState, header, initialState, step } from './negotiation.js';
-import { classifyPingReply, serverPing } from './ping.js';
+import type { DisconnectReason, LivenessHandle } from '../liveness/types.js';
+import type { TimerHandle } from '../time/scheduler.js';
+import { type Connection, type ConnectionDeps, KILL_CONDITION } from './connection-types.js';
+import { matchIqResult, pingXml } from './fast-pong.js';
+import { type NegotiationCtx, type NegotiationEffect, header, initialState, step } from './negotiation.js';
+import { classifyPingReply } from './ping.js';
 import { type C2sSession, newPresenceState } from './session.js';
 import { handleClientStanza, handleSessionEnd } from './stanzas.js';
 import { type StreamErrorCondition, streamError } from './stream-errors.js';
-import type { XmppWorld } from './world.js';
 import { type XmlEl, serialize } from './xml.js';
 import { createXmlStreamParser, type XmlStreamParser } from './xml-stream.js';
-import type { XmppCounters } from './metrics.js';
 
-/** Which stream error ends a connection for each disconnect reason. */
-export const KILL_CONDITION: Record<DisconnectReason, StreamErrorCondition> = {
-  ping_timeout: 'connection-timeout',
-  keepalive_timeout: 'connection-timeout',
-  kicked: 'policy-violation',
-  shutdown: 'system-shutdown',
-  taken_over: 'conflict',
-  client_close: 'undefined-condition',
-  socket_error: 'undefined-condition',
-  protocol_error: 'undefined-condition',
-};
-
-export interface ConnectionDeps {
-  world: XmppWorld;
-  liveness: LivenessRegistry;
-  scheduler: Scheduler;
-  logger: Logger;
-  counters: XmppCounters;
-  /** Negotiation context minus what is per connection. */
-  negotiation: Omit<NegotiationCtx, 'admit' | 'tlsAvailable'>;
-  /** TLS context of a host (null: STARTTLS not available there). */
-  secureContextFor(host: string): SecureContext | null;
-  maxStanzaBytes(host: string | null): number;
-  /** max_send_buffer: bytes queued to a slow reader before the connection is closed. */
-  maxSendBuffer(host: string | null): number;
-  /** A SASL failure from this connection's address: how long to hold its answer (ms). */
-  authFailureDelayMs(host: string | null): number;
-  handshakeTimeoutMs(host: string | null): number;
-  admit(host: string): boolean;
-  newResource(): string;
-  newPingId(): string;
-  /** Peer address, shown in the presence table's meta. */
-  remoteAddress: string;
-  /** Milliseconds to wait for the peer's </stream:stream> before destroying the socket. */
-  closeGraceMs?: number;
-  onEnd(conn: Connection): void;
-}
-
-export interface Connection {
-  readonly session: C2sSession | null;
-  readonly phase: NegotiationState['phase'];
-  /** Close with the stream error matching `reason` (service shutdown, kick). */
-  kill(reason: DisconnectReason): void;
-}
+export { KILL_CONDITION } from './connection-types.js';
+export type { Connection, ConnectionDeps } from './connection-types.js';
 
 export function startConnection(socket: Duplex, deps: ConnectionDeps): Connection {
   let io: Duplex = socket;
@@ -83,7 +44,13 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
   let mechanism: string | null = null;
   /** Our header of the current stream was sent (false again after a restart). */
   let headerSent = false;
-  const pendingPings = new Set<string>();
+  /** Ids of our unanswered pings, oldest first (at most 8; allocated at the first ping). */
+  let pendingPings: string[] | null = null;
+  /** Output of the current input chunk (or release of held input), written at its end in one piece. */
+  let out = '';
+  let batching = false;
+  /** Stream restarts so far: held input from before a restart is void (its parser is gone). */
+  let resets = 0;
   const ctx: NegotiationCtx = {
     ...deps.negotiation,
     tlsAvailable: socket instanceof Socket,
@@ -96,6 +63,26 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
   let held: Parameters<typeof step>[1][] | null = null;
 
   const write = (data: string) => {
+    if (batching) out += data;
+    else push(data);
+  };
+  const flushOut = () => {
+    if (out === '') return;
+    const data = out;
+    out = '';
+    push(data);
+  };
+  /** Run `fn` with its writes joined into one socket write (one syscall). */
+  const batch = (fn: () => void) => {
+    batching = true;
+    try {
+      fn();
+    } finally {
+      batching = false;
+      flushOut();
+    }
+  };
+  const push = (data: string) => {
     if (!io.writable || io.destroyed) return;
     // A reader that does not keep up must not make us buffer without end (max_send_buffer).
     if (io.writableLength > deps.maxSendBuffer(state.host)) {
@@ -139,6 +126,7 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
     // §4.9.1.2: a stream error needs an open stream, so send our header first when there is none.
     const open = headerSent ? '' : header(state.host ?? deps.negotiation.defaultHost, deps.negotiation.newStreamId());
     write(`${open}${error ? serialize(streamError(error, text)) : ''}</stream:stream>`);
+    flushOut();
     closing = true;
     if (error) deps.counters.streamErrors.inc({ condition: error });
     io.end();
@@ -184,9 +172,11 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
     probe: () => {
       if (!session || closing) return;
       const id = deps.newPingId();
-      pendingPings.add(id);
-      if (pendingPings.size > 8) pendingPings.delete(pendingPings.values().next().value as string);
-      sendEl(serverPing(session.host, session.jid, id));
+      pendingPings ??= [];
+      pendingPings.push(id);
+      if (pendingPings.length > 8) pendingPings.shift();
+      deps.counters.stanzasOut.inc();
+      write(pingXml(session.host, session.jid, id));
     },
     kill: (_ref: unknown, reason: DisconnectReason) => close(reason, KILL_CONDITION[reason]),
   };
@@ -197,15 +187,35 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
     deps.counters.stanzasIn.inc();
     handle?.touch();
     const id = el.attrs.id;
-    if (el.name === 'iq' && id !== undefined && pendingPings.has(id) && (el.attrs.type === 'result' || el.attrs.type === 'error')) {
-      const to = el.attrs.to;
-      if (to === undefined || to === s.host || to === s.bare) {
-        pendingPings.delete(id);
-        handle?.answered(classifyPingReply(el));
-        return;
-      }
+    if (el.name === 'iq' && id !== undefined && (el.attrs.type === 'result' || el.attrs.type === 'error') && takePing(s, id, el.attrs.to)) {
+      handle?.answered(classifyPingReply(el));
+      return;
     }
     handleClientStanza(deps.world, s, el);
+  };
+
+  /** Is this the answer to one of our pings (id pending, addressed to us)? Then it is no longer pending. */
+  const takePing = (s: C2sSession, id: string, to: string | undefined): boolean => {
+    const at = pendingPings?.indexOf(id) ?? -1;
+    if (at === -1 || !(to === undefined || to === s.host || to === s.bare)) return false;
+    pendingPings?.splice(at, 1);
+    return true;
+  };
+
+  /**
+   * A read that is exactly the answer to our ping, while the parser sits between stanzas: the
+   * same outcome as the parser path (touch, pong) without parsing (XEP-0199 §4.1, see fast-pong.ts).
+   */
+  const fastPong = (chunk: Buffer): boolean => {
+    const s = session;
+    if (!s || !handle || pendingPings === null || pendingPings.length === 0 || held !== null || !parser.atBoundary()) return false;
+    const r = matchIqResult(chunk);
+    if (r === null || !takePing(s, r.id, r.to)) return false;
+    deps.counters.stanzasIn.inc();
+    deps.counters.fastPongs.inc();
+    handle.touch();
+    handle.answered('pong');
+    return true;
   };
 
   const apply = (effects: NegotiationEffect[]) => {
@@ -216,9 +226,14 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
           write(e.data);
           break;
         case 'starttls':
+          flushOut(); // <proceed/> goes out in the clear, before the handshake
           upgrade();
           break;
+        case 'verify-password':
+          verify(e.host, e.user, e.password);
+          break;
         case 'reset-parser':
+          resets++;
           headerSent = false;
           parser = createXmlStreamParser({ maxStanzaBytes: deps.maxStanzaBytes(state.host) });
           discardRest = true;
@@ -257,26 +272,61 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
     if (delay <= 0) return apply(r.effects);
     // Failed-auth delay: hold the answer and read nothing more from this connection until then.
     deps.counters.limitHits.inc({ limit: 'auth_failure_delay' });
-    held = [];
-    io.pause();
+    hold();
     authDelayTimer = deps.scheduler.setTimer(delay, () => {
       authDelayTimer = null;
-      const later = held ?? [];
-      held = null;
+      release(() => apply(r.effects));
+    });
+  }
+
+  /** Queue every input from now on and stop reading until `release`. */
+  function hold(): void {
+    held = [];
+    io.pause();
+  }
+
+  /** Run `first` (off the data path), then the inputs held meanwhile, in order; read again. */
+  function release(first: () => void): void {
+    const later = held ?? [];
+    held = null;
+    const restarts = resets;
+    batch(() => {
       try {
-        apply(r.effects);
-        for (const i of later) feed(i);
+        first();
+        for (const i of later) {
+          // A stream restart voids what the old parser produced (as discardRest does in onData).
+          if (resets !== restarts && i.type !== 'handshake-timeout') continue;
+          feed(i);
+        }
       } catch (err) {
         // Off the data path now: a failure here must still end only this connection.
         deps.logger.error({ event: 'xmpp_internal_error', err }, 'xmpp_internal_error');
         close('protocol_error', 'internal-server-error');
       }
-      if (!closing) io.resume();
     });
+    if (!closing && held === null) io.resume();
+  }
+
+  /** RFC 4616 §2 PLAIN password check on the thread pool; input waits meanwhile (RFC 6120 §6.4.5). */
+  function verify(host: string, user: string, password: string): void {
+    hold();
+    deps.checkPassword(host, user, password).then(
+      (ok) => {
+        if (!ended && !closing) release(() => feed({ type: 'password-checked', ok }));
+      },
+      (err: unknown) => {
+        if (ended || closing) return;
+        release(() => {
+          deps.logger.error({ event: 'xmpp_internal_error', err }, 'xmpp_internal_error');
+          close('protocol_error', 'internal-server-error');
+        });
+      },
+    );
   }
 
   const onData = (chunk: Buffer) => {
-    if (closing) return;
+    if (closing || fastPong(chunk)) return;
+    batching = true;
     try {
       const events = parser.write(chunk);
       discardRest = false;
@@ -294,6 +344,9 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
       // A bug or a store failure ends this connection only, never the process.
       deps.logger.error({ event: 'xmpp_internal_error', err }, 'xmpp_internal_error');
       close('protocol_error', 'internal-server-error');
+    } finally {
+      batching = false;
+      flushOut();
     }
   };
 

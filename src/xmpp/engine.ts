@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
 import type { CoreDeps } from '../deps.js';
 import { type Connection, startConnection } from './connection.js';
+import { PasswordChecker } from '../auth/password-cache.js';
 import { createIpLimits } from '../ip-limits.js';
 import { xmppCounters } from './metrics.js';
 import type { XmppHostOptions } from './options.js';
@@ -45,6 +46,8 @@ export function createXmppEngine(deps: CoreDeps, opts: EngineOptions = {}): Xmpp
   const perIp = new Map<string, number>();
   const random = opts.random ?? (() => randomBytes(12).toString('hex'));
   let seq = 0;
+  const passwords = new PasswordChecker(deps.store);
+  const checkPassword = (host: string, user: string, password: string) => passwords.checkAsync(host, user, password);
   const minHandshake = Math.min(30, ...hostNames.map((h) => hostOptions(h)?.handshake_timeout ?? 30));
 
   const world: XmppWorld = {
@@ -151,6 +154,7 @@ export function createXmppEngine(deps: CoreDeps, opts: EngineOptions = {}): Xmpp
       authFailureDelayMs: (host) => ipLimits.authFailure(ip, host),
       newResource: () => `vigil-${random()}`,
       newPingId: () => `ping-${(++seq).toString(36)}`,
+      checkPassword,
       remoteAddress: ip,
       ...(opts.closeGraceMs !== undefined ? { closeGraceMs: opts.closeGraceMs } : {}),
       onEnd: (c) => {

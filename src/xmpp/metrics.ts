@@ -1,12 +1,15 @@
 /** The XMPP adapter's Prometheus series (vigil_xmpp_*), created once per service. */
 import type { Counter, Gauge } from 'prom-client';
-import type { Metrics } from '../metrics.js';
+import type { FastCounter, Metrics } from '../metrics.js';
 
 export interface XmppCounters {
   connections: Gauge;
   connectionsTotal: Counter;
-  stanzasIn: Counter;
-  stanzasOut: Counter;
+  /** Per stanza: plain numbers, handed to prom-client at scrape. */
+  stanzasIn: FastCounter;
+  stanzasOut: FastCounter;
+  /** Ping answers recognised without the XML parser (fast-pong.ts). */
+  fastPongs: FastCounter;
   authFailures: Counter<'condition'>;
   streamErrors: Counter<'condition'>;
   limitHits: Counter<'limit'>;
@@ -16,8 +19,9 @@ export function xmppCounters(m: Metrics): XmppCounters {
   return {
     connections: m.gauge('vigil_xmpp_connections', 'Open XMPP c2s connections'),
     connectionsTotal: m.counter('vigil_xmpp_connections_total', 'Accepted XMPP c2s connections'),
-    stanzasIn: m.counter('vigil_xmpp_stanzas_in_total', 'Stanzas received from bound XMPP clients'),
-    stanzasOut: m.counter('vigil_xmpp_stanzas_out_total', 'Stanzas sent to bound XMPP clients'),
+    stanzasIn: m.fastCounter('vigil_xmpp_stanzas_in_total', 'Stanzas received from bound XMPP clients'),
+    stanzasOut: m.fastCounter('vigil_xmpp_stanzas_out_total', 'Stanzas sent to bound XMPP clients'),
+    fastPongs: m.fastCounter('vigil_xmpp_fast_pongs_total', 'Answers to server pings recognised without the XML parser'),
     authFailures: m.counter('vigil_xmpp_auth_failures_total', 'Failed SASL attempts by condition', ['condition']),
     streamErrors: m.counter('vigil_xmpp_stream_errors_total', 'Stream errors sent by condition', ['condition']),
     limitHits: m.counter('vigil_xmpp_limit_hits_total', 'Connections refused or closed by a limit', ['limit']),

@@ -16,7 +16,7 @@
 import type { DisconnectReason } from '../liveness/types.js';
 import type { UserRecord } from '../store/types.js';
 import type { XmppHostOptions } from './options.js';
-import { NS_SASL, type SaslCondition, type SaslMechanism, type SaslStep, decodeSaslPayload, saslStepXml } from './sasl.js';
+import { NS_SASL, type SaslCondition, type SaslMechanism, type SaslStep, decodeSaslPayload, failure, saslStepXml } from './sasl.js';
 import { createPlain } from './sasl-plain.js';
 import { createScram } from './sasl-scram.js';
 import { NS_STREAMS, type StreamErrorCondition } from './stream-errors.js';
@@ -42,6 +42,8 @@ export interface NegotiationState {
   saslFailures: number;
   /** Set while phase = 'sasl'. */
   mechanism: { name: string; impl: SaslMechanism } | null;
+  /** PLAIN: the user whose password is being checked (phase 'sasl'); the connection holds input meanwhile. */
+  verifying: string | null;
 }
 
 export type NegotiationInput =
@@ -51,7 +53,9 @@ export type NegotiationInput =
   | { type: 'parse-error'; condition: ParseErrorCondition; text: string }
   | { type: 'handshake-timeout' }
   | { type: 'bound'; id: string | undefined; jid: string }
-  | { type: 'bind-failed'; id: string | undefined; condition: 'conflict' | 'not-allowed' | 'bad-request' | 'resource-constraint' };
+  | { type: 'bind-failed'; id: string | undefined; condition: 'conflict' | 'not-allowed' | 'bad-request' | 'resource-constraint' }
+  /** The outcome of a `verify-password` effect. */
+  | { type: 'password-checked'; ok: boolean };
 
 export type NegotiationEffect =
   | { kind: 'send'; data: string }
@@ -61,6 +65,8 @@ export type NegotiationEffect =
   | { kind: 'reset-parser' }
   | { kind: 'authenticated'; user: string; mechanism: string }
   | { kind: 'auth-failed'; condition: SaslCondition }
+  /** RFC 4616 §2: check this PLAIN password, then feed `password-checked` (no other input until then). */
+  | { kind: 'verify-password'; host: string; user: string; password: string }
   | { kind: 'bind'; id: string | undefined; resource: string | null }
   | { kind: 'stanza'; el: XmlEl }
   /** End the stream: send the error (if any) and </stream:stream>, then close the socket. */
@@ -85,7 +91,7 @@ export interface StepResult {
 }
 
 export function initialState(): NegotiationState {
-  return { phase: 'await-header', host: null, secure: false, user: null, streamId: null, saslFailures: 0, mechanism: null };
+  return { phase: 'await-header', host: null, secure: false, user: null, streamId: null, saslFailures: 0, mechanism: null, verifying: null };
 }
 
 const closeWith = (
@@ -99,7 +105,7 @@ const closeWith = (
   // §4.9.1.2: an error before the stream is open still needs our stream header first.
   if (state.phase === 'await-header') effects.push({ kind: 'send', data: header(state.host ?? ctx.defaultHost, state.streamId ?? ctx.newStreamId()) });
   effects.push(msg === undefined ? { kind: 'close', reason, error } : { kind: 'close', reason, error, text: msg });
-  return { state: { ...state, phase: 'closed', mechanism: null }, effects };
+  return { state: { ...state, phase: 'closed', mechanism: null, verifying: null }, effects };
 };
 
 /** Our stream header (RFC 6120 §4.7), with the XML declaration. */
@@ -169,18 +175,25 @@ function createMechanism(name: string, state: NegotiationState, ctx: Negotiation
   return null;
 }
 
+const SUCCESS_XML = serialize(saslStepXml({ kind: 'success', user: '', data: null }));
+
 function saslOutcome(state: NegotiationState, step: SaslStep, mechName: string): StepResult {
-  const send = { kind: 'send', data: serialize(saslStepXml(step)) } as const;
+  if (step.kind === 'verify') {
+    const effect = { kind: 'verify-password', host: state.host ?? '', user: step.user, password: step.password } as const;
+    return { state: { ...state, phase: 'sasl', verifying: step.user }, effects: [effect] };
+  }
+  const data = step.kind === 'success' && step.data === null ? SUCCESS_XML : serialize(saslStepXml(step));
+  const send = { kind: 'send', data } as const;
   if (step.kind === 'challenge') return { state: { ...state, phase: 'sasl' }, effects: [send] };
   if (step.kind === 'success') {
     // §6.4.6: after <success/> the client restarts the stream.
     return {
-      state: { ...state, phase: 'await-header', user: step.user, mechanism: null },
+      state: { ...state, phase: 'await-header', user: step.user, mechanism: null, verifying: null },
       effects: [send, { kind: 'authenticated', user: step.user, mechanism: mechName }, { kind: 'reset-parser' }],
     };
   }
   const failures = state.saslFailures + 1;
-  const next: NegotiationState = { ...state, phase: 'negotiating', mechanism: null, saslFailures: failures };
+  const next: NegotiationState = { ...state, phase: 'negotiating', mechanism: null, saslFailures: failures, verifying: null };
   const effects: NegotiationEffect[] = [send, { kind: 'auth-failed', condition: step.condition }];
   if (failures >= MAX_SASL_FAILURES) {
     return { state: { ...next, phase: 'closed' }, effects: [...effects, { kind: 'close', reason: 'protocol_error', error: 'policy-violation', text: 'too many authentication failures' }] };
@@ -227,6 +240,8 @@ function onNegotiating(state: NegotiationState, el: XmlEl, ctx: NegotiationCtx):
 function onSasl(state: NegotiationState, el: XmlEl, ctx: NegotiationCtx): StepResult {
   const mech = state.mechanism?.impl;
   const name = state.mechanism?.name ?? '';
+  // Nothing may arrive while a PLAIN password is checked (the connection holds input meanwhile).
+  if (state.verifying !== null) return closeWith(state, ctx, 'not-authorized');
   if (el.attrs.xmlns === NS_SASL && el.name === 'abort') return saslOutcome(state, { kind: 'failure', condition: 'aborted' }, name);
   if (el.attrs.xmlns === NS_SASL && el.name === 'response' && mech) {
     const payload = decodeSaslPayload(text(el));
@@ -260,6 +275,13 @@ export function step(state: NegotiationState, input: NegotiationInput, ctx: Nego
           },
         ],
       };
+    case 'password-checked': {
+      if (state.phase !== 'sasl' || state.verifying === null) return { state, effects: [] };
+      const user = state.verifying;
+      const done = { ...state, verifying: null };
+      // RFC 6120 §6.4.6 success, §6.5.10 not-authorized for a wrong password.
+      return saslOutcome(done, input.ok ? { kind: 'success', user, data: null } : failure('not-authorized'), state.mechanism?.name ?? 'PLAIN');
+    }
     case 'bind-failed': {
       if (state.phase !== 'binding') return { state, effects: [] };
       const type = input.condition === 'conflict' ? 'cancel' : input.condition === 'resource-constraint' ? 'wait' : 'modify';

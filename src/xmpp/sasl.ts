@@ -26,7 +26,12 @@ export type SaslCondition =
 export type SaslStep =
   | { kind: 'challenge'; data: Buffer }
   | { kind: 'success'; user: string; data: Buffer | null }
-  | { kind: 'failure'; condition: SaslCondition; text?: string };
+  | { kind: 'failure'; condition: SaslCondition; text?: string }
+  /** PLAIN: the password still has to be checked (asynchronously, by the connection) before success. */
+  | { kind: 'verify'; user: string; password: string };
+
+/** What goes on the wire (a `verify` step is resolved into success or failure first). */
+export type SaslReply = Exclude<SaslStep, { kind: 'verify' }>;
 
 export interface SaslMechanism {
   start(initial: Buffer | null): SaslStep;
@@ -75,7 +80,7 @@ export function decodeSaslPayload(s: string): Buffer | null | 'bad' {
   return Buffer.from(t, 'base64');
 }
 
-export function saslStepXml(step: SaslStep): XmlEl {
+export function saslStepXml(step: SaslReply): XmlEl {
   switch (step.kind) {
     case 'challenge':
       return x('challenge', { xmlns: NS_SASL }, step.data.length ? step.data.toString('base64') : '=');

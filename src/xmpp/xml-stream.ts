@@ -14,6 +14,14 @@
  * `unsupported-encoding`, §4.9.3.22, §11.6), and a trailing run of `?` or `]` is held back until
  * the next read, because the ltx lexer only sees the `?>` of the XML declaration and the `]]>` of
  * CDATA when they arrive in one piece.
+ *
+ * `atBoundary()` tells whether the lexer sits between top-level stanzas with nothing buffered, so
+ * a caller may recognise a whole stanza itself and skip the parser (connection.ts, ping answers).
+ * It is exact without looking into ltx: since the last certified boundary, every `<` written
+ * must have opened a tag the lexer finished (a start or end tag event, or the XML declaration).
+ * A `<` that did not (a tag still open, CDATA, a `<` inside an attribute value) leaves the counts
+ * unequal, and the parser never claims a boundary again for this stream: the caller just keeps
+ * using the parser.
  */
 import SaxLtx from 'ltx/lib/parsers/ltx.js';
 import type { XmlEl } from './xml.js';
@@ -32,6 +40,8 @@ export interface XmlStreamParser {
   reset(): void;
   /** Change the stanza size limit (the stream header named the host). */
   setMaxStanzaBytes(n: number): void;
+  /** The stream is open, no stanza is begun and the lexer holds nothing (see the header). */
+  atBoundary(): boolean;
 }
 
 export function createXmlStreamParser(options: { maxStanzaBytes: number }): XmlStreamParser {
@@ -48,6 +58,11 @@ export function createXmlStreamParser(options: { maxStanzaBytes: number }): XmlS
   let decoder = new TextDecoder('utf-8', { fatal: true });
   /** Held back from the last read: a trailing run of `?` / `]` (see the header). */
   let carry = '';
+  /** Since the last certified boundary: `<` written, tags the lexer completed (see atBoundary). */
+  let lts = 0;
+  let tags = 0;
+  let ltAtEnd = false;
+  let boundary = false;
 
   const fail = (condition: ParseErrorCondition, text: string) => {
     if (dead) return;
@@ -65,7 +80,12 @@ export function createXmlStreamParser(options: { maxStanzaBytes: number }): XmlS
     sawHeader = false;
     decoder = new TextDecoder('utf-8', { fatal: true });
     carry = '';
+    lts = 0;
+    tags = 0;
+    ltAtEnd = false;
+    boundary = false;
     sax.on('startElement', (name: string, attrs: Record<string, string>) => {
+      tags++;
       if (dead) return;
       if (streamName === null) {
         if (stack.length === 0 && events.some((e) => e.type === 'close')) return fail('not-well-formed', 'content after stream close');
@@ -81,7 +101,8 @@ export function createXmlStreamParser(options: { maxStanzaBytes: number }): XmlS
       if (parent) parent.children.push(el);
       stack.push(el);
     });
-    sax.on('endElement', (name: string) => {
+    sax.on('endElement', (name: string, selfClosing?: boolean) => {
+      if (selfClosing !== true) tags++;
       if (dead) return;
       const top = stack.pop();
       if (!top) {
@@ -135,6 +156,17 @@ export function createXmlStreamParser(options: { maxStanzaBytes: number }): XmlS
     if (tail.length > 16) tail = '';
   };
 
+  /** Count `<` in what the lexer was given; an XML declaration `<?` counts as a finished tag. */
+  const countLts = (s: string): void => {
+    if (ltAtEnd && s.charCodeAt(0) === 63) tags++;
+    ltAtEnd = false;
+    for (let i = s.indexOf('<'); i !== -1; i = s.indexOf('<', i + 1)) {
+      lts++;
+      if (i + 1 === s.length) ltAtEnd = true;
+      else if (s.charCodeAt(i + 1) === 63) tags++;
+    }
+  };
+
   return {
     write(chunk) {
       events = [];
@@ -156,15 +188,21 @@ export function createXmlStreamParser(options: { maxStanzaBytes: number }): XmlS
       guard(s);
       if (dead) return events;
       bytesSinceStanza += Buffer.byteLength(s);
+      countLts(s);
       try {
         sax.write(s);
       } catch (err) {
         fail('not-well-formed', (err as Error).message);
       }
+      // A multi-byte character cut at the end of the chunk would still sit in the decoder.
+      const whole = typeof chunk === 'string' || chunk.length === 0 || (chunk[chunk.length - 1] ?? 0) < 0x80;
+      boundary = !dead && stack.length === 0 && streamName !== null && carry === '' && whole && lts === tags;
+      if (boundary) lts = tags = 0;
       // Text or a tag that never ends is buffered inside the lexer: bound that too.
       if (!dead && bytesSinceStanza > opts.maxStanzaBytes * 2 + 4096) fail('policy-violation', 'stanza too large');
       return events;
     },
+    atBoundary: () => boundary,
     setMaxStanzaBytes(n) {
       opts.maxStanzaBytes = n;
     },

@@ -57,6 +57,17 @@ export class TestClient {
     await settle();
   }
 
+  /**
+   * Send a SASL <auth/> or <response/> and wait for the server's next SASL answer: a PLAIN password
+   * is checked on the libuv thread pool, so it may take more than a few loop turns (bounded, no timer).
+   */
+  async sendSasl(xml: string): Promise<void> {
+    const before = this.stanzas().length;
+    this.end.write(xml);
+    for (let i = 0; i < 20_000 && this.stanzas().length === before && !this.ended; i++) await new Promise((r) => setImmediate(r));
+    await settle();
+  }
+
   /** Restart the parser for a new server stream (after SASL success). */
   restart(): void {
     this.parser.reset();

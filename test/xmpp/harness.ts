@@ -47,7 +47,7 @@ export function makeHarness(opts: RigOptions = {}): Harness {
       const c = connect();
       await c.send(header());
       const creds = Buffer.from(`\u0000${user}\u0000${password}`).toString('base64');
-      await c.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${creds}</auth>`);
+      await c.sendSasl(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${creds}</auth>`);
       expect(c.stanzas().at(-1)?.name).toBe('success');
       c.restart();
       await c.send(header());

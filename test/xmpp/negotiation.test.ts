@@ -1,6 +1,6 @@
 /** The pure stream machine: one input, the effects it asks for (no sockets, no timers). */
 import { describe, expect, it } from 'vitest';
-import { bufferXor, h, hmac, keysFromSalted, saltedPassword } from '../../src/auth/scram.js';
+import { bufferXor, h, hmac, keysFromSalted, saltedPassword, verifyPassword } from '../../src/auth/scram.js';
 import { makeUserRecord } from '../../src/auth/users.js';
 import { defaults } from '../../src/config/dsl.js';
 import { xmppSchema } from '../../src/config/schema/xmpp.js';
@@ -50,6 +50,7 @@ function sent(effects: NegotiationEffect[]): XmlEl[] {
   return p.write(prefix + doc).flatMap((e) => (e.type === 'stanza' ? [e.el] : []));
 }
 
+/** Runs the inputs; a PLAIN `verify-password` is answered at once, as the connection does later. */
 function run(ctx: NegotiationCtx, inputs: NegotiationInput[], from: NegotiationState = initialState()) {
   let state = from;
   let effects: NegotiationEffect[] = [];
@@ -57,6 +58,13 @@ function run(ctx: NegotiationCtx, inputs: NegotiationInput[], from: NegotiationS
     const r = step(state, i, ctx);
     state = r.state;
     effects = r.effects;
+    const v = effects.find((e) => e.kind === 'verify-password');
+    if (v) {
+      const rec = ctx.lookupUser(v.host, v.user);
+      const c = step(state, { type: 'password-checked', ok: rec !== undefined && verifyPassword('sha256', rec.scramSha256, v.password) }, ctx);
+      state = c.state;
+      effects = c.effects;
+    }
   }
   return { state, effects };
 }

@@ -1,0 +1,60 @@
+/**
+ * What a c2s connection (connection.ts) needs from the engine and offers back, and which stream
+ * error ends it for each disconnect reason.
+ */
+import type { Logger } from 'pino';
+import type { SecureContext } from 'node:tls';
+import type { DisconnectReason, LivenessRegistry } from '../liveness/types.js';
+import type { Scheduler } from '../time/scheduler.js';
+import type { XmppCounters } from './metrics.js';
+import type { NegotiationCtx, NegotiationState } from './negotiation.js';
+import type { C2sSession } from './session.js';
+import type { StreamErrorCondition } from './stream-errors.js';
+import type { XmppWorld } from './world.js';
+
+/** Which stream error ends a connection for each disconnect reason. */
+export const KILL_CONDITION: Record<DisconnectReason, StreamErrorCondition> = {
+  ping_timeout: 'connection-timeout',
+  keepalive_timeout: 'connection-timeout',
+  kicked: 'policy-violation',
+  shutdown: 'system-shutdown',
+  taken_over: 'conflict',
+  client_close: 'undefined-condition',
+  socket_error: 'undefined-condition',
+  protocol_error: 'undefined-condition',
+};
+
+export interface ConnectionDeps {
+  world: XmppWorld;
+  liveness: LivenessRegistry;
+  scheduler: Scheduler;
+  logger: Logger;
+  counters: XmppCounters;
+  /** Negotiation context minus what is per connection. */
+  negotiation: Omit<NegotiationCtx, 'admit' | 'tlsAvailable'>;
+  /** TLS context of a host (null: STARTTLS not available there). */
+  secureContextFor(host: string): SecureContext | null;
+  maxStanzaBytes(host: string | null): number;
+  /** max_send_buffer: bytes queued to a slow reader before the connection is closed. */
+  maxSendBuffer(host: string | null): number;
+  /** A SASL failure from this connection's address: how long to hold its answer (ms). */
+  authFailureDelayMs(host: string | null): number;
+  handshakeTimeoutMs(host: string | null): number;
+  admit(host: string): boolean;
+  newResource(): string;
+  newPingId(): string;
+  /** SASL PLAIN: does this password match the stored credential (RFC 4616 §2)? Off the event loop. */
+  checkPassword(host: string, user: string, password: string): Promise<boolean>;
+  /** Peer address, shown in the presence table's meta. */
+  remoteAddress: string;
+  /** Milliseconds to wait for the peer's </stream:stream> before destroying the socket. */
+  closeGraceMs?: number;
+  onEnd(conn: Connection): void;
+}
+
+export interface Connection {
+  readonly session: C2sSession | null;
+  readonly phase: NegotiationState['phase'];
+  /** Close with the stream error matching `reason` (service shutdown, kick). */
+  kill(reason: DisconnectReason): void;
+}

@@ -23,7 +23,8 @@ import type { DisconnectReason, TrackOptions } from '../liveness/types.js';
 import type { TimerHandle } from '../time/scheduler.js';
 import { PasswordChecker } from './auth-cache.js';
 import type { ChannelEnv, Connected, Effect, HostPolicy } from './channel.js';
-import type { ConnectionHost, MqttConnection } from './connection.js';
+import type { ConnectionHost, MqttConnection, PacketCounters } from './connection.js';
+import { PacketDecoder } from './decoder.js';
 import { EncodeCache } from './deliver.js';
 import { hostPolicy } from './host-policy.js';
 import type { Delivery, Message } from './message.js';
@@ -66,6 +67,8 @@ const CONNECT_TIMEOUT_LIMIT = 'connect_timeout';
 
 export class Broker implements ConnectionHost {
   readonly env: ChannelEnv;
+  readonly decoder = new PacketDecoder();
+  readonly counters: PacketCounters;
   private readonly hosts = new Map<string, HostState>();
   private readonly defaultHost: HostState;
   private readonly pending = new Set<MqttConnection>();
@@ -97,11 +100,12 @@ export class Broker implements ConnectionHost {
     }
     this.defaultHost = this.hosts.get(names[0]!)!;
     this.sessions = composeSessions(deps, {
-      onDrop: () => this.m.count('dropped'),
+      onDrop: () => this.counters.dropped.value++,
       restoreSubscription: (host, clientId, filter, opts) => this.hosts.get(host)?.trie.add(filter, clientId, { clientId, opts }),
       removeSubscription: (host, clientId, filter) => this.hosts.get(host)?.trie.remove(filter, clientId),
     });
     this.m = createBrokerMetrics(deps.metrics);
+    this.counters = this.m.counters;
     const mqttOf = (h: string) => deps.config.hosts[h]!.mqtt;
     const totals = names.map((h) => mqttOf(h).max_connections);
     this.acceptTotal = totals.includes(0) ? 0 : totals.reduce((a, b) => a + b, 0);
@@ -377,7 +381,7 @@ export class Broker implements ConnectionHost {
     this.deps.logger.error({ event: 'mqtt_internal_error', client_id: conn.negotiated?.clientId ?? null, err }, 'MQTT connection failed on an internal error');
   }
 
-  count(what: 'auth_failure' | 'acl_denied' | 'limit' | 'max_subscriptions' | 'in' | 'msg_in' | 'out' | 'dropped'): void {
+  count(what: 'auth_failure' | 'acl_denied' | 'limit' | 'max_subscriptions'): void {
     this.m.count(what);
   }
 

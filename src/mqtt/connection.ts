@@ -1,6 +1,7 @@
 /**
- * The thin socket layer of one MQTT connection (EMQX's emqx_connection): parse bytes with a
- * per-connection mqtt-packet parser, hand each packet to the pure channel (handlers/index.ts),
+ * The thin socket layer of one MQTT connection (EMQX's emqx_connection): frame bytes into packets
+ * (framer.ts, whose state are two fields of this object), decode them with the broker's shared
+ * mqtt-packet parsers (decoder.ts), hand each packet to the pure channel (handlers/index.ts),
  * carry out the effects, encode and write. It also is the connection's LivenessAdapter (probe =
  * server PINGREQ, kill = DISCONNECT + close).
  *
@@ -9,15 +10,28 @@
  * Acknowledgements of client packets (PUBACK, PUBREC, PUBCOMP, SUBACK) go out only once the store
  * writes their handling made are durable (`whenDurable`; at once when nothing is pending).
  *
+ * Fast paths, taken only once connected with a session (otherwise the channel decides):
+ *   - a read chunk that is exactly one PINGREQ (`c0 00`) at a packet boundary: touch, count and
+ *     write the shared PINGRESP [MQTT-3.12.4-1] at once (no decoder, no dispatch, no tick queue);
+ *   - PINGREQ, and PUBACK / PUBREC / PUBCOMP of Remaining Length 2 (3.1.1 §3.4-3.7; in 5.0 the
+ *     2-byte form means reason code 0x00 Success and no properties, §3.4.2.1) are read directly
+ *     from the frame; everything else goes through mqtt-packet.
+ *
+ * Memory per connection: no closures of its own (socket listeners and the write flush are shared
+ * functions that find the connection through a symbol on the stream), no parser, nothing of a
+ * read chunk kept (CONNECT fields are copied out by the channel).
  * No timers here: keepalive is the liveness core's, the CONNECT timeout is one sweeper in the broker.
- * Packet size: checked when the fixed header is known (parser.packet.length) and again per packet,
- * so an oversize packet is refused before it is buffered whole [MQTT-3.1.2-24 v5 / §3.2.2.3.6].
+ * Packet size: checked by the framer when the fixed header is known, before the body is buffered
+ * [MQTT-3.1.2-24 v5 / §3.2.2.3.6].
  */
 import type { Duplex } from 'node:stream';
-import { generate, parser as makeParser, type IConnackPacket, type Packet, type Parser } from 'mqtt-packet';
+import { generate, type IConnackPacket, type Packet } from 'mqtt-packet';
 import type { DisconnectReason, EndpointRef, LivenessAdapter, LivenessHandle } from '../liveness/types.js';
+import type { FastCounter } from '../metrics.js';
 import type { ChannelEnv, ChannelState, Connected, Effect, Step } from './channel.js';
+import type { PacketDecoder } from './decoder.js';
 import { publishPacket, type EncodeCache } from './deliver.js';
+import { PacketFramer, type FrameError } from './framer.js';
 import { dispatch } from './handlers/index.js';
 import type { Delivery } from './message.js';
 import { RC, disconnectCode, willOnClose } from './reason-codes.js';
@@ -25,9 +39,25 @@ import type { SessionHandle, SessionSink } from '../mqtt-session/service.js';
 import type { SubOptions } from './session.js';
 import type { TimerHandle } from '../time/scheduler.js';
 
+/** Per-packet counters, plain numbers (metrics.ts fastCounter). */
+export interface PacketCounters {
+  /** Packets other than PUBLISH received. */
+  readonly packetsIn: FastCounter;
+  /** PUBLISH packets received. */
+  readonly messagesIn: FastCounter;
+  /** PUBLISH packets sent. */
+  readonly messagesOut: FastCounter;
+  /** Outbound messages dropped. */
+  readonly dropped: FastCounter;
+}
+
 /** What a connection needs from the broker (broker.ts implements it). */
 export interface ConnectionHost {
   readonly env: ChannelEnv;
+  /** The shared packet decoders. */
+  readonly decoder: PacketDecoder;
+  /** Per-packet counters. */
+  readonly counters: PacketCounters;
   /** Monotonic ms (CONNECT timeout). */
   monoNow(): number;
   /** Wall-clock ms: the time base of message expiry (persisted deadlines mean the same after a restart). */
@@ -39,7 +69,7 @@ export interface ConnectionHost {
   subscribed(conn: MqttConnection, effect: Extract<Effect, { type: 'subscribed' }>): void;
   unsubscribed(conn: MqttConnection, filters: string[]): void;
   closed(conn: MqttConnection, reason: DisconnectReason, will: boolean): void;
-  count(what: 'auth_failure' | 'acl_denied' | 'limit' | 'max_subscriptions' | 'in' | 'msg_in' | 'out' | 'dropped'): void;
+  count(what: 'auth_failure' | 'acl_denied' | 'limit' | 'max_subscriptions'): void;
   probeable(conn: MqttConnection): true | string;
   /** A bug while handling this connection's input: log it; the connection is closed, the server lives on. */
   internalError(conn: MqttConnection, err: unknown): void;
@@ -54,69 +84,121 @@ export interface ConnectionHost {
 /** Acknowledgements that promise the client its packet is safe: sent only once durable. */
 const DURABLE_ACKS = new Set(['puback', 'pubrec', 'pubcomp', 'suback']);
 
-/** A packet's size on the wire from its remaining length. */
-const wireSize = (remaining: number) => 1 + (remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4) + remaining;
-
-let serials = 0;
 const PINGRESP = Buffer.from([0xd0, 0x00]);
+/** CONNACK of a 3.1/3.1.1 success, without / with Session Present (3.1.1 §3.2). */
+const CONNACK_V3_OK = [Buffer.from([0x20, 0x02, 0x00, 0x00]), Buffer.from([0x20, 0x02, 0x01, 0x00])] as const;
 
-export class MqttConnection implements LivenessAdapter, SessionSink<Delivery> {
+/** The connection of a stream (set once; lets the socket listeners be shared functions). */
+const CONN = Symbol('vigil.mqtt.connection');
+type Tagged = Duplex & { [CONN]: MqttConnection };
+
+function onStreamData(this: Tagged, buf: Buffer): void {
+  this[CONN].onData(buf);
+}
+function onStreamGone(this: Tagged): void {
+  this[CONN].end('socket_error', null, true);
+}
+function destroyStream(this: Duplex): void {
+  this.destroy();
+}
+function flushConnection(conn: MqttConnection): void {
+  conn.flush();
+}
+
+export class MqttConnection extends PacketFramer implements LivenessAdapter, SessionSink<Delivery> {
   state: ChannelState = { phase: 'awaiting_connect' };
   session: SessionHandle<Delivery, SubOptions> | null = null;
   /** The session generation this connection opened (a late close after a takeover is ignored). */
   sessionGeneration = 0;
   handle: LivenessHandle | null = null;
-  readonly serial = ++serials;
   readonly openedAtMono: number;
   /** The negotiated state once CONNECT succeeded; kept after close for the will and the session. */
   negotiated: Connected | null = null;
-  private readonly parser: Parser;
   ended = false;
   /** Protocol level of the CONNECT packet (encodes even a refusing CONNACK right). */
   private version = 4;
   /** Username of the CONNECT packet (names the host of a refused CONNECT's failed-auth delay). */
   private connectUser: string | null = null;
+  /** Writes of this tick (see write()), and their bytes. */
+  private outQ: Buffer | Buffer[] | null = null;
+  private outBytes = 0;
 
   constructor(
     readonly stream: Duplex,
     readonly remoteIp: string,
     private readonly host: ConnectionHost,
   ) {
+    super();
     this.openedAtMono = host.monoNow();
-    this.parser = makeParser();
-    this.parser.on('packet', (p: Packet) => this.onPacket(p));
-    this.parser.on('error', (err: Error) => this.onParseError(err));
-    stream.on('data', (buf: Buffer) => this.onData(buf));
-    stream.on('error', () => this.end('socket_error', null, true));
-    stream.on('end', () => this.end('socket_error', null, true));
-    stream.on('close', () => this.end('socket_error', null, true));
+    (stream as Tagged)[CONN] = this;
+    stream.on('data', onStreamData);
+    stream.on('error', onStreamGone);
+    stream.on('end', onStreamGone);
+    stream.on('close', onStreamGone);
   }
 
   get connected(): Connected | null {
     return this.state.phase === 'connected' ? this.state : null;
   }
 
-  private maxPacketSize(): number {
+  /** A read chunk (the stream's 'data'). */
+  onData(buf: Buffer): void {
+    if (this.ended) return;
+    // The idle fleet's hot packet: a lone PINGREQ at a packet boundary [MQTT-3.12.4-1].
+    if (buf.length === 2 && buf[0] === 0xc0 && buf[1] === 0x00 && this.atBoundary && this.session !== null && this.state.phase === 'connected') {
+      this.handle?.touch();
+      this.host.counters.packetsIn.value++;
+      if (this.outQ === null && !this.stream.destroyed) this.stream.write(PINGRESP);
+      else this.write(PINGRESP); // keep the order behind what this tick already queued
+      return;
+    }
+    try {
+      this.pushBytes(buf);
+    } catch (err) {
+      this.host.internalError(this, err);
+      this.end('protocol_error', RC.unspecified, true);
+    }
+  }
+
+  // PacketFramer ------------------------------------------------------------------------------
+
+  protected frameLimit(): number {
     const st = this.connected;
     return st ? st.policy.mqtt.max_packet_size : this.host.defaultMaxPacketSize();
   }
 
-  private onData(buf: Buffer): void {
-    if (this.ended) return;
-    try {
-      this.parser.parse(buf);
-    } catch (err) {
-      this.host.internalError(this, err);
-      return this.end('protocol_error', RC.unspecified, true);
-    }
-    // Header known, body still arriving: refuse before buffering the rest.
-    const pending = (this.parser as unknown as { packet: { length: number } }).packet.length;
-    if (!this.ended && pending > 0 && wireSize(pending) > this.maxPacketSize()) this.tooLarge();
+  protected framingStopped(): boolean {
+    return this.ended;
   }
 
-  private tooLarge(): void {
-    this.host.count('limit');
-    this.end('protocol_error', RC.packetTooLarge, true);
+  protected onFrameError(err: FrameError): void {
+    if (err === 'too_large') this.host.count('limit');
+    this.end('protocol_error', err === 'too_large' ? RC.packetTooLarge : RC.malformed, true);
+  }
+
+  protected onFrame(frame: Buffer): void {
+    const first = frame[0]!;
+    const session = this.session;
+    if (session !== null && this.state.phase === 'connected') {
+      if (frame.length === 2 && first === 0xc0) {
+        this.handle?.touch();
+        this.host.counters.packetsIn.value++;
+        return this.write(PINGRESP);
+      }
+      // PUBACK / PUBREC / PUBCOMP, Remaining Length 2: Packet Identifier only (the acks.ts handlers' work).
+      if (frame.length === 4 && frame[1] === 2 && (first === 0x40 || first === 0x50 || first === 0x70)) {
+        this.handle?.touch();
+        this.host.counters.packetsIn.value++;
+        const id = (frame[2]! << 8) | frame[3]!;
+        if (first === 0x40) session.puback(id);
+        else if (first === 0x50) session.pubrec(id, 0);
+        else session.pubcomp(id);
+        return;
+      }
+    }
+    const pkt = this.host.decoder.decode(frame, this.version);
+    if (pkt instanceof Error) return this.onParseError(pkt);
+    this.onPacket(pkt);
   }
 
   private onParseError(err: Error): void {
@@ -129,16 +211,12 @@ export class MqttConnection implements LivenessAdapter, SessionSink<Delivery> {
   }
 
   private onPacket(pkt: Packet): void {
-    if (this.ended) return;
-    if (pkt.length !== undefined && wireSize(pkt.length) > this.maxPacketSize()) return this.tooLarge();
     this.handle?.touch();
-    this.host.count(pkt.cmd === 'publish' ? 'msg_in' : 'in');
+    if (pkt.cmd === 'publish') this.host.counters.messagesIn.value++;
+    else this.host.counters.packetsIn.value++;
     if (pkt.cmd === 'connect' && this.state.phase === 'awaiting_connect') {
       this.version = pkt.protocolVersion ?? 4;
       this.connectUser = pkt.username ?? null;
-      // mqtt-packet keeps the whole CONNECT (password, will payload) as its settings for the life of
-      // the connection; it only needs the protocol version.
-      (this.parser as unknown as { settings: { protocolVersion: number } }).settings = { protocolVersion: this.version };
     }
     this.apply(dispatch(this.state, pkt, this.host.env, this.session, this.host.nowMs()));
   }
@@ -206,8 +284,12 @@ export class MqttConnection implements LivenessAdapter, SessionSink<Delivery> {
   }
 
   send(packet: Packet): void {
-    // PINGRESP is the hot packet of idle fleets: one shared encoding.
-    this.write(packet.cmd === 'pingresp' ? PINGRESP : generate(packet, { protocolVersion: this.version }));
+    // PINGRESP is the hot packet of idle fleets, CONNACK of connect storms: shared encodings.
+    if (packet.cmd === 'pingresp') return this.write(PINGRESP);
+    if (packet.cmd === 'connack' && this.version !== 5 && packet.returnCode === 0 && packet.properties === undefined) {
+      return this.write(CONNACK_V3_OK[packet.sessionPresent ? 1 : 0]);
+    }
+    this.write(generate(packet, { protocolVersion: this.version }));
   }
 
   /**
@@ -220,20 +302,19 @@ export class MqttConnection implements LivenessAdapter, SessionSink<Delivery> {
     this.outBytes += buf.length;
     if (this.outQ === null) {
       this.outQ = buf;
-      process.nextTick(this.flush);
+      process.nextTick(flushConnection, this);
     } else if (Array.isArray(this.outQ)) this.outQ.push(buf);
     else this.outQ = [this.outQ, buf];
   }
 
-  private outQ: Buffer | Buffer[] | null = null;
-  private outBytes = 0;
-  private readonly flush = (): void => {
+  /** Write out what this tick queued (write()). */
+  flush(): void {
     const q = this.outQ;
     this.outQ = null;
     this.outBytes = 0;
     if (q === null || this.stream.destroyed) return;
     this.stream.write(Array.isArray(q) ? Buffer.concat(q) : q);
-  };
+  }
 
   private sendWhenDurable(packet: Packet): void {
     this.host.whenDurable((err) => {
@@ -249,7 +330,10 @@ export class MqttConnection implements LivenessAdapter, SessionSink<Delivery> {
   deliverQos0(d: Delivery, cache: EncodeCache | null): void {
     const st = this.connected;
     if (!st || this.ended) return;
-    if (this.stream.writableLength + this.outBytes > st.policy.mqtt.max_send_buffer) return this.host.count('dropped');
+    if (this.stream.writableLength + this.outBytes > st.policy.mqtt.max_send_buffer) {
+      this.host.counters.dropped.value++;
+      return;
+    }
     const buf = cache && d.subIds === null ? cache.get(st.version, d) : this.encode(st, d, 0, false, this.host.nowMs());
     if (buf) this.writeOut(st, buf);
   }
@@ -268,7 +352,7 @@ export class MqttConnection implements LivenessAdapter, SessionSink<Delivery> {
     if (id === 0) return this.deliverQos0(d, null);
     const buf = this.encode(st, d, id, dup, this.host.nowMs());
     if (buf) this.writeOut(st, buf);
-    else this.host.count('dropped'); // expired on the way out
+    else this.host.counters.dropped.value++; // expired on the way out
   }
 
   pubrel(id: number, reasonCode: number): void {
@@ -284,8 +368,11 @@ export class MqttConnection implements LivenessAdapter, SessionSink<Delivery> {
 
   private writeOut(st: Connected, buf: Buffer): void {
     // v5 Maximum Packet Size of the client: drop what does not fit [MQTT-3.1.2-25].
-    if (st.maxPacketOut > 0 && buf.length > st.maxPacketOut) return this.host.count('dropped');
-    this.host.count('out');
+    if (st.maxPacketOut > 0 && buf.length > st.maxPacketOut) {
+      this.host.counters.dropped.value++;
+      return;
+    }
+    this.host.counters.messagesOut.value++;
     this.write(buf);
   }
 
@@ -302,7 +389,7 @@ export class MqttConnection implements LivenessAdapter, SessionSink<Delivery> {
     this.state = { phase: 'closed' };
     if (!this.stream.destroyed) {
       this.flush();
-      this.stream.once('finish', () => this.stream.destroy());
+      this.stream.once('finish', destroyStream);
       this.stream.end();
     }
     this.host.closed(this, reason, will);

@@ -1,6 +1,7 @@
 /** The MQTT broker's Prometheus metrics (names: vigil_mqtt_<what>_total), built once per app. */
 import type { Counter, Gauge } from 'prom-client';
 import type { Metrics } from '../metrics.js';
+import type { PacketCounters } from './connection.js';
 
 export interface BrokerMetrics {
   sockets: Gauge;
@@ -8,14 +9,18 @@ export interface BrokerMetrics {
   keepaliveTimeouts: Counter;
   aclDenied: Counter;
   limits: Counter<'limit'>;
-  count(what: 'auth_failure' | 'acl_denied' | 'limit' | 'max_subscriptions' | 'in' | 'msg_in' | 'out' | 'dropped'): void;
+  /** The per-packet ones, plain numbers reported at scrape. */
+  counters: PacketCounters;
+  count(what: 'auth_failure' | 'acl_denied' | 'limit' | 'max_subscriptions'): void;
 }
 
 export function createBrokerMetrics(metrics: Metrics): BrokerMetrics {
-  const packetsIn = metrics.counter('vigil_mqtt_packets_received_total', 'MQTT packets other than PUBLISH received from clients.');
-  const msgsIn = metrics.counter('vigil_mqtt_messages_received_total', 'PUBLISH packets received from clients.');
-  const msgsOut = metrics.counter('vigil_mqtt_messages_sent_total', 'PUBLISH packets sent to clients.');
-  const dropped = metrics.counter('vigil_mqtt_messages_dropped_total', 'Outbound messages dropped (client Maximum Packet Size, pending queue full).');
+  const counters: PacketCounters = {
+    packetsIn: metrics.fastCounter('vigil_mqtt_packets_received_total', 'MQTT packets other than PUBLISH received from clients.'),
+    messagesIn: metrics.fastCounter('vigil_mqtt_messages_received_total', 'PUBLISH packets received from clients.'),
+    messagesOut: metrics.fastCounter('vigil_mqtt_messages_sent_total', 'PUBLISH packets sent to clients.'),
+    dropped: metrics.fastCounter('vigil_mqtt_messages_dropped_total', 'Outbound messages dropped (client Maximum Packet Size, pending queue full).'),
+  };
   const authFailures = metrics.counter('vigil_mqtt_auth_failures_total', 'CONNECTs refused for bad or missing credentials.');
   const aclDenied = metrics.counter('vigil_mqtt_acl_denied_total', 'Publishes and subscriptions denied by the ACL.');
   const limits = metrics.counter('vigil_mqtt_limit_hits_total', 'Connections or packets refused by a configured limit.', ['limit'] as const);
@@ -25,16 +30,9 @@ export function createBrokerMetrics(metrics: Metrics): BrokerMetrics {
     keepaliveTimeouts: metrics.counter('vigil_mqtt_keepalive_timeouts_total', 'Clients closed for no packet within 1.5 x Keep Alive.'),
     aclDenied,
     limits,
+    counters,
     count(what) {
       switch (what) {
-        case 'in':
-          return packetsIn.inc();
-        case 'msg_in':
-          return msgsIn.inc();
-        case 'out':
-          return msgsOut.inc();
-        case 'dropped':
-          return dropped.inc();
         case 'auth_failure':
           return authFailures.inc();
         case 'acl_denied':

@@ -80,12 +80,15 @@ const checkWill: Check = (d) => {
   if ((w.qos ?? 0) > mqtt.max_qos) return { v3: V3.notAuthorized, v5: RC.qosNotSupported }; // [MQTT-3.2.2-12]
   if (w.retain && !mqtt.retain_available) return { v3: V3.notAuthorized, v5: RC.retainNotSupported }; // [MQTT-3.2.2-13]
   const p = w.properties;
+  // The will lives as long as the connection: copies, not views of the CONNECT's read chunk.
+  const properties = forwardableProperties(p);
+  if (properties?.correlationData) properties.correlationData = Buffer.from(properties.correlationData);
   d.will = {
     topic: w.topic,
-    payload: typeof w.payload === 'string' ? Buffer.from(w.payload) : w.payload,
+    payload: typeof w.payload === 'string' ? Buffer.from(w.payload) : Buffer.from(w.payload),
     qos: w.qos ?? 0,
     retain: w.retain ?? false,
-    properties: forwardableProperties(p),
+    properties,
     delayS: p?.willDelayInterval ?? 0,
     expiryS: p?.messageExpiryInterval ?? null,
   };

@@ -17,8 +17,9 @@
  * sessions never touch it.
  */
 import { ExpiryHeap, type Expiring } from './expiry-heap.js';
+import { HostMap } from './host-map.js';
 import { MqttSession } from './session.js';
-import type { AttachOptions, Deliverable, SessionEffect, SessionFigures, SessionLimits } from './types.js';
+import { DEFAULT_LIMITS, type AttachOptions, type Deliverable, type SessionEffect, type SessionFigures, type SessionLimits } from './types.js';
 
 export interface SessionKey {
   host: string;
@@ -60,7 +61,9 @@ interface Entry<M extends Deliverable, S> extends Expiring {
 const NEVER = 0xffff_ffff;
 
 export class SessionManager<M extends Deliverable, S = unknown> {
-  private readonly sessions = new Map<string, Entry<M, S>>();
+  private readonly sessions = new HostMap<Entry<M, S>>();
+  /** The last limits handed out per host: equal limits are shared by every session of the host. */
+  private readonly limitsCache = new Map<string, SessionLimits>();
   /** Offline sessions with a deadline, earliest first. */
   private readonly deadlines = new ExpiryHeap<Entry<M, S>>();
   private armedAt: number | null = null;
@@ -68,25 +71,33 @@ export class SessionManager<M extends Deliverable, S = unknown> {
   /** Restored sessions whose deadline started at this start-up (stored by startup()). */
   private restarted: Entry<M, S>[] = [];
 
-  constructor(private readonly limitsOf: (host: string) => SessionLimits) {}
+  constructor(private readonly limitsSource: (host: string) => SessionLimits) {}
+
+  /** The host's limits; one shared object while they stay equal (limitsOf may build a new one per call). */
+  private limitsOf(host: string): SessionLimits {
+    const fresh = this.limitsSource(host);
+    const cached = this.limitsCache.get(host);
+    if (cached !== undefined && (cached === fresh || sameLimits(cached, fresh))) return cached;
+    this.limitsCache.set(host, fresh);
+    return fresh;
+  }
 
   get size(): number {
     return this.sessions.size;
   }
 
   get(host: string, clientId: string): MqttSession<M, S> | undefined {
-    return this.sessions.get(id(host, clientId))?.session;
+    return this.sessions.get(host, clientId)?.session;
   }
 
   /** Whether `generation` (from open) still holds the session, connected. */
   isCurrent(host: string, clientId: string, generation: number): boolean {
-    const e = this.sessions.get(id(host, clientId));
-    return e !== undefined && e.generation === generation && e.session.link.state === 'online';
+    const e = this.sessions.get(host, clientId);
+    return e !== undefined && e.generation === generation && e.session.online;
   }
 
   /** The expiry interval a CONNECT asks for, after the host's rules; 0 = ends with the connection. */
-  expiryOf(req: Pick<OpenRequest, 'host' | 'version' | 'cleanStart' | 'sessionExpiryS'>): number | null {
-    const l = this.limitsOf(req.host);
+  expiryOf(req: Pick<OpenRequest, 'host' | 'version' | 'cleanStart' | 'sessionExpiryS'>, l = this.limitsOf(req.host)): number | null {
     if (req.version !== 5) return req.cleanStart ? 0 : l.sessionExpiryMs;
     const s = req.sessionExpiryS ?? 0;
     const askedMs = s === NEVER ? null : s * 1000;
@@ -98,20 +109,20 @@ export class SessionManager<M extends Deliverable, S = unknown> {
   open(
     req: OpenRequest,
     nowMs: number,
-  ): { session: MqttSession<M, S>; present: boolean; generation: number; effects: ManagerEffect<M>[] } {
-    const key = { host: req.host, clientId: req.clientId };
+  ): { session: MqttSession<M, S>; key: SessionKey; present: boolean; generation: number; effects: ManagerEffect<M>[] } {
     const fx: ManagerEffect<M>[] = [];
-    let entry = this.sessions.get(id(req.host, req.clientId));
+    let entry = this.sessions.get(req.host, req.clientId);
     if (entry && req.cleanStart) {
       this.remove(entry, fx);
       entry = undefined;
     }
     const present = entry !== undefined; // [MQTT-3.2.2-2/3]
-    const expiryMs = this.expiryOf(req);
     const limits = this.limitsOf(req.host);
+    const expiryMs = this.expiryOf(req, limits);
     if (!entry) {
+      const key = { host: req.host, clientId: req.clientId };
       entry = { key, session: new MqttSession<M, S>(limits, expiryMs !== 0), expiryMs, expiresAt: null, generation: 0, heapIndex: -1 };
-      this.sessions.set(id(req.host, req.clientId), entry);
+      this.sessions.set(req.host, req.clientId, entry);
     } else {
       entry.session.configure(limits);
     }
@@ -122,11 +133,12 @@ export class SessionManager<M extends Deliverable, S = unknown> {
     entry.expiresAt = null;
     this.deadlines.remove(entry);
     entry.session.persistent = expiryMs !== 0;
+    const key = entry.key;
     if (entry.session.persistent) fx.push({ type: 'session_put', key, meta: meta(entry) });
     else if (wasPersistent) fx.push({ type: 'session_del', key }); // v5 resume with expiry 0: no longer stored
     for (const effect of entry.session.attach(req, nowMs)) fx.push({ type: 'session', key, effect });
     this.rearm(fx);
-    return { session: entry.session, present, generation, effects: fx };
+    return { session: entry.session, key, present, generation, effects: fx };
   }
 
   /**
@@ -135,9 +147,9 @@ export class SessionManager<M extends Deliverable, S = unknown> {
    * `generation` (from open): a late close of a connection that was taken over does nothing.
    */
   close(host: string, clientId: string, nowMs: number, sessionExpiryS?: number, generation?: number): ManagerEffect<M>[] {
-    const entry = this.sessions.get(id(host, clientId));
+    const entry = this.sessions.get(host, clientId);
     if (!entry || (generation !== undefined && generation !== entry.generation)) return [];
-    if (entry.session.link.state === 'offline') return [];
+    if (!entry.session.online) return [];
     const fx: ManagerEffect<M>[] = [];
     if (sessionExpiryS !== undefined) {
       entry.expiryMs = this.expiryOf({ host, version: 5, cleanStart: false, sessionExpiryS });
@@ -169,7 +181,7 @@ export class SessionManager<M extends Deliverable, S = unknown> {
 
   /** Discard a session (admin kick with clean-up, user deleted). */
   discard(host: string, clientId: string): ManagerEffect<M>[] {
-    const entry = this.sessions.get(id(host, clientId));
+    const entry = this.sessions.get(host, clientId);
     if (!entry) return [];
     const fx: ManagerEffect<M>[] = [];
     this.remove(entry, fx);
@@ -183,7 +195,7 @@ export class SessionManager<M extends Deliverable, S = unknown> {
     // A session that was connected when the server stopped starts its expiry now.
     const expiresAt = m.expiresAt ?? (m.expiryMs === null ? null : nowMs + m.expiryMs);
     const entry: Entry<M, S> = { key, session, expiryMs: m.expiryMs, expiresAt, generation: 0, heapIndex: -1 };
-    this.sessions.set(id(key.host, key.clientId), entry);
+    this.sessions.set(key.host, key.clientId, entry);
     if (expiresAt !== null) this.deadlines.push(entry);
     if (m.expiresAt === null && expiresAt !== null) this.restarted.push(entry);
     return session;
@@ -193,14 +205,14 @@ export class SessionManager<M extends Deliverable, S = unknown> {
   startup(): ManagerEffect<M>[] {
     const fx: ManagerEffect<M>[] = [];
     for (const e of this.restarted.splice(0)) {
-      if (this.sessions.get(id(e.key.host, e.key.clientId)) === e) fx.push({ type: 'session_put', key: e.key, meta: meta(e) });
+      if (this.sessions.get(e.key.host, e.key.clientId) === e) fx.push({ type: 'session_put', key: e.key, meta: meta(e) });
     }
     this.rearm(fx);
     return fx;
   }
 
   figures(host: string, clientId: string): SessionFigures | undefined {
-    const e = this.sessions.get(id(host, clientId));
+    const e = this.sessions.get(host, clientId);
     return e && { ...e.session.figures(), expiresAt: e.expiresAt };
   }
 
@@ -211,7 +223,7 @@ export class SessionManager<M extends Deliverable, S = unknown> {
   }
 
   private remove(entry: Entry<M, S>, fx: ManagerEffect<M>[]): void {
-    this.sessions.delete(id(entry.key.host, entry.key.clientId));
+    this.sessions.delete(entry.key.host, entry.key.clientId);
     this.deadlines.remove(entry);
     if (entry.session.persistent) fx.push({ type: 'session_del', key: entry.key });
   }
@@ -226,6 +238,16 @@ export class SessionManager<M extends Deliverable, S = unknown> {
   }
 }
 
-const id = (host: string, clientId: string) => `${host}\u0000${clientId}`;
+const SCALAR_LIMITS = Object.keys(DEFAULT_LIMITS).filter((k) => k !== 'mqueuePriorities') as (keyof SessionLimits)[];
+
+/** Field by field; the priority table by reference or, when rebuilt, by its entries. */
+function sameLimits(a: SessionLimits, b: SessionLimits): boolean {
+  for (const k of SCALAR_LIMITS) if (a[k] !== b[k]) return false;
+  const pa = a.mqueuePriorities;
+  const pb = b.mqueuePriorities;
+  if (pa === pb) return true;
+  const ka = Object.keys(pa);
+  return ka.length === Object.keys(pb).length && ka.every((t) => pa[t] === pb[t]);
+}
 
 const meta = (e: { expiryMs: number | null; expiresAt: number | null }): SessionMeta => ({ expiryMs: e.expiryMs, expiresAt: e.expiresAt });

@@ -14,6 +14,7 @@
 import type { Clock } from '../time/clock.js';
 import type { Scheduler, TimerHandle } from '../time/scheduler.js';
 import type { SessionWriter } from './durable.js';
+import { HostMap } from './host-map.js';
 import { SessionManager, type ManagerEffect, type OpenRequest, type SessionKey } from './manager.js';
 import type { MqttSession } from './session.js';
 import { SessionTimers } from './timers.js';
@@ -36,16 +37,28 @@ export interface SessionServiceDeps<M> {
   onDeleted?(key: SessionKey, filters: string[]): void;
 }
 
+type HeldSends<M> = { sends: SessionEffect<M>[]; ready: boolean; failed: boolean };
+
 export class SessionHandle<M extends Deliverable, S> {
-  readonly timers: SessionTimers;
   sink: SessionSink<M> | null = null;
+  /** Made on the first timer effect (a clean session without QoS 2 or v3 retry never arms one). */
+  private timerSet: SessionTimers | null = null;
+  /** Sends waiting for a durable write, oldest first; null while none ever waited. */
+  private held: HeldSends<M>[] | null = null;
 
   constructor(
     private readonly svc: SessionService<M, S>,
     readonly key: SessionKey,
     readonly session: MqttSession<M, S>,
-  ) {
-    this.timers = new SessionTimers(svc.scheduler, (t) => this.fire(t));
+  ) {}
+
+  get timers(): SessionTimers {
+    return (this.timerSet ??= new SessionTimers(this.svc.scheduler, (t) => this.fire(t)));
+  }
+
+  /** Stop this session's timers (if it ever had any). */
+  cancelTimers(): void {
+    this.timerSet?.cancelAll();
   }
 
   puback(id: number): void {
@@ -96,14 +109,16 @@ export class SessionHandle<M extends Deliverable, S> {
    * wait behind earlier held ones so the order on the wire is the order of the effects.
    */
   run(effects: readonly SessionEffect<M>[]): void {
+    if (effects.length === 0) return;
     const writer = this.svc.writer;
     const holds = writer !== null && effects.some((e) => e.type === 'store');
+    const waiting = holds || (this.held !== null && this.held.length > 0);
     const sends: SessionEffect<M>[] = [];
     for (const e of effects) {
       switch (e.type) {
         case 'publish':
         case 'pubrel':
-          if (holds || this.held.length > 0) sends.push(e);
+          if (waiting) sends.push(e);
           else this.send(e);
           break;
         case 'arm':
@@ -119,8 +134,8 @@ export class SessionHandle<M extends Deliverable, S> {
       }
     }
     if (sends.length === 0 && !holds) return;
-    const group = { sends, ready: !holds, failed: false };
-    this.held.push(group);
+    const group: HeldSends<M> = { sends, ready: !holds, failed: false };
+    (this.held ??= []).push(group);
     if (holds) {
       writer.whenDurable((err) => {
         group.ready = true;
@@ -132,11 +147,11 @@ export class SessionHandle<M extends Deliverable, S> {
     }
   }
 
-  private readonly held: { sends: SessionEffect<M>[]; ready: boolean; failed: boolean }[] = [];
-
   private flushHeld(): void {
-    while (this.held.length > 0 && this.held[0]!.ready) {
-      const g = this.held.shift()!;
+    const held = this.held;
+    if (!held) return;
+    while (held.length > 0 && held[0]!.ready) {
+      const g = held.shift()!;
       if (!g.failed) for (const e of g.sends) this.send(e);
     }
   }
@@ -155,7 +170,7 @@ export class SessionService<M extends Deliverable, S = unknown> {
   readonly manager: SessionManager<M, S>;
   readonly scheduler: Scheduler;
   readonly writer: SessionWriter<M> | null;
-  private readonly handles = new Map<string, SessionHandle<M, S>>();
+  private readonly handles = new HostMap<SessionHandle<M, S>>();
   private expiryTimer: TimerHandle | null = null;
 
   constructor(readonly deps: SessionServiceDeps<M>) {
@@ -179,14 +194,13 @@ export class SessionService<M extends Deliverable, S = unknown> {
     /** Called with Session Present before anything is resent: send CONNACK here [MQTT-3.2.2-2]. */
     beforeResend?: (present: boolean) => void,
   ): { handle: SessionHandle<M, S>; present: boolean; generation: number } {
-    const k = keyOf(req.host, req.clientId);
-    const old = this.handles.get(k);
+    const old = this.handles.get(req.host, req.clientId);
     const r = this.manager.open(req, this.now());
     let handle = old;
     if (!handle || handle.session !== r.session) {
       if (old) this.deleted(old);
-      handle = new SessionHandle(this, { host: req.host, clientId: req.clientId }, r.session);
-      this.handles.set(k, handle);
+      handle = new SessionHandle(this, r.key, r.session);
+      this.handles.set(req.host, req.clientId, handle);
     }
     handle.sink = sink;
     beforeResend?.(r.present);
@@ -197,7 +211,7 @@ export class SessionService<M extends Deliverable, S = unknown> {
   /** The connection that opened `generation` closed (a v5 DISCONNECT may change the expiry). */
   close(handle: SessionHandle<M, S>, generation: number, sessionExpiryS?: number): void {
     const { host, clientId } = handle.key;
-    if (this.handles.get(keyOf(host, clientId)) !== handle || !this.manager.isCurrent(host, clientId, generation)) return;
+    if (this.handles.get(host, clientId) !== handle || !this.manager.isCurrent(host, clientId, generation)) return;
     handle.sink = null;
     this.apply(this.manager.close(host, clientId, this.now(), sessionExpiryS, generation));
     if (!this.manager.get(host, clientId)) this.deleted(handle);
@@ -205,14 +219,14 @@ export class SessionService<M extends Deliverable, S = unknown> {
 
   /** A message routed to a client id of a host: online, offline (queued) or no session (ignored). */
   deliver(host: string, clientId: string, msg: M): boolean {
-    const h = this.handles.get(keyOf(host, clientId));
+    const h = this.handles.get(host, clientId);
     if (!h) return false;
     h.deliver(msg);
     return true;
   }
 
   handle(host: string, clientId: string): SessionHandle<M, S> | undefined {
-    return this.handles.get(keyOf(host, clientId));
+    return this.handles.get(host, clientId);
   }
 
   figures(host: string, clientId: string): SessionFigures | undefined {
@@ -228,15 +242,16 @@ export class SessionService<M extends Deliverable, S = unknown> {
   /** Delete a session now (admin action); the caller closes any connection first. */
   discard(host: string, clientId: string): void {
     this.apply(this.manager.discard(host, clientId));
-    const h = this.handles.get(keyOf(host, clientId));
+    const h = this.handles.get(host, clientId);
     if (h) this.deleted(h);
   }
 
   /** Put back sessions loaded by restoreSessions(): make handles and arm the expiry timer. */
   adoptRestored(effects: ManagerEffect<M>[]): void {
     for (const key of this.manager.keys()) {
-      const k = keyOf(key.host, key.clientId);
-      if (!this.handles.has(k)) this.handles.set(k, new SessionHandle(this, key, this.manager.get(key.host, key.clientId)!));
+      if (!this.handles.has(key.host, key.clientId)) {
+        this.handles.set(key.host, key.clientId, new SessionHandle(this, key, this.manager.get(key.host, key.clientId)!));
+      }
     }
     this.apply(effects);
   }
@@ -245,26 +260,27 @@ export class SessionService<M extends Deliverable, S = unknown> {
   shutdown(): void {
     this.expiryTimer?.cancel();
     this.expiryTimer = null;
-    for (const h of this.handles.values()) h.timers.cancelAll();
+    for (const h of this.handles.values()) h.cancelTimers();
     this.writer?.flush();
   }
 
   private apply(effects: readonly ManagerEffect<M>[]): void {
+    if (effects.length === 0) return;
     this.writer?.record(effects);
     for (const e of effects) {
-      if (e.type === 'session') this.handles.get(keyOf(e.key.host, e.key.clientId))?.run([e.effect].filter((x) => x.type !== 'store'));
-      else if (e.type === 'session_del') {
-        const h = this.handles.get(keyOf(e.key.host, e.key.clientId));
+      if (e.type === 'session') {
+        if (e.effect.type !== 'store') this.handles.get(e.key.host, e.key.clientId)?.run([e.effect]);
+      } else if (e.type === 'session_del') {
+        const h = this.handles.get(e.key.host, e.key.clientId);
         if (h && !this.manager.get(e.key.host, e.key.clientId)) this.deleted(h);
       } else if (e.type === 'arm_expiry') this.armExpiry(e.atMs);
     }
   }
 
   private deleted(h: SessionHandle<M, S>): void {
-    const k = keyOf(h.key.host, h.key.clientId);
-    if (this.handles.get(k) !== h) return;
-    this.handles.delete(k);
-    h.timers.cancelAll();
+    if (this.handles.get(h.key.host, h.key.clientId) !== h) return;
+    this.handles.delete(h.key.host, h.key.clientId);
+    h.cancelTimers();
     h.sink = null;
     this.deps.onDeleted?.(h.key, [...h.session.subscriptions.keys()]);
   }
@@ -280,5 +296,3 @@ export class SessionService<M extends Deliverable, S = unknown> {
     });
   }
 }
-
-const keyOf = (host: string, clientId: string) => `${host}\u0000${clientId}`;

@@ -33,6 +33,7 @@ import type {
   InflightEntry,
   Link,
   OutboundPhase,
+  ProtocolVersion,
   Qos2Verdict,
   Result,
   SessionEffect,
@@ -45,54 +46,88 @@ import type {
 const PUBREC_UNKNOWN = 0x92; // v5 Packet Identifier not found
 
 export class MqttSession<M extends Deliverable, S = unknown> {
-  link: Link = { state: 'offline' };
-  readonly inflight = new Map<number, InflightEntry<M>>();
-  /** Inbound QoS 2 packet id -> when the PUBLISH arrived (wall ms); insertion = arrival order. */
-  readonly awaitingRel = new Map<number, number>();
-  readonly subscriptions = new Map<string, S>();
-  readonly queue: MQueue<M>;
-  readonly drops: Record<DropReason, number> = {
-    queue_full: 0,
-    qos0_not_queued: 0,
-    expired: 0,
-    awaiting_rel_full: 0,
-    await_rel_timeout: 0,
-  };
+  // Memory: a clean session with nothing in flight is a handful of fields. The maps, the queue and
+  // the drop counters are made on first use; until then the getters hand out shared empty ones
+  // (read-only: every change goes through a method of this class).
+  /** 0 while offline, else the protocol level of the attached connection. */
+  private version: 0 | ProtocolVersion = 0;
+  /** Send window of the attached connection (min of max_inflight and v5 Receive Maximum). */
+  private window = 0;
   private cursor = 1;
-  private fx: SessionEffect<M>[] = [];
+  private fx: SessionEffect<M>[] | null = null;
   /** When the armed timers fire (wall ms), null when not armed. */
-  private timerAt: Record<SessionTimer, number | null> = { await_rel: null, retry: null };
+  private relTimerAt: number | null = null;
+  private retryTimerAt: number | null = null;
+  private inflightMap: Map<number, InflightEntry<M>> | null = null;
+  private relMap: Map<number, number> | null = null;
+  private subsMap: Map<string, S> | null = null;
+  private mqueue: MQueue<M> | null = null;
+  private dropCounts: Record<DropReason, number> | null = null;
 
   constructor(
     private limits: SessionLimits,
     /** Outlives the connection: its changes are written to the store. */
     public persistent: boolean,
-  ) {
-    this.queue = new MQueue<M>(queueOptions(limits));
+  ) {}
+
+  /** The link to a connection (a fresh object per read). */
+  get link(): Link {
+    return this.version === 0 ? OFFLINE : { state: 'online', version: this.version, window: this.window };
+  }
+
+  /** Whether a connection holds the session (link.state === 'online', without building the link). */
+  get online(): boolean {
+    return this.version !== 0;
+  }
+
+  /** Outbound QoS 1/2 messages awaiting their ack, by packet id, in first-send order. */
+  get inflight(): ReadonlyMap<number, InflightEntry<M>> {
+    return this.inflightMap ?? (EMPTY_MAP as ReadonlyMap<number, InflightEntry<M>>);
+  }
+
+  /** Inbound QoS 2 packet id -> when the PUBLISH arrived (wall ms); insertion = arrival order. */
+  get awaitingRel(): ReadonlyMap<number, number> {
+    return this.relMap ?? (EMPTY_MAP as ReadonlyMap<number, number>);
+  }
+
+  get subscriptions(): ReadonlyMap<string, S> {
+    return this.subsMap ?? (EMPTY_MAP as ReadonlyMap<string, S>);
+  }
+
+  /** The message queue (a shared empty one until the first message is queued). */
+  get queue(): Pick<MQueue<M>, 'length' | 'entries'> {
+    return this.mqueue ?? EMPTY_QUEUE;
+  }
+
+  get drops(): Readonly<Record<DropReason, number>> {
+    return this.dropCounts ?? NO_DROPS;
   }
 
   /** New limits (host config reload): the queue takes them at once, the window at the next attach. */
   configure(limits: SessionLimits): void {
+    if (limits === this.limits) return;
     this.limits = limits;
-    this.queue.configure(queueOptions(limits));
+    this.mqueue?.configure(queueOptions(limits));
   }
 
   // Connection ----------------------------------------------------------------------------------
 
   /** A connection takes the session (new, resumed or taken over): resend, then drain. */
   attach(opts: AttachOptions, nowMs: number): SessionEffect<M>[] {
-    const window = Math.max(1, Math.min(this.limits.maxInflight, opts.receiveMaximum ?? 65_535));
-    this.link = { state: 'online', version: opts.version, window };
+    this.version = opts.version;
+    this.window = Math.max(1, Math.min(this.limits.maxInflight, opts.receiveMaximum ?? 65_535));
     this.cancel('retry');
-    this.expireAwaitingRel(nowMs);
-    for (const e of [...this.inflight.values()]) {
-      if (e.phase === 'await_pubcomp') this.fx.push({ type: 'pubrel', id: e.id, reasonCode: 0 });
-      else if (expired(e.msg, nowMs)) {
-        this.removeInflight(e.id);
-        this.drop('expired', e.msg);
-        continue;
-      } else this.fx.push({ type: 'publish', id: e.id, msg: e.msg, dup: true });
-      this.scheduleRetry(e, nowMs);
+    if (this.relMap) this.expireAwaitingRel(nowMs);
+    if (this.inflightMap) {
+      for (const e of [...this.inflightMap.values()]) {
+        if (e.phase === 'await_pubcomp') this.emit({ type: 'pubrel', id: e.id, reasonCode: 0 });
+        else if (expired(e.msg, nowMs)) {
+          this.removeInflight(e.id);
+          this.drop('expired', e.msg);
+          continue;
+        } else this.emit({ type: 'publish', id: e.id, msg: e.msg, dup: true });
+        this.scheduleRetry(e, nowMs);
+      }
     }
     this.drain(nowMs);
     return this.flush();
@@ -100,10 +135,11 @@ export class MqttSession<M extends Deliverable, S = unknown> {
 
   /** The connection is gone. Timers stop; await_rel deadlines are checked again at attach. */
   detach(): SessionEffect<M>[] {
-    this.link = { state: 'offline' };
+    this.version = 0;
+    this.window = 0;
     this.cancel('retry');
     this.cancel('await_rel');
-    for (const e of this.inflight.values()) e.retryAt = 0;
+    if (this.inflightMap) for (const e of this.inflightMap.values()) e.retryAt = 0;
     return this.flush();
   }
 
@@ -112,23 +148,23 @@ export class MqttSession<M extends Deliverable, S = unknown> {
   /** A message routed to this session: send it, queue it, or drop it. */
   deliver(msg: M, nowMs: number): SessionEffect<M>[] {
     if (expired(msg, nowMs)) this.drop('expired', msg);
-    else if (this.link.state === 'offline') this.enqueue(msg);
-    else if (msg.qos === 0) this.fx.push({ type: 'publish', id: 0, msg, dup: false });
-    else if (this.queue.length > 0 || !this.trySend(msg, nowMs)) this.enqueue(msg);
+    else if (this.version === 0) this.enqueue(msg);
+    else if (msg.qos === 0) this.emit({ type: 'publish', id: 0, msg, dup: false });
+    else if ((this.mqueue !== null && this.mqueue.length > 0) || !this.trySend(msg, nowMs)) this.enqueue(msg);
     return this.flush();
   }
 
   /** PUBACK for an outbound QoS 1 message. Unknown ids are ignored (a late ack after a resend). */
   puback(id: number, nowMs: number): SessionEffect<M>[] {
-    if (this.inflight.get(id)?.phase === 'await_puback') this.complete(id, nowMs);
+    if (this.inflightMap?.get(id)?.phase === 'await_puback') this.complete(id, nowMs);
     return this.flush();
   }
 
   /** PUBREC: answer PUBREL and await PUBCOMP; a v5 PUBREC >= 0x80 ends the flow [MQTT-4.4.0-2]. */
   pubrec(id: number, reasonCode: number, nowMs: number): SessionEffect<M>[] {
-    const e = this.inflight.get(id);
+    const e = this.inflightMap?.get(id);
     if (!e || e.phase === 'await_puback') {
-      this.fx.push({ type: 'pubrel', id, reasonCode: this.v5() ? PUBREC_UNKNOWN : 0 });
+      this.emit({ type: 'pubrel', id, reasonCode: this.version === 5 ? PUBREC_UNKNOWN : 0 });
     } else if (reasonCode >= 0x80) {
       if (e.phase === 'await_pubrec') this.complete(id, nowMs);
     } else {
@@ -136,7 +172,7 @@ export class MqttSession<M extends Deliverable, S = unknown> {
         e.phase = 'await_pubcomp';
         this.write({ kind: 'inflight_phase', id, phase: 'await_pubcomp' });
       }
-      this.fx.push({ type: 'pubrel', id, reasonCode: 0 });
+      this.emit({ type: 'pubrel', id, reasonCode: 0 });
       this.scheduleRetry(e, nowMs);
     }
     return this.flush();
@@ -144,7 +180,7 @@ export class MqttSession<M extends Deliverable, S = unknown> {
 
   /** PUBCOMP ends an outbound QoS 2 flow. */
   pubcomp(id: number, nowMs: number): SessionEffect<M>[] {
-    if (this.inflight.get(id)?.phase === 'await_pubcomp') this.complete(id, nowMs);
+    if (this.inflightMap?.get(id)?.phase === 'await_pubcomp') this.complete(id, nowMs);
     return this.flush();
   }
 
@@ -156,14 +192,15 @@ export class MqttSession<M extends Deliverable, S = unknown> {
    */
   receiveQos2(id: number, nowMs: number): Result<M, Qos2Verdict> {
     let verdict: Qos2Verdict;
-    if (this.awaitingRel.has(id)) verdict = 'duplicate';
-    else if (this.limits.maxAwaitingRel > 0 && this.awaitingRel.size >= this.limits.maxAwaitingRel) {
+    const rel = (this.relMap ??= new Map());
+    if (rel.has(id)) verdict = 'duplicate';
+    else if (this.limits.maxAwaitingRel > 0 && rel.size >= this.limits.maxAwaitingRel) {
       this.drop('awaiting_rel_full', null);
       verdict = 'refused';
     } else {
-      this.awaitingRel.set(id, nowMs);
+      rel.set(id, nowMs);
       this.write({ kind: 'rel_put', id, atMs: nowMs });
-      if (this.timerAt.await_rel === null) this.arm('await_rel', nowMs + this.limits.awaitRelTimeoutMs, nowMs);
+      if (this.relTimerAt === null) this.arm('await_rel', nowMs + this.limits.awaitRelTimeoutMs, nowMs);
       verdict = 'accepted';
     }
     return { effects: this.flush(), verdict };
@@ -171,10 +208,10 @@ export class MqttSession<M extends Deliverable, S = unknown> {
 
   /** PUBREL from the client: `true` when the id was awaited (PUBCOMP 0x00, else v5 0x92). */
   pubrel(id: number): Result<M, boolean> {
-    const known = this.awaitingRel.delete(id);
+    const known = this.relMap?.delete(id) ?? false;
     if (known) {
       this.write({ kind: 'rel_del', id });
-      if (this.awaitingRel.size === 0) this.cancel('await_rel');
+      if (this.relMap!.size === 0) this.cancel('await_rel');
     }
     return { effects: this.flush(), verdict: known };
   }
@@ -183,9 +220,13 @@ export class MqttSession<M extends Deliverable, S = unknown> {
 
   /** A timer armed by an `arm` effect fired. */
   timeout(timer: SessionTimer, nowMs: number): SessionEffect<M>[] {
-    this.timerAt[timer] = null;
-    if (timer === 'await_rel') this.expireAwaitingRel(nowMs);
-    else this.retry(nowMs);
+    if (timer === 'await_rel') {
+      this.relTimerAt = null;
+      this.expireAwaitingRel(nowMs);
+    } else {
+      this.retryTimerAt = null;
+      this.retry(nowMs);
+    }
     return this.flush();
   }
 
@@ -193,14 +234,15 @@ export class MqttSession<M extends Deliverable, S = unknown> {
 
   /** Add or replace a subscription [MQTT-3.8.4-3]; `existed` drives v5 Retain Handling 1. */
   subscribe(filter: string, opts: S): Result<M, { existed: boolean }> {
-    const existed = this.subscriptions.has(filter);
-    this.subscriptions.set(filter, opts);
+    const subs = (this.subsMap ??= new Map());
+    const existed = subs.has(filter);
+    subs.set(filter, opts);
     this.write({ kind: 'sub_put', filter, opts });
     return { effects: this.flush(), verdict: { existed } };
   }
 
   unsubscribe(filter: string): Result<M, boolean> {
-    const had = this.subscriptions.delete(filter);
+    const had = this.subsMap?.delete(filter) ?? false;
     if (had) this.write({ kind: 'sub_del', filter });
     return { effects: this.flush(), verdict: had };
   }
@@ -208,20 +250,20 @@ export class MqttSession<M extends Deliverable, S = unknown> {
   // Start-up: put back what the store held (no effects; attach resends) -------------------------
 
   restoreInflight(id: number, phase: OutboundPhase, msg: M): void {
-    this.inflight.set(id, { id, phase, msg, retryAt: 0, retryDelayMs: 0 });
+    (this.inflightMap ??= new Map()).set(id, { id, phase, msg, retryAt: 0, retryDelayMs: 0 });
     if (id >= this.cursor) this.cursor = id === 65_535 ? 1 : id + 1;
   }
 
   restoreQueued(seq: number, msg: M): void {
-    this.queue.restore(seq, msg);
+    this.ensureQueue().restore(seq, msg);
   }
 
   restoreAwaitingRel(id: number, atMs: number): void {
-    this.awaitingRel.set(id, atMs);
+    (this.relMap ??= new Map()).set(id, atMs);
   }
 
   restoreSubscription(filter: string, opts: S): void {
-    this.subscriptions.set(filter, opts);
+    (this.subsMap ??= new Map()).set(filter, opts);
   }
 
   figures(): Omit<SessionFigures, 'expiresAt'> {
@@ -230,27 +272,31 @@ export class MqttSession<M extends Deliverable, S = unknown> {
 
   // Internals -----------------------------------------------------------------------------------
 
-  private v5(): boolean {
-    return this.link.state === 'online' && this.link.version === 5;
+  private emit(e: SessionEffect<M>): void {
+    (this.fx ??= []).push(e);
   }
 
   private flush(): SessionEffect<M>[] {
     const out = this.fx;
-    this.fx = [];
-    return out;
+    this.fx = null;
+    return out ?? [];
   }
 
   private write(w: SessionWrite<M>): void {
-    if (this.persistent) this.fx.push({ type: 'store', write: w });
+    if (this.persistent) this.emit({ type: 'store', write: w });
   }
 
   private drop(reason: DropReason, msg: M | null): void {
-    this.drops[reason]++;
-    this.fx.push({ type: 'dropped', reason, msg });
+    (this.dropCounts ??= { ...NO_DROPS })[reason]++;
+    this.emit({ type: 'dropped', reason, msg });
+  }
+
+  private ensureQueue(): MQueue<M> {
+    return (this.mqueue ??= new MQueue<M>(queueOptions(this.limits)));
   }
 
   private enqueue(msg: M): void {
-    const r = this.queue.in(msg);
+    const r = this.ensureQueue().in(msg);
     if (r.queued === null) return this.drop(r.refused, msg);
     if (r.evicted) this.dequeued(r.evicted, 'queue_full');
     this.write({ kind: 'queue_put', seq: r.queued.seq, msg });
@@ -263,27 +309,29 @@ export class MqttSession<M extends Deliverable, S = unknown> {
 
   /** Send a QoS 1/2 message into the window; false when the window or the id space is full. */
   private trySend(msg: M, nowMs: number): boolean {
-    if (this.link.state !== 'online' || this.inflight.size >= this.link.window) return false;
-    const { id, cursor } = nextPacketId(this.cursor, (i) => this.inflight.has(i));
+    const inflight = (this.inflightMap ??= new Map());
+    if (this.version === 0 || inflight.size >= this.window) return false;
+    const { id, cursor } = nextPacketId(this.cursor, (i) => inflight.has(i));
     if (id === 0) return false;
     this.cursor = cursor;
     const e: InflightEntry<M> = { id, phase: msg.qos === 1 ? 'await_puback' : 'await_pubrec', msg, retryAt: 0, retryDelayMs: 0 };
-    this.inflight.set(id, e);
+    inflight.set(id, e);
     this.write({ kind: 'inflight_put', id, phase: e.phase, msg });
-    this.fx.push({ type: 'publish', id, msg, dup: false });
+    this.emit({ type: 'publish', id, msg, dup: false });
     this.scheduleRetry(e, nowMs);
     return true;
   }
 
   /** Move queued messages into the window, in queue order. */
   private drain(nowMs: number): void {
-    if (this.link.state !== 'online') return;
-    while (this.inflight.size < this.link.window) {
-      const e = this.queue.out();
+    const queue = this.mqueue;
+    if (this.version === 0 || queue === null) return;
+    while ((this.inflightMap?.size ?? 0) < this.window) {
+      const e = queue.out();
       if (!e) break;
       this.dequeued(e, null);
       if (expired(e.msg, nowMs)) this.drop('expired', e.msg);
-      else if (e.msg.qos === 0) this.fx.push({ type: 'publish', id: 0, msg: e.msg, dup: false });
+      else if (e.msg.qos === 0) this.emit({ type: 'publish', id: 0, msg: e.msg, dup: false });
       else if (!this.trySend(e.msg, nowMs)) {
         // Only when all 65535 ids are taken (a window that large): back in the queue, at its end.
         this.enqueue(e.msg);
@@ -298,27 +346,30 @@ export class MqttSession<M extends Deliverable, S = unknown> {
   }
 
   private removeInflight(id: number): void {
-    this.inflight.delete(id);
+    const inflight = this.inflightMap!;
+    inflight.delete(id);
     this.write({ kind: 'inflight_del', id });
-    if (this.inflight.size === 0) this.cancel('retry');
+    if (inflight.size === 0) this.cancel('retry');
   }
 
   /** Forget inbound QoS 2 ids older than await_rel_timeout; re-arm for the next oldest. */
   private expireAwaitingRel(nowMs: number): void {
+    const rel = this.relMap;
+    if (!rel) return;
     const timeout = this.limits.awaitRelTimeoutMs;
-    for (const [id, at] of this.awaitingRel) {
+    for (const [id, at] of rel) {
       if (at + timeout > nowMs) {
-        if (this.link.state === 'online') this.arm('await_rel', at + timeout, nowMs);
+        if (this.version !== 0) this.arm('await_rel', at + timeout, nowMs);
         return;
       }
-      this.awaitingRel.delete(id);
+      rel.delete(id);
       this.write({ kind: 'rel_del', id });
       this.drop('await_rel_timeout', null);
     }
   }
 
   private retryEnabled(): boolean {
-    return this.limits.retryIntervalMs > 0 && this.link.state === 'online' && this.link.version !== 5;
+    return this.limits.retryIntervalMs > 0 && this.version !== 0 && this.version !== 5;
   }
 
   /** Start (or restart) the v3 resend clock of an entry after it was sent. */
@@ -326,19 +377,19 @@ export class MqttSession<M extends Deliverable, S = unknown> {
     if (!this.retryEnabled()) return;
     e.retryDelayMs = this.limits.retryIntervalMs;
     e.retryAt = nowMs + e.retryDelayMs;
-    const armed = this.timerAt.retry;
+    const armed = this.retryTimerAt;
     if (armed === null || e.retryAt < armed) this.arm('retry', e.retryAt, nowMs);
   }
 
   /** v3 timed resend: every due entry again with DUP=1 (or PUBREL), its interval doubled. */
   private retry(nowMs: number): void {
-    if (!this.retryEnabled()) return;
+    if (!this.retryEnabled() || !this.inflightMap) return;
     let next = Infinity;
-    for (const e of this.inflight.values()) {
+    for (const e of this.inflightMap.values()) {
       if (e.retryAt === 0) continue;
       if (e.retryAt <= nowMs) {
-        if (e.phase === 'await_pubcomp') this.fx.push({ type: 'pubrel', id: e.id, reasonCode: 0 });
-        else this.fx.push({ type: 'publish', id: e.id, msg: e.msg, dup: true });
+        if (e.phase === 'await_pubcomp') this.emit({ type: 'pubrel', id: e.id, reasonCode: 0 });
+        else this.emit({ type: 'publish', id: e.id, msg: e.msg, dup: true });
         e.retryDelayMs *= 2;
         e.retryAt = nowMs + e.retryDelayMs;
       }
@@ -348,16 +399,42 @@ export class MqttSession<M extends Deliverable, S = unknown> {
   }
 
   private arm(timer: SessionTimer, atMs: number, nowMs: number): void {
-    this.timerAt[timer] = atMs;
-    this.fx.push({ type: 'arm', timer, delayMs: Math.max(0, atMs - nowMs) });
+    if (timer === 'await_rel') this.relTimerAt = atMs;
+    else this.retryTimerAt = atMs;
+    this.emit({ type: 'arm', timer, delayMs: Math.max(0, atMs - nowMs) });
   }
 
   private cancel(timer: SessionTimer): void {
-    if (this.timerAt[timer] === null) return;
-    this.timerAt[timer] = null;
-    this.fx.push({ type: 'cancel', timer });
+    if (timer === 'await_rel') {
+      if (this.relTimerAt === null) return;
+      this.relTimerAt = null;
+    } else {
+      if (this.retryTimerAt === null) return;
+      this.retryTimerAt = null;
+    }
+    this.emit({ type: 'cancel', timer });
   }
 }
+
+const OFFLINE: Link = Object.freeze({ state: 'offline' });
+
+/** Shared by every session that has not used a map yet; typed read-only, and refuses writes at run time too. */
+class EmptyMap extends Map<unknown, never> {
+  override set(): never {
+    throw new TypeError('mqtt-session: the shared empty map is read-only');
+  }
+}
+const EMPTY_MAP: ReadonlyMap<unknown, never> = Object.freeze(new EmptyMap());
+
+const EMPTY_QUEUE: Pick<MQueue<never>, 'length' | 'entries'> = Object.freeze({ length: 0, entries: () => [] });
+
+const NO_DROPS: Readonly<Record<DropReason, number>> = Object.freeze({
+  queue_full: 0,
+  qos0_not_queued: 0,
+  expired: 0,
+  awaiting_rel_full: 0,
+  await_rel_timeout: 0,
+});
 
 function expired(m: Deliverable, nowMs: number): boolean {
   return m.msg.expiresAt !== null && nowMs >= m.msg.expiresAt;

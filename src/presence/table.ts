@@ -17,8 +17,8 @@ import type { Clock } from '../time/clock.js';
 import type { Scheduler, TimerHandle } from '../time/scheduler.js';
 import { ChangeFeed } from './feed.js';
 import { HostIndex } from './host-index.js';
-import { type Row, rowKey, viewOf } from './row.js';
-import type { ChangeEntry, ChangeKind, PresenceTable, PresenceView } from './types.js';
+import { Row, viewOf } from './row.js';
+import type { ChangeKind, PresenceTable, PresenceView } from './types.js';
 
 export interface PresenceTableDeps {
   clock: Clock;
@@ -37,134 +37,147 @@ const bareOf = (id: string) => {
   return slash < 0 ? id : id.slice(0, slash);
 };
 
+/**
+ * The rows of one host and transport. Keyed by the id string the liveness handle already holds
+ * (no joined key per row). Ids with a '/' (XMPP full JIDs, some MQTT client ids) are also indexed
+ * by their bare part, a single row or a set of them; an id without '/' is its own bare part and
+ * is found in `byId`, so most MQTT rows cost one map entry.
+ */
+class Rows {
+  readonly byId = new Map<string, Row>();
+  private readonly byBare = new Map<string, Row | Set<Row>>();
+  online = 0;
+  offline = 0;
+
+  add(r: Row): void {
+    this.byId.set(r.id, r);
+    const b = bareOf(r.id);
+    if (b === r.id) return;
+    const had = this.byBare.get(b);
+    if (had === undefined) this.byBare.set(b, r);
+    else if (had instanceof Set) had.add(r);
+    else this.byBare.set(b, new Set([had, r]));
+  }
+
+  delete(r: Row): void {
+    this.byId.delete(r.id);
+    const b = bareOf(r.id);
+    if (b === r.id) return;
+    const had = this.byBare.get(b);
+    if (had === r) this.byBare.delete(b);
+    else if (had instanceof Set) {
+      had.delete(r);
+      if (had.size === 1) this.byBare.set(b, had.values().next().value as Row);
+    }
+  }
+
+  /** Rows whose bare part is `bare`: the row `bare` itself and its resources. */
+  ofBare(bare: string): Row[] {
+    const out: Row[] = [];
+    const self = this.byId.get(bare);
+    if (self) out.push(self);
+    const had = this.byBare.get(bare);
+    if (had instanceof Set) out.push(...had);
+    else if (had) out.push(had);
+    return out;
+  }
+
+  count(r: Row, delta: number): void {
+    if (r.online) this.online += delta;
+    else this.offline += delta;
+  }
+}
+
+class HostRows {
+  readonly index = new HostIndex();
+  readonly xmpp = new Rows();
+  readonly mqtt = new Rows();
+}
+
 export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
   const { clock, scheduler, liveness } = deps;
-  const rows = new Map<string, Row>();
-  const hosts = new Map<string, HostIndex>();
-  /** key -> row, in the order rows went offline (oldest first) for TTL and max eviction. */
-  const offline = new Map<string, Row>();
-  /** host\0transport\0bare -> rows (XMPP resources of one bare JID). */
-  const byBare = new Map<string, Set<Row>>();
-  const counts = new Map<string, number>();
+  const hosts = new Map<string, HostRows>();
+  /** Rows in the order they went offline (oldest first) for TTL and max eviction. */
+  const offline = new Set<Row>();
   const feed = new ChangeFeed(deps.feedSize);
   let order = 0;
   let sweepTimer: TimerHandle | null = null;
 
-  const countKey = (host: string, transport: Transport, state: 'online' | 'offline') => `${host}\u0000${transport}\u0000${state}`;
-  const bump = (r: Row, delta: number) => {
-    const k = countKey(r.host, r.transport, r.state);
-    counts.set(k, (counts.get(k) ?? 0) + delta);
-  };
+  const rowsOf = (host: string, transport: Transport): Rows | undefined => hosts.get(host)?.[transport];
 
-  function emit(kind: ChangeKind, r: Row, extra: { reason?: DisconnectReason; takeover?: boolean } = {}): void {
-    const entry: ChangeEntry = {
-      seq: feed.nextSeq(),
-      at: clock.now(),
-      kind,
-      host: r.host,
-      transport: r.transport,
-      id: r.id,
-      generation: r.generation,
-      row: viewOf(r),
-      ...extra,
-    };
-    feed.push(entry);
-  }
-
-  function hostIndex(host: string): HostIndex {
+  function hostRows(host: string): HostRows {
     let h = hosts.get(host);
-    if (!h) hosts.set(host, (h = new HostIndex()));
+    if (!h) hosts.set(host, (h = new HostRows()));
     return h;
   }
 
-  function bareSet(r: Row, add: boolean): void {
-    const k = `${r.host}\u0000${r.transport}\u0000${bareOf(r.id)}`;
-    let s = byBare.get(k);
-    if (add) {
-      if (!s) byBare.set(k, (s = new Set()));
-      s.add(r);
-    } else if (s) {
-      s.delete(r);
-      if (s.size === 0) byBare.delete(k);
-    }
+  function emit(kind: ChangeKind, r: Row, reason: DisconnectReason | null = null, takeover: boolean | null = null): void {
+    const h = r.handle;
+    feed.push({
+      at: clock.now(),
+      kind,
+      row: r,
+      generation: r.generation,
+      online: r.online,
+      available: r.available,
+      show: r.show,
+      status: r.status,
+      priority: r.priority,
+      liveness: h ? h.state : null,
+      lastActivityAt: r.lastActivityAt(),
+      nextDeadlineAt: h ? h.nextDeadlineAt() : null,
+      lastRttMs: r.lastRttMs(),
+      lastReason: r.lastReason,
+      meta: r.currentMeta(),
+      reason,
+      takeover,
+    });
   }
 
   function removeRow(r: Row): void {
     if (r.removed) return;
-    r.removed = true;
-    rows.delete(r.key);
-    offline.delete(r.key);
-    bareSet(r, false);
-    bump(r, -1);
-    hostIndex(r.host).markRemoved();
+    r.markRemoved();
+    const h = hostRows(r.host);
+    const rows = h[r.transport];
+    if (rows.byId.get(r.id) === r) rows.delete(r);
+    offline.delete(r);
+    rows.count(r, -1);
+    h.index.markRemoved();
   }
 
   function onOnline(ref: EndpointRef, takeover: boolean): void {
     const handle = liveness.get(ref);
     if (!handle || handle.ref.generation !== ref.generation) return;
-    const key = rowKey(ref.host, ref.transport, ref.id);
-    const existing = rows.get(key);
-    const now = clock.now();
-    if (existing && existing.state === 'online') {
+    const h = hostRows(ref.host);
+    const rows = h[ref.transport];
+    const existing = rows.byId.get(ref.id);
+    if (existing && existing.online) {
       // Takeover / resource conflict: one continuous online endpoint, never offline -> online.
       existing.generation = ref.generation;
       existing.handle = handle;
       existing.available = ref.transport === 'mqtt';
-      existing.show = existing.status = existing.priority = null;
+      existing.detail = null;
       existing.announcedLiveness = null;
-      emit('online', existing, { takeover: true });
+      emit('online', existing, null, true);
       return;
     }
     if (existing) removeRow(existing);
-    const r: Row = {
-      key,
-      host: ref.host,
-      transport: ref.transport,
-      id: ref.id,
-      generation: ref.generation,
-      order: ++order,
-      removed: false,
-      state: 'online',
-      available: ref.transport === 'mqtt',
-      show: null,
-      status: null,
-      priority: null,
-      connectedAt: now,
-      disconnectedAt: null,
-      lastReason: existing?.lastReason ?? null,
-      handle,
-      lastActivityAt: now,
-      lastRttMs: null,
-      announcedLiveness: null,
-      meta: {},
-      figures: null,
-    };
-    rows.set(key, r);
-    hostIndex(ref.host).append(r);
-    bareSet(r, true);
-    bump(r, 1);
-    emit('online', r, { takeover });
+    const r = new Row(ref.host, ref.transport, ref.id, ref.generation, ++order, clock.now(), handle, existing?.lastReason ?? null);
+    rows.add(r);
+    h.index.append(r);
+    rows.count(r, 1);
+    emit('online', r, null, takeover);
   }
 
   function onOffline(ref: EndpointRef, reason: DisconnectReason): void {
-    const r = rows.get(rowKey(ref.host, ref.transport, ref.id));
-    if (!r || r.generation !== ref.generation || r.state !== 'online') return;
-    if (r.handle) {
-      r.lastActivityAt = r.handle.lastActivityAt();
-      r.lastRttMs = r.handle.lastRttMs;
-    }
-    if (r.figures) r.meta = { ...r.meta, ...r.figures() };
-    bump(r, -1);
-    r.state = 'offline';
-    bump(r, 1);
-    r.handle = null;
-    r.figures = null;
-    r.available = false;
-    r.show = r.status = r.priority = null;
-    r.disconnectedAt = clock.now();
-    r.lastReason = reason;
-    emit('offline', r, { reason });
-    offline.set(r.key, r);
+    const rows = rowsOf(ref.host, ref.transport);
+    const r = rows?.byId.get(ref.id);
+    if (!rows || !r || r.generation !== ref.generation || !r.online) return;
+    rows.count(r, -1);
+    r.end(clock.now(), reason);
+    rows.count(r, 1);
+    emit('offline', r, reason);
+    offline.add(r);
     while (offline.size > deps.maxOffline) {
       const oldest = offline.values().next().value as Row;
       removeRow(oldest);
@@ -194,13 +207,13 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
   }
 
   function current(ref: EndpointRef): Row | undefined {
-    const r = rows.get(rowKey(ref.host, ref.transport, ref.id));
-    return r && r.generation === ref.generation && r.state === 'online' ? r : undefined;
+    const r = rowsOf(ref.host, ref.transport)?.byId.get(ref.id);
+    return r && r.generation === ref.generation && r.online ? r : undefined;
   }
 
   function sweep(): void {
     const cutoff = clock.now() - deps.offlineTtlMs;
-    for (const r of offline.values()) {
+    for (const r of offline) {
       if ((r.disconnectedAt ?? 0) > cutoff) break;
       removeRow(r);
     }
@@ -225,11 +238,11 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
 
   return {
     get(key: EndpointKey): PresenceView | undefined {
-      const r = rows.get(rowKey(key.host, key.transport, key.id));
+      const r = rowsOf(key.host, key.transport)?.byId.get(key.id);
       return r && viewOf(r);
     },
     list(host, filter, limit, cursor) {
-      const idx = hosts.get(host);
+      const idx = hosts.get(host)?.index;
       if (!idx) return { items: [], next_cursor: null };
       const keep = (r: Row) =>
         (filter.transport === undefined || r.transport === filter.transport) &&
@@ -240,14 +253,17 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
       return { items: page.map(viewOf), next_cursor: more && last ? last.order.toString(36) : null };
     },
     listByPrefix(host, transport, prefix) {
-      const s = byBare.get(`${host}\u0000${transport}\u0000${bareOf(prefix)}`);
-      if (!s) return [];
-      return [...s].filter((r) => r.id === prefix || r.id.startsWith(`${prefix}/`)).sort((a, b) => a.order - b.order).map(viewOf);
+      const rows = rowsOf(host, transport);
+      if (!rows) return [];
+      return rows.ofBare(bareOf(prefix)).filter((r) => r.id === prefix || r.id.startsWith(`${prefix}/`)).sort((a, b) => a.order - b.order).map(viewOf);
     },
     count(host, transport, state) {
+      const h = hosts.get(host);
+      if (!h) return 0;
       let n = 0;
-      for (const t of transport ? [transport] : (['xmpp', 'mqtt'] as const)) {
-        for (const s of state ? [state] : (['online', 'offline'] as const)) n += counts.get(countKey(host, t, s)) ?? 0;
+      for (const rows of transport ? [h[transport]] : [h.xmpp, h.mqtt]) {
+        if (state !== 'offline') n += rows.online;
+        if (state !== 'online') n += rows.offline;
       }
       return n;
     },
@@ -256,15 +272,13 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
       if (!r) return;
       if (r.available === a.available && r.show === a.show && r.status === a.status && r.priority === a.priority) return;
       r.available = a.available;
-      r.show = a.show;
-      r.status = a.status;
-      r.priority = a.priority;
+      r.detail = a.show === null && a.status === null && a.priority === null ? null : { show: a.show, status: a.status, priority: a.priority };
       emit('availability', r);
     },
     setMeta(ref, meta, announce = false) {
       const r = current(ref);
       if (!r) return;
-      Object.assign(r.meta, meta);
+      r.meta = { ...r.meta, ...meta }; // a new object: the feed may hold the old one
       if (announce) emit('meta', r);
     },
     setFigures(ref, provider) {
@@ -282,3 +296,4 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
     },
   };
 }
+

@@ -124,6 +124,41 @@ describe('presence table', () => {
     expect(table.listByPrefix('h', 'xmpp', 'a@h/two').map((r) => r.id)).toEqual(['a@h/two']);
   });
 
+  it('finds a bare id tracked alone with its resources, and forgets removed ones (one, many, none left)', () => {
+    const bare = live.connect('h', 'xmpp', 'a@h');
+    const one = live.connect('h', 'xmpp', 'a@h/one');
+    const two = live.connect('h', 'xmpp', 'a@h/two');
+    const ids = () => table.listByPrefix('h', 'xmpp', 'a@h').map((r) => `${r.id} ${r.state}`);
+    expect(ids()).toEqual(['a@h online', 'a@h/one online', 'a@h/two online']);
+    table.stop();
+    table = make({ maxOffline: 0 }); // offline rows are dropped at once
+    const bare2 = live.connect('h', 'xmpp', 'a@h');
+    const one2 = live.connect('h', 'xmpp', 'a@h/one');
+    const two2 = live.connect('h', 'xmpp', 'a@h/two');
+    expect([bare, one, two].every((x) => !x.live)).toBe(true);
+    live.disconnect(one2, 'client_close');
+    expect(ids()).toEqual(['a@h online', 'a@h/two online']);
+    live.disconnect(two2, 'client_close');
+    expect(ids()).toEqual(['a@h online']);
+    live.disconnect(bare2, 'client_close');
+    expect(ids()).toEqual([]);
+    live.connect('h', 'xmpp', 'a@h/three');
+    expect(ids()).toEqual(['a@h/three online']);
+  });
+
+  it('indexes MQTT client ids with and without slashes (one map entry per plain id)', () => {
+    live.connect('h', 'mqtt', 'sensors/1');
+    live.connect('h', 'mqtt', 'sensors/2');
+    live.connect('h', 'mqtt', 'sensors');
+    live.connect('h', 'mqtt', 'sensorsX');
+    expect(table.listByPrefix('h', 'mqtt', 'sensors').map((r) => r.id)).toEqual(['sensors/1', 'sensors/2', 'sensors']);
+    expect(table.listByPrefix('h', 'mqtt', 'sensors/2').map((r) => r.id)).toEqual(['sensors/2']);
+    expect(table.listByPrefix('h', 'xmpp', 'sensors')).toEqual([]);
+    expect(table.get({ host: 'h', transport: 'mqtt', id: 'sensors/2' })?.state).toBe('online');
+    expect(table.count('h', 'mqtt', 'online')).toBe(4);
+    expect(table.count('h')).toBe(4);
+  });
+
   it('expires offline rows after the TTL and keeps at most maxOffline', () => {
     table.stop();
     table = make({ offlineTtlMs: 10_000, maxOffline: 2 });

@@ -8,17 +8,13 @@
  * app.ts (XMPP service + liveness registry + presence table, system clock and scheduler).
  *
  * With `--ejabberd` (needs Debian's ejabberd package and root, to run it as the ejabberd user) the
- * same clients are measured against ejabberd's mod_ping in the same run, started from a temporary
- * configuration on a free loopback port and stopped afterwards.
+ * same clients are measured against ejabberd's mod_ping in the same run, started by the comparison
+ * suite's starter (bench/suite/ejabberd.ts: temporary configuration, free loopback port, SCRAM
+ * accounts) and stopped afterwards.
  *
  * Usage: npm run bench -- xmpp-ping-precision [--n 20] [--interval 5] [--ack 3] [--ejabberd]
  */
-import { execFile } from 'node:child_process';
-import { chownSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, connect as tcpConnect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { connect as tcpConnect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { makeUserRecord } from '../src/auth/users.js';
@@ -34,10 +30,11 @@ import { systemClock } from '../src/time/clock.js';
 import { systemScheduler } from '../src/time/scheduler.js';
 import { createXmppService } from '../src/xmpp/service.js';
 import { createXmlStreamParser } from '../src/xmpp/xml-stream.js';
+import { SCRAM_ITERATIONS, startEjabberd as startSuiteEjabberd } from './suite/ejabberd.js';
+import { installExitHooks } from './suite/proc.js';
+import { absentReason, DOMAIN, PASSWORD } from './suite/servers.js';
 
 export const describe = 'XEP-0199 server ping 5.00 s after the last client stanza and kill at 8.00 s (ping_interval 5, ping_ack_timeout 3), each within 50 ms';
-
-const DOMAIN = 'bench.example';
 
 function option(args: string[], name: string, dflt: number): number {
   const i = args.indexOf(name);
@@ -83,7 +80,7 @@ export function silentClient(port: number, user: string): Promise<Sample> {
         const el = ev.el;
         if (step === 0 && el.name === 'stream:features') {
           step = 1;
-          sock.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\u0000${user}\u0000pw`).toString('base64')}</auth>`);
+          sock.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\u0000${user}\u0000${PASSWORD}`).toString('base64')}</auth>`);
         } else if (step === 1 && el.name === 'success') {
           step = 2;
           parser.reset();
@@ -93,9 +90,10 @@ export function silentClient(port: number, user: string): Promise<Sample> {
           sock.write(`<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>bench</resource></bind></iq>`);
         } else if (step === 3 && el.name === 'iq' && el.attrs.id === 'b') {
           step = 4;
-          sock.write('<presence/>', () => {
-            lastSent = performance.now();
-          });
+          // Stamped before the write (the bytes reach the kernel inside write()); a write callback
+          // can run a loop turn later and would make the times look shorter.
+          lastSent = performance.now();
+          sock.write('<presence/>');
         } else if (step === 4 && el.name === 'iq' && el.attrs.type === 'get' && pingAt < 0) {
           pingAt = now;
         } else if (el.name === 'stream:error') {
@@ -112,16 +110,6 @@ function stats(xs: number[], goal: number): string {
   const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
   const worst = Math.max(...s.map((x) => Math.abs(x - goal)));
   return `${(q(0) / 1000).toFixed(3)} | ${(q(0.5) / 1000).toFixed(3)} | ${(q(0.95) / 1000).toFixed(3)} | ${((s.at(-1) ?? NaN) / 1000).toFixed(3)} | ${worst.toFixed(1)} ms | ${worst <= 50 ? 'yes' : 'NO'}`;
-}
-
-const sh = promisify(execFile);
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 interface Server {
@@ -141,7 +129,7 @@ async function startVigil(n: number, interval: number, ack: number): Promise<Ser
     },
   });
   const store = createMemoryStore();
-  for (let i = 0; i < n; i++) store.users.put(makeUserRecord(DOMAIN, `u${i}`, 'pw', systemClock, 4096));
+  for (let i = 0; i < n; i++) store.users.put(makeUserRecord(DOMAIN, `u${i}`, PASSWORD, systemClock, SCRAM_ITERATIONS));
   const liveness = createLivenessRegistry({ clock: systemClock, scheduler: systemScheduler, hosts: livenessHostConfigs(config) });
   const presence = createPresenceTable({ clock: systemClock, scheduler: systemScheduler, liveness, feedSize: 10_000, offlineTtlMs: 60_000, maxOffline: 10_000 });
   const deps: CoreDeps = {
@@ -168,59 +156,11 @@ async function startVigil(n: number, interval: number, ack: number): Promise<Ser
   };
 }
 
-/** ejabberd (Debian package) from a throw-away config: mod_ping with the same options, no TLS. */
+/** ejabberd (Debian package) by the suite's starter: mod_ping with the same options, SCRAM accounts u0..u{n-1}. */
 async function startEjabberd(n: number, interval: number, ack: number): Promise<Server> {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-ejabberd-'));
-  const port = await freePort();
-  for (const d of ['conf', 'db', 'logs']) mkdirSync(join(dir, d));
-  copyFileSync('/etc/ejabberd/inetrc', join(dir, 'conf', 'inetrc'));
-  writeFileSync(join(dir, 'conf', 'ejabberdctl.cfg'), 'ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"\n');
-  writeFileSync(
-    join(dir, 'conf', 'ejabberd.yml'),
-    [
-      `hosts: [${DOMAIN}]`,
-      'loglevel: warning',
-      'auth_method: internal',
-      'auth_password_format: plain',
-      'listen:',
-      `  - {port: ${port}, ip: "127.0.0.1", module: ejabberd_c2s, max_stanza_size: 65536, access: all}`,
-      'access_rules: {c2s: {allow: all}}',
-      'modules:',
-      '  mod_disco: {}',
-      '  mod_roster: {}',
-      `  mod_ping: {send_pings: true, ping_interval: ${interval}, ping_ack_timeout: ${ack}, timeout_action: kill}`,
-      '',
-    ].join('\n'),
-  );
-  const { stdout: uid } = await sh('id', ['-u', 'ejabberd']);
-  const { stdout: gid } = await sh('id', ['-g', 'ejabberd']);
-  for (const p of [dir, ...['conf', 'db', 'logs', 'conf/inetrc', 'conf/ejabberdctl.cfg', 'conf/ejabberd.yml'].map((f) => join(dir, f))]) {
-    chownSync(p, Number(uid), Number(gid));
-  }
-  const node = `vigilbench${process.pid}@localhost`;
-  const ctl = (...args: string[]) =>
-    sh('runuser', ['-u', 'ejabberd', '--', 'ejabberdctl', '--config-dir', join(dir, 'conf'), '--logs', join(dir, 'logs'), '--spool', join(dir, 'db'), '--node', node, ...args]);
-  await ctl('start');
-  for (let i = 0; ; i++) {
-    try {
-      await ctl('status');
-      break;
-    } catch (err) {
-      if (i > 60) throw err;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-  for (let i = 0; i < n; i++) await ctl('register', `u${i}`, DOMAIN, 'pw');
-  const { stdout: version } = await sh('dpkg-query', ['-W', '-f', '${Version}', 'ejabberd']).catch(() => ({ stdout: '?' }));
-  return {
-    name: `ejabberd ${version.trim()}`,
-    port,
-    async stop() {
-      await ctl('stop').catch(() => undefined);
-      await ctl('stopped').catch(() => undefined);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  installExitHooks();
+  const e = await startSuiteEjabberd({ domain: DOMAIN, users: n, password: PASSWORD, auth: 'scram', pingInterval: interval, pingAckTimeout: ack });
+  return { name: e.label, port: e.port, stop: e.stop };
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -228,7 +168,11 @@ export async function run(args: string[]): Promise<void> {
   const interval = option(args, '--interval', 5);
   const ack = option(args, '--ack', 3);
   const starters = [startVigil];
-  if (args.includes('--ejabberd')) starters.push(startEjabberd);
+  if (args.includes('--ejabberd')) {
+    const why = absentReason('ejabberd');
+    if (why) console.log(`ejabberd skipped: ${why}`);
+    else starters.push(startEjabberd);
+  }
   console.log(`${n} silent clients per server, ping_interval ${interval} s, ping_ack_timeout ${ack} s, timeout_action kill; times from each client's last stanza\n`);
   console.log('| server | event (goal) | min s | median s | p95 s | max s | worst error | within 50 ms | how the stream ended |');
   console.log('|---|---|---|---|---|---|---|---|---|');

@@ -1,12 +1,13 @@
 /**
  * Shared by the comparison scenarios: options (`--quick`, `--n A,B`, `--servers a,b`, `--window S`,
- * `--tsx` / `--compiled`, `--cpu-prof`), running one
+ * `--tsx` / `--compiled`, `--cpu-prof`, `--ejabberd-auth scram|anonymous`), running one
  * server at a time (started, measured alone, stopped by PID even when the measurement fails), and
  * small statistics helpers.
  */
 import { join } from 'node:path';
 import type { Generator } from './generator.js';
 import { note } from './report.js';
+import type { XmppAuth } from './ejabberd.js';
 import { absentReason, type RunningServer, type ServerKind, startServer, type StartOptions } from './servers.js';
 import { installExitHooks, procSample, sleep, threadCpu } from './proc.js';
 
@@ -21,6 +22,8 @@ export interface SuiteOptions {
   compiled: boolean;
   /** `--cpu-prof`: Vigil runs under node --cpu-prof, profiles in bench/results/profiles/. */
   cpuProfDir: string | undefined;
+  /** ejabberd's XMPP logins: real SCRAM accounts (default) or `--ejabberd-auth anonymous` (login_anon, no password check). */
+  ejabberdAuth: XmppAuth;
 }
 
 export function parseOptions(args: string[]): SuiteOptions {
@@ -37,7 +40,9 @@ export function parseOptions(args: string[]): SuiteOptions {
   const quick = args.includes('--quick');
   const compiled = args.includes('--compiled') || (!quick && !args.includes('--tsx'));
   const cpuProfDir = args.includes('--cpu-prof') ? join(new URL('../..', import.meta.url).pathname, 'bench/results/profiles') : undefined;
-  return { quick, n, servers, window: Number.isFinite(window) && window > 0 ? window : undefined, compiled, cpuProfDir };
+  const auth = get('--ejabberd-auth') ?? 'scram';
+  if (auth !== 'scram' && auth !== 'anonymous') throw new Error(`--ejabberd-auth ${auth}: scram or anonymous`);
+  return { quick, n, servers, window: Number.isFinite(window) && window > 0 ? window : undefined, compiled, cpuProfDir, ejabberdAuth: auth };
 }
 
 /** Run `fn` against each server kind in turn (alone on the machine); absent peers become a note. */
@@ -52,7 +57,7 @@ export async function eachServer(scenario: string, kinds: ServerKind[], opts: Su
     }
     let server: RunningServer;
     try {
-      server = await startServer(kind, { ...start, compiled: opts.compiled, cpuProfDir: opts.cpuProfDir });
+      server = await startServer(kind, { ...start, compiled: opts.compiled, cpuProfDir: opts.cpuProfDir, xmppAuth: opts.ejabberdAuth });
     } catch (err) {
       note(scenario, `${kind} skipped: could not start (${(err as Error).message.slice(0, 300)})`);
       continue;

@@ -3,9 +3,9 @@
  * CPU, free loopback ports, and a registry of every child process the suite started so that they
  * are all stopped by PID (process group) on the normal path, on an error and on exit/signals.
  */
-import { type ChildProcess, spawn, type SpawnOptions } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, type SpawnOptions } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
+import { type AddressInfo, connect, createServer } from 'node:net';
 
 const TICKS_PER_S = 100; // getconf CLK_TCK on Linux x86-64
 
@@ -97,6 +97,33 @@ export async function freePort(): Promise<number> {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Resolves once a TCP connect to 127.0.0.1:port succeeds (polled every 200 ms). */
+export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`port ${port} did not open in ${timeoutMs} ms`);
+    await sleep(200);
+  }
+}
+
+/** Version of an installed Debian package without the Debian revision ("2.0.11"), or "?". */
+export function dpkgVersion(pkg: string): string {
+  try {
+    return execFileSync('dpkg-query', ['-W', '-f', '${Version}', pkg], { encoding: 'utf8' }).trim().replace(/-.*/, '');
+  } catch {
+    return '?';
+  }
+}
 
 const started = new Set<ChildProcess>();
 const stopping = new WeakSet<ChildProcess>();

@@ -5,8 +5,7 @@
  * Peers that are not installed are reported as absent with a note, never as a failure.
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,7 +14,8 @@ import { mqttSchema } from '../../src/config/schema/mqtt.js';
 import { xmppSchema } from '../../src/config/schema/xmpp.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { systemClock } from '../../src/time/clock.js';
-import { commOf, descendants, freePort, sleep, spawnTracked, stopTracked, waitForLine } from './proc.js';
+import { SCRAM_ITERATIONS, startEjabberd, type XmppAuth } from './ejabberd.js';
+import { dpkgVersion, freePort, spawnTracked, stopTracked, waitForLine, waitForPort } from './proc.js';
 
 export const DOMAIN = 'bench.example';
 export const PASSWORD = 'pw';
@@ -31,8 +31,10 @@ export interface PingOptions {
 }
 
 export interface StartOptions extends Partial<PingOptions> {
-  /** XMPP accounts u0..u{n-1} with password PASSWORD (Vigil seeds its store; ejabberd logs in anonymously). */
+  /** XMPP accounts u0..u{n-1} with password PASSWORD (Vigil seeds its store, ejabberd loads them; see ejabberd.ts). */
   xmppUsers?: number;
+  /** ejabberd's logins: real SCRAM accounts (default) or `login_anon` (no password check). */
+  xmppAuth?: XmppAuth;
   /** Run Vigil compiled (plain node, as `vigil serve` runs after `npm run build`) instead of under tsx. */
   compiled?: boolean;
   /** Start Vigil under `node --cpu-prof` writing into this directory (written when it stops). */
@@ -49,6 +51,8 @@ export interface RunningServer {
   pid: number;
   mqttPort?: number;
   xmppPort?: number;
+  /** How an XMPP login is checked, for the tables' notes. */
+  xmppAuth?: string;
   stop(): Promise<void>;
 }
 
@@ -62,38 +66,13 @@ export function absentReason(kind: ServerKind): string | null {
   return null;
 }
 
-function dpkgVersion(pkg: string): string {
-  try {
-    return execFileSync('dpkg-query', ['-W', '-f', '${Version}', pkg], { encoding: 'utf8' }).trim();
-  } catch {
-    return '?';
-  }
-}
-
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`port ${port} did not open in ${timeoutMs} ms`);
-    await sleep(200);
-  }
-}
-
 function seedUsers(dataDir: string, n: number): void {
   mkdirSync(dataDir, { recursive: true });
   const store = openSqliteStore(dataDir);
   try {
     // SCRAM credentials do not depend on the user name: derive once (4096 iterations, the default
-    // cost every PLAIN login pays) and store the same credential under every name.
-    const proto = makeUserRecord(DOMAIN, 'u0', PASSWORD, systemClock);
+    // cost every PLAIN login pays, as ejabberd's) and store the same credential under every name.
+    const proto = makeUserRecord(DOMAIN, 'u0', PASSWORD, systemClock, SCRAM_ITERATIONS);
     for (let i = 0; i < n; i++) store.users.put({ ...proto, user: `u${i}` });
   } finally {
     store.close();
@@ -181,6 +160,7 @@ log: { level: warn }
     pid: child.pid ?? 0,
     mqttPort,
     xmppPort,
+    xmppAuth: `SASL PLAIN checked against SCRAM-SHA-256 credentials, ${SCRAM_ITERATIONS} iterations (its SQLite store)`,
     async stop() {
       await stopTracked(child, 10_000);
       rmSync(dir, { recursive: true, force: true });
@@ -209,7 +189,7 @@ export async function startMosquitto(): Promise<RunningServer> {
   await waitForPort(port, 10_000);
   return {
     kind: 'mosquitto',
-    label: `Mosquitto ${dpkgVersion('mosquitto').replace(/-.*/, '')}`,
+    label: `Mosquitto ${dpkgVersion('mosquitto')}`,
     pid: child.pid ?? 0,
     mqttPort: port,
     async stop() {
@@ -219,63 +199,16 @@ export async function startMosquitto(): Promise<RunningServer> {
   };
 }
 
-/**
- * ejabberd (Debian) in the foreground as the ejabberd user, from a throw-away config: c2s on a free
- * loopback port without STARTTLS, mod_ping as asked. Accounts: anonymous login with any user and
- * password over SASL PLAIN (`anonymous_protocol: login_anon`), so no per-user registration (one
- * ejabberdctl call per user would take minutes); the session is a normal c2s session.
- */
-export async function startEjabberd(opts: StartOptions = {}): Promise<RunningServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-ejabberd-'));
-  const port = await freePort();
-  for (const d of ['conf', 'db', 'logs']) mkdirSync(join(dir, d));
-  copyFileSync('/etc/ejabberd/inetrc', join(dir, 'conf', 'inetrc'));
-  writeFileSync(join(dir, 'conf', 'ejabberdctl.cfg'), 'ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"\n');
-  writeFileSync(
-    join(dir, 'conf', 'ejabberd.yml'),
-    [
-      `hosts: [${DOMAIN}]`,
-      'loglevel: warning',
-      'auth_method: [anonymous]',
-      'anonymous_protocol: login_anon',
-      'allow_multiple_connections: true',
-      'listen:',
-      `  - {port: ${port}, ip: "127.0.0.1", module: ejabberd_c2s, max_stanza_size: 65536, access: all, starttls: false, backlog: 4096}`,
-      'access_rules: {c2s: {allow: all}}',
-      'modules:',
-      '  mod_disco: {}',
-      '  mod_roster: {}',
-      `  mod_ping: {send_pings: true, ping_interval: ${opts.pingInterval ?? 3600}, ping_ack_timeout: ${opts.pingAckTimeout ?? 32}, timeout_action: kill}`,
-      '',
-    ].join('\n'),
-  );
-  const uid = Number(execFileSync('id', ['-u', 'ejabberd'], { encoding: 'utf8' }));
-  const gid = Number(execFileSync('id', ['-g', 'ejabberd'], { encoding: 'utf8' }));
-  for (const p of [dir, ...['conf', 'db', 'logs', 'conf/inetrc', 'conf/ejabberdctl.cfg', 'conf/ejabberd.yml'].map((f) => join(dir, f))]) chownSync(p, uid, gid);
-  const node = `vigilsuite${process.pid}${port}@localhost`;
-  // runuser's PAM session lowers the soft file limit to 1024: raise it to the hard limit (20,000
-  // here, what Vigil and the other peers get) before exec'ing ejabberdctl.
-  const ctl = ['ejabberdctl', '--config-dir', join(dir, 'conf'), '--logs', join(dir, 'logs'), '--spool', join(dir, 'db'), '--node', node, 'foreground'];
-  const child = spawnTracked('runuser', ['-u', 'ejabberd', '--', 'sh', '-c', 'ulimit -n "$(ulimit -Hn)" && exec "$@"', 'sh', ...ctl], { cwd: dir });
-  child.stdout?.resume();
-  child.stderr?.resume();
-  const stop = async () => {
-    await stopTracked(child, 15_000);
-    if (process.env.VIGIL_BENCH_KEEP) console.log(`  ejabberd files kept in ${dir}`);
-    else rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitForPort(port, 60_000);
-  } catch (e) {
-    await stop();
-    throw e;
-  }
-  const beam = descendants(child.pid ?? 0).find((p) => commOf(p).startsWith('beam'));
-  if (beam === undefined) {
-    await stop();
-    throw new Error('ejabberd started but no beam.smp process found under it');
-  }
-  return { kind: 'ejabberd', label: `ejabberd ${dpkgVersion('ejabberd').replace(/-.*/, '')}`, pid: beam, xmppPort: port, stop };
+async function ejabberd(opts: StartOptions): Promise<RunningServer> {
+  const e = await startEjabberd({
+    domain: DOMAIN,
+    users: opts.xmppUsers ?? 0,
+    password: PASSWORD,
+    auth: opts.xmppAuth ?? 'scram',
+    pingInterval: opts.pingInterval ?? 3600,
+    pingAckTimeout: opts.pingAckTimeout ?? 32,
+  });
+  return { kind: 'ejabberd', label: e.label, pid: e.pid, xmppPort: e.port, xmppAuth: e.auth, stop: e.stop };
 }
 
 export function startServer(kind: ServerKind, opts: StartOptions = {}): Promise<RunningServer> {
@@ -287,6 +220,6 @@ export function startServer(kind: ServerKind, opts: StartOptions = {}): Promise<
     case 'mosquitto':
       return startMosquitto();
     case 'ejabberd':
-      return startEjabberd(opts);
+      return ejabberd(opts);
   }
 }

@@ -23,7 +23,8 @@ import type { DisconnectReason, TrackOptions } from '../liveness/types.js';
 import type { TimerHandle } from '../time/scheduler.js';
 import { PasswordChecker } from './auth-cache.js';
 import type { ChannelEnv, Connected, Effect, HostPolicy } from './channel.js';
-import type { ConnectionHost, MqttConnection, PacketCounters } from './connection.js';
+import type { ConnectionHost, PacketCounters } from './connection-host.js';
+import type { MqttConnection } from './connection.js';
 import { PacketDecoder } from './decoder.js';
 import { EncodeCache } from './deliver.js';
 import { hostPolicy } from './host-policy.js';
@@ -33,7 +34,7 @@ import { RC, V3 } from './reason-codes.js';
 import { RetainedIndex } from './retained.js';
 import type { SubOptions } from './session.js';
 import type { SessionService } from '../mqtt-session/service.js';
-import { composeSessions, snakeFigures } from './broker-sessions.js';
+import { composeSessions, figuresProvider } from './broker-sessions.js';
 import { SubscriptionTrie } from './trie.js';
 import { scheduleWill } from './wills.js';
 
@@ -64,6 +65,7 @@ function normaliseUser(user: string): string {
 }
 
 const CONNECT_TIMEOUT_LIMIT = 'connect_timeout';
+
 
 export class Broker implements ConnectionHost {
   readonly env: ChannelEnv;
@@ -258,9 +260,10 @@ export class Broker implements ConnectionHost {
       session_expiry: st.sessionExpiryS,
       ip: conn.remoteIp,
     });
-    const host = h.policy.host;
-    this.deps.presence.setFigures(handle.ref, () => snakeFigures(this.sessions.figures(host, id)));
-    this.deps.logger.debug({ event: 'mqtt_connected', host: h.policy.host, client_id: id, username: st.username, protocol_level: st.version, keepalive: st.keepalive, session_present: present, takeover: !!old }, 'MQTT client connected');
+    this.deps.presence.setFigures(handle.ref, figuresProvider(this.sessions, h.policy.host, id));
+    if (this.deps.logger.isLevelEnabled('debug')) {
+      this.deps.logger.debug({ event: 'mqtt_connected', host: h.policy.host, client_id: id, username: st.username, protocol_level: st.version, keepalive: st.keepalive, session_present: present, takeover: !!old }, 'MQTT client connected');
+    }
     if (old) old.kill(old.handle?.ref ?? handle.ref, 'taken_over');
   }
 

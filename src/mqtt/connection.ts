@@ -25,11 +25,10 @@
  * [MQTT-3.1.2-24 v5 / §3.2.2.3.6].
  */
 import type { Duplex } from 'node:stream';
-import { generate, type IConnackPacket, type Packet } from 'mqtt-packet';
+import { generate, type Packet } from 'mqtt-packet';
 import type { DisconnectReason, EndpointRef, LivenessAdapter, LivenessHandle } from '../liveness/types.js';
-import type { FastCounter } from '../metrics.js';
-import type { ChannelEnv, ChannelState, Connected, Effect, Step } from './channel.js';
-import type { PacketDecoder } from './decoder.js';
+import type { ChannelState, Connected, Step } from './channel.js';
+import type { ConnectionHost } from './connection-host.js';
 import { publishPacket, type EncodeCache } from './deliver.js';
 import { PacketFramer, type FrameError } from './framer.js';
 import { dispatch } from './handlers/index.js';
@@ -37,49 +36,6 @@ import type { Delivery } from './message.js';
 import { RC, disconnectCode, willOnClose } from './reason-codes.js';
 import type { SessionHandle, SessionSink } from '../mqtt-session/service.js';
 import type { SubOptions } from './session.js';
-import type { TimerHandle } from '../time/scheduler.js';
-
-/** Per-packet counters, plain numbers (metrics.ts fastCounter). */
-export interface PacketCounters {
-  /** Packets other than PUBLISH received. */
-  readonly packetsIn: FastCounter;
-  /** PUBLISH packets received. */
-  readonly messagesIn: FastCounter;
-  /** PUBLISH packets sent. */
-  readonly messagesOut: FastCounter;
-  /** Outbound messages dropped. */
-  readonly dropped: FastCounter;
-}
-
-/** What a connection needs from the broker (broker.ts implements it). */
-export interface ConnectionHost {
-  readonly env: ChannelEnv;
-  /** The shared packet decoders. */
-  readonly decoder: PacketDecoder;
-  /** Per-packet counters. */
-  readonly counters: PacketCounters;
-  /** Monotonic ms (CONNECT timeout). */
-  monoNow(): number;
-  /** Wall-clock ms: the time base of message expiry (persisted deadlines mean the same after a restart). */
-  nowMs(): number;
-  /** Largest inbound packet before CONNECT names the host. */
-  defaultMaxPacketSize(): number;
-  open(conn: MqttConnection, st: Connected, connack: IConnackPacket): void;
-  route(conn: MqttConnection, effect: Extract<Effect, { type: 'route' }>): void;
-  subscribed(conn: MqttConnection, effect: Extract<Effect, { type: 'subscribed' }>): void;
-  unsubscribed(conn: MqttConnection, filters: string[]): void;
-  closed(conn: MqttConnection, reason: DisconnectReason, will: boolean): void;
-  count(what: 'auth_failure' | 'acl_denied' | 'limit' | 'max_subscriptions'): void;
-  probeable(conn: MqttConnection): true | string;
-  /** A bug while handling this connection's input: log it; the connection is closed, the server lives on. */
-  internalError(conn: MqttConnection, err: unknown): void;
-  /** A CONNECT refused for its credentials from this connection's address: ms to hold the answer. */
-  authFailureDelayMs(conn: MqttConnection, host: string): number;
-  /** A timer (the failed-auth delay). */
-  later(ms: number, fn: () => void): TimerHandle;
-  /** Run `cb` once every session write so far is durable (at once when none is pending). */
-  whenDurable(cb: (err: Error | null) => void): void;
-}
 
 /** Acknowledgements that promise the client its packet is safe: sent only once durable. */
 const DURABLE_ACKS = new Set(['puback', 'pubrec', 'pubcomp', 'suback']);

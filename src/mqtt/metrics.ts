@@ -1,7 +1,7 @@
 /** The MQTT broker's Prometheus metrics (names: vigil_mqtt_<what>_total), built once per app. */
 import type { Counter, Gauge } from 'prom-client';
 import type { Metrics } from '../metrics.js';
-import type { PacketCounters } from './connection.js';
+import type { PacketCounters } from './connection-host.js';
 
 export interface BrokerMetrics {
   sockets: Gauge;

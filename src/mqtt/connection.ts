@@ -29,7 +29,7 @@ import { generate, type Packet } from 'mqtt-packet';
 import type { DisconnectReason, EndpointRef, LivenessAdapter, LivenessHandle } from '../liveness/types.js';
 import type { ChannelState, Connected, Step } from './channel.js';
 import type { ConnectionHost } from './connection-host.js';
-import { publishPacket, type EncodeCache } from './deliver.js';
+import { encodePublish, type EncodeCache } from './deliver.js';
 import { PacketFramer, type FrameError } from './framer.js';
 import { dispatch } from './handlers/index.js';
 import type { Delivery } from './message.js';
@@ -56,6 +56,10 @@ function onStreamGone(this: Tagged): void {
 }
 function destroyStream(this: Duplex): void {
   this.destroy();
+}
+function countsAuthFailure(effects: Step['effects']): boolean {
+  for (const e of effects) if (e.type === 'count' && e.what === 'auth_failure') return true;
+  return false;
 }
 function flushConnection(conn: MqttConnection): void {
   conn.flush();
@@ -182,7 +186,7 @@ export class MqttConnection extends PacketFramer implements LivenessAdapter, Ses
       this.state = s.next;
       if (s.next.phase === 'connected') this.negotiated = s.next;
     }
-    if (s.effects.some((e) => e.type === 'count' && e.what === 'auth_failure')) {
+    if (countsAuthFailure(s.effects)) {
       // Failed-auth delay: the refusing CONNACK goes out late and nothing more is read meanwhile.
       const host = this.host.env.resolveHost(this.connectUser).policy.host;
       const delay = this.host.authFailureDelayMs(this, host);
@@ -318,8 +322,7 @@ export class MqttConnection extends PacketFramer implements LivenessAdapter, Ses
   }
 
   private encode(st: Connected, d: Delivery, id: number, dup: boolean, now: number): Buffer | null {
-    const pkt = publishPacket(st.version, d, id, dup, now);
-    return pkt ? generate(pkt, { protocolVersion: st.version === 5 ? 5 : 4 }) : null;
+    return encodePublish(st.version, d, id, dup, now);
   }
 
   private writeOut(st: Connected, buf: Buffer): void {

@@ -11,13 +11,15 @@
  * before the baseline heap reading, so what is printed is what the cores keep per connection
  * (after a forced GC) and the CPU time of the opens. Deterministic apart from timer noise.
  *
- *   node --expose-gc --import tsx bench/micro/core-per-connection.ts [--n 10000] [--json]
+ *   node --expose-gc --import tsx bench/micro/core-per-connection.ts [--n 10000] [--json] [--snapshots DIR]
  *
  * Lines: heap bytes per connection for the whole open and for each part measured alone
  * (session service, liveness registry, presence row + feed entry), CPU us per open, and the
  * presence feed's bytes per entry.
  */
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 import { loadConfig } from '../../src/config/load.js';
 import { livenessHostConfigs } from '../../src/host-settings.js';
 import { createLivenessRegistry } from '../../src/liveness/registry.js';
@@ -48,6 +50,8 @@ const arg = (name: string, dflt: number) => {
 };
 const N = arg('n', 10_000);
 const json = argv.includes('--json');
+/** --snapshots DIR: heap snapshots before and after the first full open (compare them in DevTools). */
+const snapshotsAt = argv.includes('--snapshots') ? argv[argv.indexOf('--snapshots') + 1]! : null;
 
 const { config } = loadConfig({ env: {} });
 const HOST = Object.keys(config.hosts)[0]!;
@@ -75,7 +79,15 @@ interface Rig {
   stop(): void;
 }
 
-function rig(parts: { presence: boolean; sessions: boolean }): Rig {
+interface Parts {
+  presence: boolean;
+  sessions: boolean;
+  track: boolean;
+  /** Session figures through one presence.setFiguresSource instead of a setFigures closure per connection. */
+  source?: boolean;
+}
+
+function rig(parts: Parts): Rig {
   const liveness = createLivenessRegistry({ clock: systemClock, scheduler: systemScheduler, hosts: livenessHostConfigs(config), activityTime: 'turn' });
   const presence = parts.presence
     ? createPresenceTable({
@@ -95,6 +107,7 @@ function rig(parts: { presence: boolean; sessions: boolean }): Rig {
         writer: new SessionWriter<Delivery>({ repo: memorySessions(), codec: deliveryCodec, defer: (fn) => setImmediate(fn) }),
       })
     : null;
+  if (parts.source && presence) presence.setFiguresSource('mqtt', (host, id) => snakeFigures(sessions?.figures(host, id)));
   return {
     liveness,
     presence,
@@ -110,7 +123,7 @@ function rig(parts: { presence: boolean; sessions: boolean }): Rig {
 const KEEPALIVE = 600;
 
 /** What broker.ts `open` does with the cores for one accepted CONNECT. */
-function open(r: Rig, c: FakeConn, parts: { track: boolean; sessions: boolean }): void {
+function open(r: Rig, c: FakeConn, parts: Parts): void {
   const sessions = r.sessions;
   if (sessions && parts.sessions) {
     const opened = sessions.open({ host: HOST, clientId: c.id, cleanStart: true, version: 4, receiveMaximum: 32 }, c, () => {
@@ -124,6 +137,7 @@ function open(r: Rig, c: FakeConn, parts: { track: boolean; sessions: boolean })
   c.handle = handle;
   if (!r.presence) return;
   r.presence.setMeta(handle.ref, { username: null, protocol_level: 4, keepalive: KEEPALIVE, clean_start: true, session_expiry: 0, ip: c.ip });
+  if (parts.source) return;
   const id = c.id;
   r.presence.setFigures(handle.ref, () => snakeFigures(sessions?.figures(HOST, id)));
 }
@@ -135,10 +149,13 @@ function conns(prefix: string, n: number): FakeConn[] {
   return out;
 }
 
+/** JS heap plus ArrayBuffer contents (the presence feed's and the deadline heap's typed columns live there). */
 function heap(): number {
   gc!();
   gc!();
-  return process.memoryUsage().heapUsed;
+  gc!();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
 }
 
 function cpuUs(): number {
@@ -153,16 +170,22 @@ interface Measure {
 }
 
 /** Open `n` connections on a fresh rig with the given parts; heap bytes and CPU us per connection. */
-function measure(parts: { presence: boolean; sessions: boolean; track: boolean }, n: number, prefix: string): Measure {
+/** Let pending immediates and timers of earlier rigs run, so what they hold is garbage. */
+const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 50));
+
+async function measure(parts: Parts, n: number, prefix: string, snapshots: string | null = null): Promise<Measure> {
+  await settle();
   const cs = conns(prefix, n);
   const r = rig(parts);
   const before = heap();
+  if (snapshots) writeHeapSnapshot(join(snapshots, 'core-before.heapsnapshot'));
   const c0 = cpuUs();
   const w0 = performance.now();
   for (const c of cs) open(r, c, parts);
   const cpu = cpuUs() - c0;
   const wall = (performance.now() - w0) * 1000;
   const after = heap();
+  if (snapshots) writeHeapSnapshot(join(snapshots, 'core-after.heapsnapshot'));
   const m = { bytes: (after - before) / n, cpuUs: cpu / n, wallUs: wall / n };
   r.stop();
   cs.length = 0;
@@ -171,16 +194,17 @@ function measure(parts: { presence: boolean; sessions: boolean; track: boolean }
 
 const all = { presence: true, sessions: true, track: true };
 // Warm-up: let the JIT see every path once at a realistic size, on throw-away instances.
-for (let i = 0; i < 3; i++) measure(all, 5_000, `warm${i}`);
+for (let i = 0; i < 3; i++) await measure(all, 5_000, `warm${i}`);
 
 const results = {
   n: N,
   node: process.version,
-  full: measure(all, N, 'full'),
-  sessionsOnly: measure({ presence: false, sessions: true, track: false }, N, 'sess'),
-  livenessOnly: measure({ presence: false, sessions: false, track: true }, N, 'live'),
-  livenessPresence: measure({ presence: true, sessions: false, track: true }, N, 'pres'),
-  fullAgain: measure(all, N, 'full2'),
+  full: await measure(all, N, 'full', snapshotsAt),
+  sessionsOnly: await measure({ presence: false, sessions: true, track: false }, N, 'sess'),
+  livenessOnly: await measure({ presence: false, sessions: false, track: true }, N, 'live'),
+  livenessPresence: await measure({ presence: true, sessions: false, track: true }, N, 'pres'),
+  fullAgain: await measure(all, N, 'full2'),
+  fullSource: await measure({ ...all, source: true }, N, 'src'),
 };
 
 if (json) {
@@ -190,6 +214,7 @@ if (json) {
   console.log(`core-per-connection: N=${N}, node ${process.version}, feed_size ${config.presence.feed_size}`);
   console.log(`  full open (session + liveness + presence + meta): ${f(results.full)}`);
   console.log(`  full open, second run:                            ${f(results.fullAgain)}`);
+  console.log(`  full open, figures source instead of closures:    ${f(results.fullSource)}`);
   console.log(`  session service alone:                           ${f(results.sessionsOnly)}`);
   console.log(`  liveness registry alone:                          ${f(results.livenessOnly)}`);
   console.log(`  liveness + presence (row, feed entry, meta):      ${f(results.livenessPresence)}`);

@@ -2,8 +2,9 @@
  * One presence row and its view. Live figures (last activity, next deadline, rtt, liveness state)
  * are read from the liveness handle when the row is read, so activity costs the table nothing.
  *
- * Kept small (one per endpoint): flags share one integer, XMPP's show/status/priority live in a
- * side object only once set, the offline snapshot only once offline, and `meta` starts as a shared
+ * Kept small (one per endpoint, 112 bytes): flags share one integer, host and transport come from
+ * a shared home, connected_at is a small integer from the home's epoch, XMPP's show/status/priority
+ * and the offline snapshot live in a side object only once set, and `meta` starts as a shared
  * empty object. `meta` is replaced on every change, never written into, so the change feed can
  * keep the object it saw as its snapshot (feed.ts).
  */
@@ -26,6 +27,21 @@ export interface Ended {
 
 export const EMPTY_META: Meta = Object.freeze({});
 
+/** Rarely set parts of a row, kept aside so an online MQTT row does without them. */
+interface Extra {
+  detail: Detail | null;
+  /** Set once, when the row goes offline (a row never comes back online: a new row does). */
+  ended: Ended | null;
+}
+
+/** Where a row lives: its host and transport, shared by all rows of the pair. */
+export interface RowHome {
+  readonly host: string;
+  readonly transport: Transport;
+  /** Wall ms that `connectedAt` counts from (small integers stay unboxed in the row). */
+  readonly epoch: number;
+}
+
 const ONLINE = 1;
 const AVAILABLE = 2;
 const REMOVED = 4;
@@ -35,25 +51,38 @@ const ANNOUNCED: readonly (LivenessState | null)[] = [null, 'active', 'probing',
 export class Row {
   /** ONLINE | AVAILABLE | REMOVED, and the last announced liveness state's code << 3. */
   private bits: number;
-  detail: Detail | null = null;
-  /** Set once, when the row goes offline (a row never comes back online: a new row does). */
-  ended: Ended | null = null;
+  private connectedRel: number;
+  private extra: Extra | null = null;
+  /** Replaced on every change, never written into (the feed keeps the object it saw). */
   meta: Meta = EMPTY_META;
+  /** A provider of this row's own (setFigures); without one the table's per-transport source applies. */
   figures: FiguresProvider | null = null;
 
   constructor(
-    readonly host: string,
-    readonly transport: Transport,
+    private readonly home: RowHome,
     readonly id: string,
     public generation: number,
     /** Creation order inside the host, for cursor paging. */
     readonly order: number,
-    readonly connectedAt: number,
+    connectedAt: number,
     /** Live handle while online; null once offline (then `ended` holds its last figures). */
     public handle: LivenessHandle | null,
     public lastReason: DisconnectReason | null,
   ) {
-    this.bits = ONLINE | (transport === 'mqtt' ? AVAILABLE : 0);
+    this.bits = ONLINE | (home.transport === 'mqtt' ? AVAILABLE : 0);
+    this.connectedRel = connectedAt - home.epoch;
+  }
+
+  get host(): string {
+    return this.home.host;
+  }
+
+  get transport(): Transport {
+    return this.home.transport;
+  }
+
+  get connectedAt(): number {
+    return this.home.epoch + this.connectedRel;
   }
 
   get online(): boolean {
@@ -89,6 +118,18 @@ export class Row {
     this.bits = (this.bits & ((1 << ANNOUNCED_SHIFT) - 1)) | (ANNOUNCED.indexOf(s) << ANNOUNCED_SHIFT);
   }
 
+  private more(): Extra {
+    return (this.extra ??= { detail: null, ended: null });
+  }
+
+  get detail(): Detail | null {
+    return this.extra?.detail ?? null;
+  }
+
+  set detail(d: Detail | null) {
+    if (d !== null || this.extra) this.more().detail = d;
+  }
+
   get show(): Show | null {
     return this.detail?.show ?? null;
   }
@@ -102,36 +143,33 @@ export class Row {
   }
 
   get disconnectedAt(): number | null {
-    return this.ended?.disconnectedAt ?? null;
+    return this.extra?.ended?.disconnectedAt ?? null;
   }
 
   /** Wall ms of the last inbound activity (live from the handle while online). */
   lastActivityAt(): number {
-    return this.handle ? this.handle.lastActivityAt() : (this.ended?.lastActivityAt ?? this.connectedAt);
+    return this.handle ? this.handle.lastActivityAt() : (this.extra?.ended?.lastActivityAt ?? this.connectedAt);
   }
 
   lastRttMs(): number | null {
-    return this.handle ? this.handle.lastRttMs : (this.ended?.lastRttMs ?? null);
+    return this.handle ? this.handle.lastRttMs : (this.extra?.ended?.lastRttMs ?? null);
   }
 
-  /** Meta with the figures provider's current values merged in (a new object when there are figures). */
-  currentMeta(): Meta {
-    return this.figures ? { ...this.meta, ...this.figures() } : this.meta;
-  }
-
-  /** Go offline: keep the handle's last figures and the provider's last values, drop both. */
-  end(at: number, reason: DisconnectReason): void {
-    this.ended = { disconnectedAt: at, lastActivityAt: this.lastActivityAt(), lastRttMs: this.lastRttMs() };
-    this.meta = this.currentMeta();
-    this.handle = null;
+  /** Go offline with `meta` (figures merged in by the table): keep the handle's last figures, drop it. */
+  end(at: number, reason: DisconnectReason, meta: Meta): void {
+    const x = this.more();
+    x.ended = { disconnectedAt: at, lastActivityAt: this.lastActivityAt(), lastRttMs: this.lastRttMs() };
+    x.detail = null;
     this.figures = null;
+    this.meta = meta;
+    this.handle = null;
     this.bits &= ~(ONLINE | AVAILABLE);
-    this.detail = null;
     this.lastReason = reason;
   }
 }
 
-export function viewOf(row: Row): PresenceView {
+/** The REST view of a row; `meta` is what the table merged for it now (copied here). */
+export function viewOf(row: Row, meta: Meta): PresenceView {
   const h = row.handle;
   return {
     host: row.host,
@@ -150,6 +188,6 @@ export function viewOf(row: Row): PresenceView {
     next_deadline_at: h ? h.nextDeadlineAt() : null,
     last_rtt_ms: row.lastRttMs(),
     last_disconnect_reason: row.lastReason,
-    meta: { ...row.currentMeta() },
+    meta: { ...meta },
   };
 }

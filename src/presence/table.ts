@@ -17,8 +17,8 @@ import type { Clock } from '../time/clock.js';
 import type { Scheduler, TimerHandle } from '../time/scheduler.js';
 import { ChangeFeed } from './feed.js';
 import { HostIndex } from './host-index.js';
-import { Row, viewOf } from './row.js';
-import type { ChangeKind, PresenceTable, PresenceView } from './types.js';
+import { EMPTY_META, Row, type RowHome, viewOf } from './row.js';
+import type { ChangeKind, FiguresSource, Meta, PresenceTable, PresenceView } from './types.js';
 
 export interface PresenceTableDeps {
   clock: Clock;
@@ -48,6 +48,11 @@ class Rows {
   private readonly byBare = new Map<string, Row | Set<Row>>();
   online = 0;
   offline = 0;
+
+  constructor(
+    /** The rows' shared home (row.ts). */
+    readonly home: RowHome,
+  ) {}
 
   add(r: Row): void {
     this.byId.set(r.id, r);
@@ -90,8 +95,12 @@ class Rows {
 
 class HostRows {
   readonly index = new HostIndex();
-  readonly xmpp = new Rows();
-  readonly mqtt = new Rows();
+  readonly xmpp: Rows;
+  readonly mqtt: Rows;
+  constructor(host: string, epoch: number) {
+    this.xmpp = new Rows({ host, transport: 'xmpp', epoch });
+    this.mqtt = new Rows({ host, transport: 'mqtt', epoch });
+  }
 }
 
 export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
@@ -102,12 +111,28 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
   const feed = new ChangeFeed(deps.feedSize);
   let order = 0;
   let sweepTimer: TimerHandle | null = null;
+  const epoch = clock.now();
+  const sources: Record<Transport, FiguresSource | null> = { xmpp: null, mqtt: null };
+
+  /**
+   * Meta with the current figures merged in (a new object when there are figures). The `online`
+   * feed entry leaves the transport's source out: the adapter sets meta and figures up only after
+   * the endpoint is tracked, so that entry never had either (and it is the one written per connect).
+   */
+  function metaOf(r: Row, kind: ChangeKind | null = null): Meta {
+    const own = r.figures;
+    if (own) return { ...r.meta, ...own() };
+    const source = r.online && kind !== 'online' ? sources[r.transport] : null;
+    return source ? { ...r.meta, ...source(r.host, r.id) } : r.meta;
+  }
+
+  const view = (r: Row): PresenceView => viewOf(r, metaOf(r));
 
   const rowsOf = (host: string, transport: Transport): Rows | undefined => hosts.get(host)?.[transport];
 
   function hostRows(host: string): HostRows {
     let h = hosts.get(host);
-    if (!h) hosts.set(host, (h = new HostRows()));
+    if (!h) hosts.set(host, (h = new HostRows(host, epoch)));
     return h;
   }
 
@@ -128,7 +153,7 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
       nextDeadlineAt: h ? h.nextDeadlineAt() : null,
       lastRttMs: r.lastRttMs(),
       lastReason: r.lastReason,
-      meta: r.currentMeta(),
+      meta: metaOf(r, kind),
       reason,
       takeover,
     });
@@ -162,7 +187,7 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
       return;
     }
     if (existing) removeRow(existing);
-    const r = new Row(ref.host, ref.transport, ref.id, ref.generation, ++order, clock.now(), handle, existing?.lastReason ?? null);
+    const r = new Row(rows.home, ref.id, ref.generation, ++order, clock.now(), handle, existing?.lastReason ?? null);
     rows.add(r);
     h.index.append(r);
     rows.count(r, 1);
@@ -174,7 +199,7 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
     const r = rows?.byId.get(ref.id);
     if (!rows || !r || r.generation !== ref.generation || !r.online) return;
     rows.count(r, -1);
-    r.end(clock.now(), reason);
+    r.end(clock.now(), reason, metaOf(r));
     rows.count(r, 1);
     emit('offline', r, reason);
     offline.add(r);
@@ -239,7 +264,7 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
   return {
     get(key: EndpointKey): PresenceView | undefined {
       const r = rowsOf(key.host, key.transport)?.byId.get(key.id);
-      return r && viewOf(r);
+      return r && view(r);
     },
     list(host, filter, limit, cursor) {
       const idx = hosts.get(host)?.index;
@@ -250,12 +275,12 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
         (filter.liveness === undefined || (r.handle?.state ?? null) === filter.liveness);
       const { rows: page, more } = idx.page(decodeCursor(cursor), limit, keep);
       const last = page[page.length - 1];
-      return { items: page.map(viewOf), next_cursor: more && last ? last.order.toString(36) : null };
+      return { items: page.map(view), next_cursor: more && last ? last.order.toString(36) : null };
     },
     listByPrefix(host, transport, prefix) {
       const rows = rowsOf(host, transport);
       if (!rows) return [];
-      return rows.ofBare(bareOf(prefix)).filter((r) => r.id === prefix || r.id.startsWith(`${prefix}/`)).sort((a, b) => a.order - b.order).map(viewOf);
+      return rows.ofBare(bareOf(prefix)).filter((r) => r.id === prefix || r.id.startsWith(`${prefix}/`)).sort((a, b) => a.order - b.order).map(view);
     },
     count(host, transport, state) {
       const h = hosts.get(host);
@@ -278,12 +303,17 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
     setMeta(ref, meta, announce = false) {
       const r = current(ref);
       if (!r) return;
-      r.meta = { ...r.meta, ...meta }; // a new object: the feed may hold the old one
+      // A new object (the feed may hold the old one). The first one is a plain copy: V8 clones the
+      // caller's literal with its properties in the object, a merge would spill them to a side array.
+      r.meta = r.meta === EMPTY_META ? { ...meta } : { ...r.meta, ...meta };
       if (announce) emit('meta', r);
     },
     setFigures(ref, provider) {
       const r = current(ref);
       if (r) r.figures = provider;
+    },
+    setFiguresSource(transport, source) {
+      sources[transport] = source;
     },
     readFeed: (after, limit) => feed.read(after, limit),
     lastSeq: () => feed.lastSeq(),

@@ -29,6 +29,12 @@ export type Meta = Record<string, string | number | boolean | null>;
 /** Lazily computed extra figures (MQTT session: inflight, queue length, drops, expiry deadline). */
 export type FiguresProvider = () => Meta;
 
+/**
+ * Extra figures for every online row of a transport, by host and id: one function for all rows
+ * instead of a FiguresProvider closure per connection. A row's own provider (setFigures) wins.
+ */
+export type FiguresSource = (host: string, id: string) => Meta;
+
 /** What the REST API serves for one endpoint. Wall-clock times in ms since the epoch. */
 export interface PresenceView {
   host: string;
@@ -97,6 +103,8 @@ export interface PresenceTable {
   setMeta(ref: EndpointRef, meta: Meta, announce?: boolean): void;
   /** Attach a lazily read figures provider (merged into meta on read). */
   setFigures(ref: EndpointRef, provider: FiguresProvider | null): void;
+  /** Attach (or with null detach) the figures source of a transport (merged into meta on read and at offline). */
+  setFiguresSource(transport: Transport, source: FiguresSource | null): void;
   /** The change feed. */
   readFeed(afterSeq: number, limit: number): FeedRead;
   lastSeq(): number;

@@ -146,6 +146,37 @@ describe('presence table', () => {
     expect(ids()).toEqual(['a@h/three online']);
   });
 
+  it('merges a transport figures source into online rows of that transport (own provider wins), and keeps its last values offline', () => {
+    let inflight = 1;
+    table.setFiguresSource('mqtt', (host, id) => ({ src: `${host} ${id}`, inflight }));
+    const a = live.connect('h', 'mqtt', 'a');
+    const b = live.connect('h', 'mqtt', 'b');
+    const x = live.connect('h', 'xmpp', 'x@h/r');
+    table.setMeta(a.ref, { username: 'u' });
+    table.setFigures(b.ref, () => ({ own: true }));
+    expect(table.get(a.ref)?.meta).toEqual({ username: 'u', src: 'h a', inflight: 1 });
+    expect(table.get(b.ref)?.meta).toEqual({ own: true });
+    expect(table.get(x.ref)?.meta).toEqual({});
+    table.setMeta(a.ref, { ip: '1.2.3.4' }, true);
+    inflight = 2;
+    live.disconnect(a, 'client_close');
+    inflight = 3;
+    expect(table.get(a.ref)?.meta).toEqual({ username: 'u', ip: '1.2.3.4', src: 'h a', inflight: 2 });
+    const feed = table.readFeed(0, 10);
+    if (feed.kind !== 'ok') throw new Error('gone');
+    // online entries are written before the adapter sets meta or figures up: neither is in them.
+    expect(feed.entries.map((e) => [e.kind, e.id, e.row.meta])).toEqual([
+      ['online', 'a', {}],
+      ['online', 'b', {}],
+      ['online', 'x@h/r', {}],
+      ['meta', 'a', { username: 'u', ip: '1.2.3.4', src: 'h a', inflight: 1 }],
+      ['offline', 'a', { username: 'u', ip: '1.2.3.4', src: 'h a', inflight: 2 }],
+    ]);
+    table.setFiguresSource('mqtt', null);
+    expect(table.get(b.ref)?.meta).toEqual({ own: true });
+    expect(table.get(live.connect('h', 'mqtt', 'c').ref)?.meta).toEqual({});
+  });
+
   it('indexes MQTT client ids with and without slashes (one map entry per plain id)', () => {
     live.connect('h', 'mqtt', 'sensors/1');
     live.connect('h', 'mqtt', 'sensors/2');

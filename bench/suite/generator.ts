@@ -7,7 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { WorkerRequest, WorkerStats } from './load-worker.js';
+import type { Close, WorkerRequest, WorkerStats } from './load-worker.js';
 import { spawnTracked, stopTracked } from './proc.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -124,9 +124,14 @@ export class Generator {
     return total;
   }
 
-  async closes(): Promise<number[]> {
-    const parts = await this.each<{ closes: number[] }>(() => ({ op: 'closes' }));
+  async closes(): Promise<Close[]> {
+    const parts = await this.each<{ closes: Close[] }>(() => ({ op: 'closes' }));
     return parts.flatMap((p) => p.closes);
+  }
+
+  /** A 1 ms timer in each worker so every close says how long the worker had not run (Close.gap). */
+  async loopProbe(on: boolean): Promise<void> {
+    await this.each(() => ({ op: 'loop-probe', on }));
   }
 
   async closeAll(): Promise<void> {

@@ -3,7 +3,8 @@
  * (the per-process file limit here is 20,000) and runs the commands it gets over IPC: connect MQTT
  * clients (CONNECT, wait for CONNACK), log XMPP clients in (SASL PLAIN, bind, initial presence),
  * send PINGREQs spread evenly over an interval, report counters, close times and its own CPU.
- * Every reply carries the request's `seq`.
+ * Every reply carries the request's `seq`. A loop probe (a 1 ms timer, on request) tells how long
+ * this process had not run when it saw each close: its own share of a late close time.
  */
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -15,6 +16,7 @@ export type WorkerRequest =
   | { op: 'xmpp-login'; port: number; count: number; first: number; domain: string; password: string; answerPings: boolean; concurrency: number }
   | { op: 'ping-start'; intervalMs: number }
   | { op: 'ping-stop' }
+  | { op: 'loop-probe'; on: boolean }
   | { op: 'stats' }
   | { op: 'closes' }
   | { op: 'close-all' };
@@ -28,23 +30,40 @@ export interface WorkerStats {
   cpuMs: number;
 }
 
+/** A client closed by the server: ms from its last packet to the end of its socket. */
+export interface Close {
+  after: number;
+  /**
+   * ms since this process's last loop-probe tick when it saw the close (-1: probe off). About 1 when
+   * the process was idle and woke at once; more means it had not run for that long, so the FIN may
+   * have arrived up to `gap` ms before `after`.
+   */
+  gap: number;
+}
+
 interface Client {
   sock: Socket;
   /** performance.now() when the client's last packet/stanza was written. */
   lastSent: number;
   /** ms from lastSent to the end of the socket, once closed by the server. */
   closedAfter: number;
+  /** Close.gap of this client's close. */
+  gap: number;
   ready: boolean;
 }
 
 const clients: Client[] = [];
 const counters = { pingsSent: 0, pongs: 0, serverPings: 0, closedByServer: 0 };
 let closingAll = false;
+let probe: NodeJS.Timeout | undefined;
+let lastTick = 0;
 
 function trackClose(c: Client): void {
   const end = () => {
     if (c.closedAfter >= 0 || closingAll) return;
-    c.closedAfter = performance.now() - c.lastSent;
+    const now = performance.now();
+    c.closedAfter = now - c.lastSent;
+    c.gap = probe ? now - lastTick : -1;
     if (c.ready) counters.closedByServer++;
   };
   // The server's FIN ('end') is when it closed; 'close' can come a delayed ACK (40 ms) later.
@@ -56,7 +75,7 @@ function trackClose(c: Client): void {
 function mqttClient(port: number, clientId: string, keepalive: number): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = connect(port, '127.0.0.1');
-    const c: Client = { sock, lastSent: 0, closedAfter: -1, ready: false };
+    const c: Client = { sock, lastSent: 0, closedAfter: -1, gap: -1, ready: false };
     sock.setNoDelay(true);
     const framer = new MqttFramer((type, _flags, body) => {
       if (type === TYPE.CONNACK) {
@@ -81,7 +100,7 @@ function xmppClient(port: number, domain: string, user: string, password: string
   const header = `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='${domain}' version='1.0'>`;
   return new Promise((resolve) => {
     const sock = connect(port, '127.0.0.1');
-    const c: Client = { sock, lastSent: 0, closedAfter: -1, ready: false };
+    const c: Client = { sock, lastSent: 0, closedAfter: -1, gap: -1, ready: false };
     const parser = createXmlStreamParser({ maxStanzaBytes: 1 << 20 });
     let step = 0;
     sock.setNoDelay(true);
@@ -186,13 +205,23 @@ async function handle(req: WorkerRequest): Promise<unknown> {
     case 'ping-stop':
       clearInterval(pingTimer);
       return {};
+    case 'loop-probe':
+      clearInterval(probe);
+      probe = undefined;
+      if (req.on) {
+        lastTick = performance.now();
+        probe = setInterval(() => (lastTick = performance.now()), 1);
+      }
+      return {};
     case 'stats':
       return { open: clients.filter((c) => c.closedAfter < 0).length, ...counters, cpuMs: cpuMs() } satisfies WorkerStats;
     case 'closes':
-      return { closes: clients.filter((c) => c.ready && c.closedAfter >= 0).map((c) => c.closedAfter) };
+      return { closes: clients.filter((c) => c.ready && c.closedAfter >= 0).map((c): Close => ({ after: c.closedAfter, gap: c.gap })) };
     case 'close-all': {
       closingAll = true;
       clearInterval(pingTimer);
+      clearInterval(probe);
+      probe = undefined;
       for (const c of clients) c.sock.destroy();
       clients.length = 0;
       return {};

@@ -91,7 +91,7 @@ async function ping(args: string[]): Promise<void> {
         await sleep(100);
         if ((await silent.stats()).open === 0) break;
       }
-      const kills = await silent.closes();
+      const kills = (await silent.closes()).map((c) => c.after);
       if (kills.length < done.ok) note(SCENARIO, `${server.label}: ${done.ok - kills.length} of ${done.ok} silent sessions still open 5 s after the goal`);
       put(`${SILENT} silent: kill time min (goal ${goal / 1000} s)`, 's', quantile(kills, 0) / 1000);
       put(`${SILENT} silent: kill time median`, 's', quantile(kills, 0.5) / 1000);

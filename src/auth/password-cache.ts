@@ -17,8 +17,9 @@ import type { Store, UserRecord } from '../store/types.js';
 import { verifyPassword, verifyPasswordAsync } from './scram.js';
 import { dummy } from './users.js';
 
+/** Kept small (one per recently seen user): the StoredKey as a latin1 string, the digest in the shared Buffer pool. */
 interface Entry {
-  storedKey: Buffer;
+  storedKey: string;
   digest: Buffer;
 }
 
@@ -62,14 +63,15 @@ export class PasswordChecker {
     const digest = createHmac('sha256', this.key).update(password).digest();
     const rec = this.store.users.get(host, user);
     const hit = this.ok.get(key);
-    return { key, rec, digest, hit: rec !== undefined && hit !== undefined && hit.storedKey.equals(rec.scramSha256.storedKey) && timingSafeEqual(hit.digest, digest) };
+    return { key, rec, digest, hit: rec !== undefined && hit !== undefined && hit.storedKey === rec.scramSha256.storedKey.toString('latin1') && timingSafeEqual(hit.digest, digest) };
   }
 
   private remember(l: Lookup): void {
     if (!l.rec) return;
     this.ok.delete(l.key);
     if (this.ok.size >= this.max) this.ok.delete(this.ok.keys().next().value!);
-    this.ok.set(l.key, { storedKey: l.rec.scramSha256.storedKey, digest: l.digest });
+    // Buffer.from copies into the pool slab: no ArrayBuffer of its own per entry.
+    this.ok.set(l.key, { storedKey: l.rec.scramSha256.storedKey.toString('latin1'), digest: Buffer.from(l.digest) });
   }
 }
 

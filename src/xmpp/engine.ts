@@ -47,7 +47,6 @@ export function createXmppEngine(deps: CoreDeps, opts: EngineOptions = {}): Xmpp
   const random = opts.random ?? (() => randomBytes(12).toString('hex'));
   let seq = 0;
   const passwords = new PasswordChecker(deps.store);
-  const checkPassword = (host: string, user: string, password: string) => passwords.checkAsync(host, user, password);
   const minHandshake = Math.min(30, ...hostNames.map((h) => hostOptions(h)?.handshake_timeout ?? 30));
 
   const world: XmppWorld = {
@@ -94,6 +93,30 @@ export function createXmppEngine(deps: CoreDeps, opts: EngineOptions = {}): Xmpp
     logger.info({ event: `xmpp_limit_${name}`, ip, host, limit }, `xmpp_limit_${name}`);
   }
 
+  /** What every connection shares: made once, not per connection (per-session memory). */
+  const shared = {
+    world,
+    liveness: deps.liveness,
+    scheduler: deps.scheduler,
+    logger,
+    counters,
+    negotiation: {
+      hostOptions,
+      lookupUser: (host: string, user: string) => deps.store.users.get(host, user),
+      nonce: () => (opts.random ? random() : randomBytes(18).toString('base64')),
+      newStreamId: () => (opts.random ? random() : randomUUID()),
+      defaultHost: hostNames[0] ?? 'localhost',
+    },
+    secureContextFor: (host: string) => contexts.get(host) ?? null,
+    maxStanzaBytes: (host: string | null) => (host ? hostOptions(host)?.max_stanza_size : undefined) ?? DEFAULT_MAX_STANZA,
+    handshakeTimeoutMs: (host: string | null) => ((host ? hostOptions(host)?.handshake_timeout : undefined) ?? minHandshake) * 1000,
+    maxSendBuffer: (host: string | null) => (host ? hostOptions(host) : defaultOptions)?.max_send_buffer ?? 4 * 1_048_576,
+    newResource: () => `vigil-${random()}`,
+    newPingId: () => `ping-${(++seq).toString(36)}`,
+    checkPassword: (host: string, user: string, password: string) => passwords.checkAsync(host, user, password),
+    ...(opts.closeGraceMs !== undefined ? { closeGraceMs: opts.closeGraceMs } : {}),
+  };
+
   function accept(socket: Duplex, ip: string): Connection | null {
     const count = (perIp.get(ip) ?? 0) + 1;
     let refused: [string, number] | null = null;
@@ -111,21 +134,7 @@ export function createXmppEngine(deps: CoreDeps, opts: EngineOptions = {}): Xmpp
     counters.connectionsTotal.inc();
     counters.connections.inc();
     const conn = startConnection(socket, {
-      world,
-      liveness: deps.liveness,
-      scheduler: deps.scheduler,
-      logger,
-      counters,
-      negotiation: {
-        hostOptions,
-        lookupUser: (host, user) => deps.store.users.get(host, user),
-        nonce: () => (opts.random ? random() : randomBytes(18).toString('base64')),
-        newStreamId: () => (opts.random ? random() : randomUUID()),
-        defaultHost: hostNames[0] ?? 'localhost',
-      },
-      secureContextFor: (host) => contexts.get(host) ?? null,
-      maxStanzaBytes: (host) => (host ? hostOptions(host)?.max_stanza_size : undefined) ?? DEFAULT_MAX_STANZA,
-      handshakeTimeoutMs: (host) => ((host ? hostOptions(host)?.handshake_timeout : undefined) ?? minHandshake) * 1000,
+      ...shared,
       admit: (host) => {
         const o = hostOptions(host);
         const limit = o?.max_connections_per_ip ?? 0;
@@ -150,13 +159,8 @@ export function createXmppEngine(deps: CoreDeps, opts: EngineOptions = {}): Xmpp
         admittedHost = host;
         return true;
       },
-      maxSendBuffer: (host) => (host ? hostOptions(host) : defaultOptions)?.max_send_buffer ?? 4 * 1_048_576,
       authFailureDelayMs: (host) => ipLimits.authFailure(ip, host),
-      newResource: () => `vigil-${random()}`,
-      newPingId: () => `ping-${(++seq).toString(36)}`,
-      checkPassword,
       remoteAddress: ip,
-      ...(opts.closeGraceMs !== undefined ? { closeGraceMs: opts.closeGraceMs } : {}),
       onEnd: (c) => {
         live.delete(c);
         counters.connections.dec();

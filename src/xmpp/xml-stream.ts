@@ -11,7 +11,8 @@
  *
  * TCP may cut anywhere (test/robustness/xml-split.test.ts cuts at every byte): bytes are decoded
  * with a streaming UTF-8 decoder (a character split across reads stays whole; invalid UTF-8 is
- * `unsupported-encoding`, §4.9.3.22, §11.6), and a trailing run of `?` or `]` is held back until
+ * `unsupported-encoding`, §4.9.3.22, §11.6; made at the first non-ASCII byte: ASCII needs none, and
+ * each decoder holds native ICU memory), and a trailing run of `?` or `]` is held back until
  * the next read, because the ltx lexer only sees the `?>` of the XML declaration and the `]]>` of
  * CDATA when they arrive in one piece.
  *
@@ -23,6 +24,8 @@
  * unequal, and the parser never claims a boundary again for this stream: the caller just keeps
  * using the parser.
  */
+import { isAscii } from 'node:buffer';
+import { TextDecoder } from 'node:util';
 import SaxLtx from 'ltx/lib/parsers/ltx.js';
 import type { XmlEl } from './xml.js';
 
@@ -55,7 +58,7 @@ export function createXmlStreamParser(options: { maxStanzaBytes: number }): XmlS
   let dead = false;
   let tail = '';
   let sawHeader = false;
-  let decoder = new TextDecoder('utf-8', { fatal: true });
+  let decoder: TextDecoder | null = null;
   /** Held back from the last read: a trailing run of `?` / `]` (see the header). */
   let carry = '';
   /** Since the last certified boundary: `<` written, tags the lexer completed (see atBoundary). */
@@ -78,7 +81,7 @@ export function createXmlStreamParser(options: { maxStanzaBytes: number }): XmlS
     bytesSinceStanza = 0;
     tail = '';
     sawHeader = false;
-    decoder = new TextDecoder('utf-8', { fatal: true });
+    decoder = null;
     carry = '';
     lts = 0;
     tags = 0;
@@ -89,7 +92,8 @@ export function createXmlStreamParser(options: { maxStanzaBytes: number }): XmlS
       if (dead) return;
       if (streamName === null) {
         if (stack.length === 0 && events.some((e) => e.type === 'close')) return fail('not-well-formed', 'content after stream close');
-        streamName = name;
+        // A copy, not a slice that would keep the whole header chunk alive for the stream's life.
+        streamName = name === 'stream:stream' ? 'stream:stream' : Buffer.from(name).toString();
         events.push({ type: 'open', name, attrs });
         return;
       }
@@ -156,6 +160,12 @@ export function createXmlStreamParser(options: { maxStanzaBytes: number }): XmlS
     if (tail.length > 16) tail = '';
   };
 
+  const decode = (chunk: Buffer): string => {
+    if (decoder === null && isAscii(chunk)) return chunk.toString('latin1');
+    decoder ??= new TextDecoder('utf-8', { fatal: true });
+    return decoder.decode(chunk, { stream: true });
+  };
+
   /** Count `<` in what the lexer was given; an XML declaration `<?` counts as a finished tag. */
   const countLts = (s: string): void => {
     if (ltAtEnd && s.charCodeAt(0) === 63) tags++;
@@ -173,7 +183,7 @@ export function createXmlStreamParser(options: { maxStanzaBytes: number }): XmlS
       if (dead) return events;
       let s: string;
       try {
-        s = carry + (typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
+        s = carry + (typeof chunk === 'string' ? chunk : decode(chunk));
       } catch {
         fail('unsupported-encoding', 'invalid UTF-8');
         return events;

@@ -11,7 +11,7 @@
  * before the baseline heap reading, so what is printed is what the cores keep per connection
  * (after a forced GC) and the CPU time of the opens. Deterministic apart from timer noise.
  *
- *   node --expose-gc --import tsx bench/micro/core-per-connection.ts [--n 10000] [--json] [--snapshots DIR]
+ *   node --expose-gc --import tsx bench/micro/core-per-connection.ts [--n 10000] [--runs 5] [--json] [--snapshots DIR]
  *
  * Lines: heap bytes per connection for the whole open and for each part measured alone
  * (session service, liveness registry, presence row + feed entry), CPU us per open, and the
@@ -170,8 +170,16 @@ interface Measure {
 }
 
 /** Open `n` connections on a fresh rig with the given parts; heap bytes and CPU us per connection. */
-/** Let pending immediates and timers of earlier rigs run, so what they hold is garbage. */
-const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 50));
+/** Let pending immediates and timers of earlier rigs run until what they held is collected. */
+async function settle(): Promise<void> {
+  let last = heap();
+  for (let i = 0; i < 40; i++) {
+    await new Promise<void>((resolve) => setTimeout(resolve, 25));
+    const now = heap();
+    if (now > last - 100_000) return;
+    last = now;
+  }
+}
 
 async function measure(parts: Parts, n: number, prefix: string, snapshots: string | null = null): Promise<Measure> {
   await settle();
@@ -196,24 +204,31 @@ const all = { presence: true, sessions: true, track: true };
 // Warm-up: let the JIT see every path once at a realistic size, on throw-away instances.
 for (let i = 0; i < 3; i++) await measure(all, 5_000, `warm${i}`);
 
+/** Median CPU over `runs` fresh rigs (the machine is shared: single runs wander); heap of the first. */
+async function repeated(parts: Parts, prefix: string, runs: number, snapshots: string | null = null): Promise<Measure> {
+  const ms: Measure[] = [];
+  for (let i = 0; i < runs; i++) ms.push(await measure(parts, N, `${prefix}${i}`, i === 0 ? snapshots : null));
+  const mid = <K extends keyof Measure>(k: K) => ms.map((m) => m[k]).sort((a, b) => a - b)[runs >> 1]!;
+  return { bytes: ms[0]!.bytes, cpuUs: mid('cpuUs'), wallUs: mid('wallUs') };
+}
+
+const RUNS = arg('runs', 5);
 const results = {
   n: N,
   node: process.version,
-  full: await measure(all, N, 'full', snapshotsAt),
-  sessionsOnly: await measure({ presence: false, sessions: true, track: false }, N, 'sess'),
-  livenessOnly: await measure({ presence: false, sessions: false, track: true }, N, 'live'),
-  livenessPresence: await measure({ presence: true, sessions: false, track: true }, N, 'pres'),
-  fullAgain: await measure(all, N, 'full2'),
-  fullSource: await measure({ ...all, source: true }, N, 'src'),
+  full: await repeated(all, 'full', RUNS, snapshotsAt),
+  sessionsOnly: await repeated({ presence: false, sessions: true, track: false }, 'sess', RUNS),
+  livenessOnly: await repeated({ presence: false, sessions: false, track: true }, 'live', RUNS),
+  livenessPresence: await repeated({ presence: true, sessions: false, track: true }, 'pres', RUNS),
+  fullSource: await repeated({ ...all, source: true }, 'src', RUNS),
 };
 
 if (json) {
   console.log(JSON.stringify(results));
 } else {
   const f = (m: Measure) => `${m.bytes.toFixed(0).padStart(6)} B/conn  ${m.cpuUs.toFixed(2).padStart(6)} us CPU/open  ${m.wallUs.toFixed(2).padStart(6)} us wall/open`;
-  console.log(`core-per-connection: N=${N}, node ${process.version}, feed_size ${config.presence.feed_size}`);
+  console.log(`core-per-connection: N=${N}, node ${process.version}, feed_size ${config.presence.feed_size}, CPU = median of ${RUNS} runs`);
   console.log(`  full open (session + liveness + presence + meta): ${f(results.full)}`);
-  console.log(`  full open, second run:                            ${f(results.fullAgain)}`);
   console.log(`  full open, figures source instead of closures:    ${f(results.fullSource)}`);
   console.log(`  session service alone:                           ${f(results.sessionsOnly)}`);
   console.log(`  liveness registry alone:                          ${f(results.livenessOnly)}`);

@@ -25,6 +25,7 @@
  */
 import { sessionFigures } from './figures.js';
 import { MQueue, type QueueEntry } from './mqueue.js';
+import { EMPTY_MAP, EMPTY_QUEUE, NO_DROPS, OFFLINE, SessionParts } from './session-parts.js';
 import { nextPacketId } from './packet-ids.js';
 import type {
   AttachOptions,
@@ -45,30 +46,24 @@ import type {
 
 const PUBREC_UNKNOWN = 0x92; // v5 Packet Identifier not found
 
-export class MqttSession<M extends Deliverable, S = unknown> {
-  // Memory: a clean session with nothing in flight is a handful of fields. The maps, the queue and
-  // the drop counters are made on first use; until then the getters hand out shared empty ones
-  // (read-only: every change goes through a method of this class).
+export class MqttSession<M extends Deliverable, S = unknown> extends SessionParts<M> {
+  // Memory: a clean session with nothing in flight is a handful of fields (80 bytes). The QoS 1/2
+  // state (maps, queue, drop counters, timers, packet id cursor) is made on first use, each map
+  // inside it too; until then the getters hand out shared empty ones (read-only: every change goes
+  // through a method of this class).
   /** 0 while offline, else the protocol level of the attached connection. */
   private version: 0 | ProtocolVersion = 0;
   /** Send window of the attached connection (min of max_inflight and v5 Receive Maximum). */
   private window = 0;
-  private cursor = 1;
   private fx: SessionEffect<M>[] | null = null;
-  /** When the armed timers fire (wall ms), null when not armed. */
-  private relTimerAt: number | null = null;
-  private retryTimerAt: number | null = null;
-  private inflightMap: Map<number, InflightEntry<M>> | null = null;
-  private relMap: Map<number, number> | null = null;
   private subsMap: Map<string, S> | null = null;
-  private mqueue: MQueue<M> | null = null;
-  private dropCounts: Record<DropReason, number> | null = null;
-
   constructor(
     private limits: SessionLimits,
     /** Outlives the connection: its changes are written to the store. */
     public persistent: boolean,
-  ) {}
+  ) {
+    super();
+  }
 
   /** The link to a connection (a fresh object per read). */
   get link(): Link {
@@ -415,26 +410,6 @@ export class MqttSession<M extends Deliverable, S = unknown> {
     this.emit({ type: 'cancel', timer });
   }
 }
-
-const OFFLINE: Link = Object.freeze({ state: 'offline' });
-
-/** Shared by every session that has not used a map yet; typed read-only, and refuses writes at run time too. */
-class EmptyMap extends Map<unknown, never> {
-  override set(): never {
-    throw new TypeError('mqtt-session: the shared empty map is read-only');
-  }
-}
-const EMPTY_MAP: ReadonlyMap<unknown, never> = Object.freeze(new EmptyMap());
-
-const EMPTY_QUEUE: Pick<MQueue<never>, 'length' | 'entries'> = Object.freeze({ length: 0, entries: () => [] });
-
-const NO_DROPS: Readonly<Record<DropReason, number>> = Object.freeze({
-  queue_full: 0,
-  qos0_not_queued: 0,
-  expired: 0,
-  awaiting_rel_full: 0,
-  await_rel_timeout: 0,
-});
 
 function expired(m: Deliverable, nowMs: number): boolean {
   return m.msg.expiresAt !== null && nowMs >= m.msg.expiresAt;

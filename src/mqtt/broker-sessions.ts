@@ -12,7 +12,7 @@ import { sessionLimits } from '../mqtt-session/limits.js';
 import { restoreSessions } from '../mqtt-session/restore.js';
 import { SessionService } from '../mqtt-session/service.js';
 import type { SessionFigures } from '../mqtt-session/types.js';
-import type { FiguresProvider, Meta } from '../presence/types.js';
+import type { Meta } from '../presence/types.js';
 import type { Delivery } from './message.js';
 import type { SubOptions } from './session.js';
 
@@ -49,13 +49,4 @@ export function snakeFigures(f: SessionFigures | undefined): Meta {
   const out: Meta = {};
   if (f) for (const [k, v] of Object.entries(f)) out[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = v;
   return out;
-}
-
-/**
- * The presence figures of one client's session, read when presence is read. Made here, not in
- * Broker.open(), so the closure (kept as long as the connection) holds only these three values
- * and not open()'s whole context (the CONNACK, the connection).
- */
-export function figuresProvider(sessions: SessionService<Delivery, SubOptions>, host: string, id: string): FiguresProvider {
-  return () => snakeFigures(sessions.figures(host, id));
 }

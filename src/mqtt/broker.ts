@@ -34,7 +34,7 @@ import { RC, V3 } from './reason-codes.js';
 import { RetainedIndex } from './retained.js';
 import type { SubOptions } from './session.js';
 import type { SessionService } from '../mqtt-session/service.js';
-import { composeSessions, figuresProvider } from './broker-sessions.js';
+import { composeSessions, snakeFigures } from './broker-sessions.js';
 import { SubscriptionTrie } from './trie.js';
 import { scheduleWill } from './wills.js';
 
@@ -127,6 +127,8 @@ export class Broker implements ConnectionHost {
       authenticate: (host, user, password) => passwords.check(host, user, password),
       newClientId: () => `vigil-${randomBytes(9).toString('base64url')}`,
     };
+    // Session figures in presence meta: one source for every MQTT row, read when presence is read.
+    deps.presence.setFiguresSource('mqtt', (host, id) => snakeFigures(this.sessions.figures(host, id)));
     this.unsubscribeLiveness = deps.liveness.subscribe((ev) => {
       if (ev.type === 'host_config') this.retrack(ev.host);
     });
@@ -260,7 +262,6 @@ export class Broker implements ConnectionHost {
       session_expiry: st.sessionExpiryS,
       ip: conn.remoteIp,
     });
-    this.deps.presence.setFigures(handle.ref, figuresProvider(this.sessions, h.policy.host, id));
     if (this.deps.logger.isLevelEnabled('debug')) {
       this.deps.logger.debug({ event: 'mqtt_connected', host: h.policy.host, client_id: id, username: st.username, protocol_level: st.version, keepalive: st.keepalive, session_present: present, takeover: !!old }, 'MQTT client connected');
     }

@@ -19,7 +19,7 @@
 import { ExpiryHeap, type Expiring } from './expiry-heap.js';
 import { HostMap } from './host-map.js';
 import { MqttSession } from './session.js';
-import { DEFAULT_LIMITS, type AttachOptions, type Deliverable, type SessionEffect, type SessionFigures, type SessionLimits } from './types.js';
+import type { AttachOptions, Deliverable, SessionEffect, SessionFigures, SessionLimits } from './types.js';
 
 export interface SessionKey {
   host: string;
@@ -238,11 +238,21 @@ export class SessionManager<M extends Deliverable, S = unknown> {
   }
 }
 
-const SCALAR_LIMITS = Object.keys(DEFAULT_LIMITS).filter((k) => k !== 'mqueuePriorities') as (keyof SessionLimits)[];
-
-/** Field by field; the priority table by reference or, when rebuilt, by its entries. */
+/** Field by field (spelled out: a keyed loop is a megamorphic load per field); the priority table by reference or entries. */
 function sameLimits(a: SessionLimits, b: SessionLimits): boolean {
-  for (const k of SCALAR_LIMITS) if (a[k] !== b[k]) return false;
+  if (
+    a.maxInflight !== b.maxInflight ||
+    a.maxAwaitingRel !== b.maxAwaitingRel ||
+    a.awaitRelTimeoutMs !== b.awaitRelTimeoutMs ||
+    a.maxMqueueLen !== b.maxMqueueLen ||
+    a.mqueueStoreQos0 !== b.mqueueStoreQos0 ||
+    a.mqueueDefaultPriority !== b.mqueueDefaultPriority ||
+    a.sessionExpiryMs !== b.sessionExpiryMs ||
+    a.maxSessionExpiryMs !== b.maxSessionExpiryMs ||
+    a.retryIntervalMs !== b.retryIntervalMs
+  ) {
+    return false;
+  }
   const pa = a.mqueuePriorities;
   const pb = b.mqueuePriorities;
   if (pa === pb) return true;

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { SessionManager } from '../../src/mqtt-session/manager.js';
 import { SessionService, type SessionSink } from '../../src/mqtt-session/service.js';
 import { MqttSession } from '../../src/mqtt-session/session.js';
+import { DEFAULT_LIMITS, type SessionLimits } from '../../src/mqtt-session/types.js';
 import { ManualScheduler } from '../../src/time/manual.js';
 import { drops, limits, msg, sent, timers, type TestMsg } from './fixtures.js';
 
@@ -88,6 +89,26 @@ describe('lazily allocated session parts', () => {
     expect(limitsOf(c.session)).not.toBe(limitsOf(a.session));
     expect(c.session.link).toEqual({ state: 'online', version: 4, window: 2 });
     expect(a.key).toEqual({ host: H, clientId: 'a' });
+  });
+
+  it('a change in any one limit is seen (the sharing compares every field of SessionLimits)', () => {
+    const changed = (k: keyof SessionLimits): Partial<SessionLimits> => {
+      const v = DEFAULT_LIMITS[k];
+      if (typeof v === 'number') return { [k]: v + 1 };
+      if (typeof v === 'boolean') return { [k]: !v };
+      if (k === 'mqueueDefaultPriority') return { [k]: v === 'lowest' ? 'highest' : 'lowest' };
+      return { [k]: { 'a/b': 7 } };
+    };
+    for (const k of Object.keys(DEFAULT_LIMITS) as (keyof SessionLimits)[]) {
+      let over: Partial<SessionLimits> = {};
+      const m = new SessionManager<TestMsg>(() => limits(over));
+      const a = m.open({ host: H, clientId: 'a', cleanStart: true, version: 4 }, T0);
+      over = changed(k);
+      const b = m.open({ host: H, clientId: 'b', cleanStart: true, version: 4 }, T0);
+      const limitsOf = (s: MqttSession<TestMsg>) => (s as unknown as { limits: SessionLimits }).limits;
+      expect(limitsOf(b.session)[k], k).toEqual(over[k]);
+      expect(limitsOf(a.session)[k], k).toEqual(DEFAULT_LIMITS[k]);
+    }
   });
 });
 

@@ -127,6 +127,8 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
   }
 
   const view = (r: Row): PresenceView => viewOf(r, metaOf(r));
+  /** The meta object setMeta made last, shared by the next row whose meta equals it. */
+  let lastMeta: Meta = EMPTY_META;
 
   const rowsOf = (host: string, transport: Transport): Rows | undefined => hosts.get(host)?.[transport];
 
@@ -303,9 +305,12 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
     setMeta(ref, meta, announce = false) {
       const r = current(ref);
       if (!r) return;
-      // A new object (the feed may hold the old one). The first one is a plain copy: V8 clones the
-      // caller's literal with its properties in the object, a merge would spill them to a side array.
-      r.meta = r.meta === EMPTY_META ? { ...meta } : { ...r.meta, ...meta };
+      // A new object (the feed may hold the old one), or the last one made when it is equal: meta
+      // objects are never written into, so rows with the same meta (one fleet, one gateway) share
+      // one. A first meta is a plain copy: V8 clones the caller's literal with its properties in the
+      // object, where a merge would spill them to a side array.
+      const merged = r.meta === EMPTY_META ? meta : { ...r.meta, ...meta };
+      r.meta = sameMeta(merged, lastMeta) ? lastMeta : (lastMeta = merged === meta ? { ...meta } : merged);
       if (announce) emit('meta', r);
     },
     setFigures(ref, provider) {
@@ -327,3 +332,11 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
   };
 }
 
+/** Same keys in the same order with the same values (what a row's meta is compared on for sharing). */
+function sameMeta(a: Meta, b: Meta): boolean {
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i] || a[ka[i]!] !== b[ka[i]!]) return false;
+  return true;
+}

@@ -177,6 +177,21 @@ describe('presence table', () => {
     expect(table.get(live.connect('h', 'mqtt', 'c').ref)?.meta).toEqual({});
   });
 
+  it('rows with equal meta may share it, and a change to one leaves the others alone', () => {
+    const a = live.connect('h', 'mqtt', 'a');
+    const b = live.connect('h', 'mqtt', 'b');
+    const given = { username: 'fleet', ip: '10.0.0.1' };
+    table.setMeta(a.ref, given);
+    table.setMeta(b.ref, { username: 'fleet', ip: '10.0.0.1' });
+    given.username = 'changed by the caller afterwards';
+    table.setMeta(a.ref, { keepalive: 60 });
+    expect(table.get(a.ref)?.meta).toEqual({ username: 'fleet', ip: '10.0.0.1', keepalive: 60 });
+    expect(table.get(b.ref)?.meta).toEqual({ username: 'fleet', ip: '10.0.0.1' });
+    table.setMeta(b.ref, { ip: '10.0.0.2' });
+    expect(table.get(b.ref)?.meta).toEqual({ username: 'fleet', ip: '10.0.0.2' });
+    expect(table.get(a.ref)?.meta).toEqual({ username: 'fleet', ip: '10.0.0.1', keepalive: 60 });
+  });
+
   it('indexes MQTT client ids with and without slashes (one map entry per plain id)', () => {
     live.connect('h', 'mqtt', 'sensors/1');
     live.connect('h', 'mqtt', 'sensors/2');

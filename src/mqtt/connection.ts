@@ -108,9 +108,7 @@ export class MqttConnection extends PacketFramer implements LivenessAdapter, Ses
     if (buf.length === 2 && buf[0] === 0xc0 && buf[1] === 0x00 && this.atBoundary && this.session !== null && this.state.phase === 'connected') {
       this.handle?.touch();
       this.host.counters.packetsIn.value++;
-      if (this.outQ === null && !this.stream.destroyed) this.stream.write(PINGRESP);
-      else this.write(PINGRESP); // keep the order behind what this tick already queued
-      return;
+      return this.writeFirst(PINGRESP);
     }
     try {
       this.pushBytes(buf);
@@ -247,7 +245,7 @@ export class MqttConnection extends PacketFramer implements LivenessAdapter, Ses
     // PINGRESP is the hot packet of idle fleets, CONNACK of connect storms: shared encodings.
     if (packet.cmd === 'pingresp') return this.write(PINGRESP);
     if (packet.cmd === 'connack' && this.version !== 5 && packet.returnCode === 0 && packet.properties === undefined) {
-      return this.write(CONNACK_V3_OK[packet.sessionPresent ? 1 : 0]);
+      return this.writeFirst(CONNACK_V3_OK[packet.sessionPresent ? 1 : 0]);
     }
     this.write(generate(packet, { protocolVersion: this.version }));
   }
@@ -265,6 +263,12 @@ export class MqttConnection extends PacketFramer implements LivenessAdapter, Ses
       process.nextTick(flushConnection, this);
     } else if (Array.isArray(this.outQ)) this.outQ.push(buf);
     else this.outQ = [this.outQ, buf];
+  }
+
+  /** A lone answer (CONNACK, PINGRESP): straight to the socket when nothing is queued this tick, else in order behind it. */
+  private writeFirst(buf: Buffer): void {
+    if (this.outQ === null && !this.stream.destroyed) this.stream.write(buf);
+    else this.write(buf);
   }
 
   /** Write out what this tick queued (write()). */

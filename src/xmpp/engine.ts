@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
 import type { CoreDeps } from '../deps.js';
-import { type Connection, startConnection } from './connection.js';
+import { type Connection, type ConnectionDeps, startConnection } from './connection.js';
 import { PasswordChecker } from '../auth/password-cache.js';
 import { createIpLimits } from '../ip-limits.js';
 import { xmppCounters } from './metrics.js';
@@ -133,8 +133,8 @@ export function createXmppEngine(deps: CoreDeps, opts: EngineOptions = {}): Xmpp
     let admittedHost: string | null = null;
     counters.connectionsTotal.inc();
     counters.connections.inc();
-    const conn = startConnection(socket, {
-      ...shared,
+    // The shared part as prototype: a spread copy would cost each connection its own hidden class.
+    const own: Pick<ConnectionDeps, 'admit' | 'authFailureDelayMs' | 'remoteAddress' | 'onEnd'> = {
       admit: (host) => {
         const o = hostOptions(host);
         const limit = o?.max_connections_per_ip ?? 0;
@@ -168,7 +168,8 @@ export function createXmppEngine(deps: CoreDeps, opts: EngineOptions = {}): Xmpp
         if (admittedKey !== null) decrement(admitted, admittedKey);
         if (admittedHost !== null) decrement(perHost, admittedHost);
       },
-    });
+    };
+    const conn = startConnection(socket, Object.assign(Object.create(shared) as typeof shared, own));
     live.add(conn);
     return conn;
   }

@@ -301,22 +301,14 @@ class C2sConnection implements Connection, ConnectionHooks {
     const later = this.held ?? [];
     this.held = null;
     const restarts = this.resets;
-    this.batching = true;
-    try {
+    this.batched(() => {
       first();
       for (const i of later) {
         // A stream restart voids what the old parser produced (as discardRest does in onData).
         if (this.resets !== restarts && i.type !== 'handshake-timeout') continue;
         this.feed(i);
       }
-    } catch (err) {
-      // Off the data path now: a failure here must still end only this connection.
-      this.deps.logger.error({ event: 'xmpp_internal_error', err }, 'xmpp_internal_error');
-      this.close('protocol_error', 'internal-server-error');
-    } finally {
-      this.batching = false;
-      this.flushOut();
-    }
+    });
     if (!this.closing && this.held === null) this.io.resume();
   }
 
@@ -329,18 +321,14 @@ class C2sConnection implements Connection, ConnectionHooks {
       },
       (err: unknown) => {
         if (this.ended || this.closing) return;
-        this.release(() => {
-          this.deps.logger.error({ event: 'xmpp_internal_error', err }, 'xmpp_internal_error');
-          this.close('protocol_error', 'internal-server-error');
-        });
+        this.release(() => this.internalError(err));
       },
     );
   }
 
   onData(chunk: Buffer): void {
     if (this.closing || this.fastPong(chunk)) return;
-    this.batching = true;
-    try {
+    this.batched(() => {
       const events = this.parser.write(chunk);
       this.discardRest = false;
       for (const ev of events) {
@@ -353,14 +341,25 @@ class C2sConnection implements Connection, ConnectionHooks {
         else if (ev.type === 'close') this.feed({ type: 'close' });
         else this.feed({ type: 'parse-error', condition: ev.condition, text: ev.text });
       }
+    });
+  }
+
+  /** Run `fn` with its writes joined into one socket write; a throw (a bug, a store failure) ends this connection only. */
+  private batched(fn: () => void): void {
+    this.batching = true;
+    try {
+      fn();
     } catch (err) {
-      // A bug or a store failure ends this connection only, never the process.
-      this.deps.logger.error({ event: 'xmpp_internal_error', err }, 'xmpp_internal_error');
-      this.close('protocol_error', 'internal-server-error');
+      this.internalError(err);
     } finally {
       this.batching = false;
       this.flushOut();
     }
+  }
+
+  private internalError(err: unknown): void {
+    this.deps.logger.error({ event: 'xmpp_internal_error', err }, 'xmpp_internal_error');
+    this.close('protocol_error', 'internal-server-error');
   }
 
   private upgrade(): void {

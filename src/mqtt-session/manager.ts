@@ -49,29 +49,61 @@ export interface OpenRequest extends AttachOptions {
   sessionExpiryS?: number;
 }
 
-interface Entry<M extends Deliverable, S> extends Expiring {
-  key: SessionKey;
-  session: MqttSession<M, S>;
-  expiryMs: number | null;
-  expiresAt: number | null;
+/**
+ * What the manager keeps per session: the session and its expiry bookkeeping. A caller that keeps
+ * its own object per session (the service's handle) extends this class and hands the manager a
+ * `create` hook, so one object and one map entry serve both.
+ */
+export class ManagedSession<M extends Deliverable, S> implements Expiring {
+  expiryMs: number | null = null;
+  expiresAt: number | null = null;
   /** Bumped by every open: a close from a connection that lost the session is ignored. */
-  generation: number;
+  generation = 0;
+  heapIndex = -1;
+
+  constructor(
+    readonly key: SessionKey,
+    readonly session: MqttSession<M, S>,
+  ) {}
+}
+
+/** How the manager makes its per-session objects, and whom it tells when one is deleted. */
+export interface ManagerHooks<M extends Deliverable, S, E extends ManagedSession<M, S>> {
+  create(key: SessionKey, session: MqttSession<M, S>): E;
+  /** A session was deleted (clean start, expiry 0 close, expiry, discard), synchronously. */
+  removed?(entry: E): void;
 }
 
 const NEVER = 0xffff_ffff;
 
-export class SessionManager<M extends Deliverable, S = unknown> {
-  private readonly sessions = new HostMap<Entry<M, S>>();
+export class SessionManager<M extends Deliverable, S = unknown, Entry extends ManagedSession<M, S> = ManagedSession<M, S>> {
+  private readonly sessions = new HostMap<Entry>();
   /** The last limits handed out per host: equal limits are shared by every session of the host. */
   private readonly limitsCache = new Map<string, SessionLimits>();
   /** Offline sessions with a deadline, earliest first. */
-  private readonly deadlines = new ExpiryHeap<Entry<M, S>>();
+  private readonly deadlines = new ExpiryHeap<Entry>();
   private armedAt: number | null = null;
   private generations = 0;
   /** Restored sessions whose deadline started at this start-up (stored by startup()). */
-  private restarted: Entry<M, S>[] = [];
+  private restarted: Entry[] = [];
+  private readonly hooks: ManagerHooks<M, S, Entry>;
 
-  constructor(private readonly limitsSource: (host: string) => SessionLimits) {}
+  constructor(
+    private readonly limitsSource: (host: string) => SessionLimits,
+    hooks?: ManagerHooks<M, S, Entry>,
+  ) {
+    this.hooks = hooks ?? { create: (key, session) => new ManagedSession<M, S>(key, session) as Entry };
+  }
+
+  /** The manager's object of a session (with a `create` hook: the caller's). */
+  entry(host: string, clientId: string): Entry | undefined {
+    return this.sessions.get(host, clientId);
+  }
+
+  /** Every session's object, host by host. */
+  entries(): IterableIterator<Entry> {
+    return this.sessions.values();
+  }
 
   /** The host's limits; one shared object while they stay equal (limitsOf may build a new one per call). */
   private limitsOf(host: string): SessionLimits {
@@ -109,7 +141,7 @@ export class SessionManager<M extends Deliverable, S = unknown> {
   open(
     req: OpenRequest,
     nowMs: number,
-  ): { session: MqttSession<M, S>; key: SessionKey; present: boolean; generation: number; effects: ManagerEffect<M>[] } {
+  ): { session: MqttSession<M, S>; entry: Entry; present: boolean; generation: number; effects: ManagerEffect<M>[] } {
     const fx: ManagerEffect<M>[] = [];
     let entry = this.sessions.get(req.host, req.clientId);
     if (entry && req.cleanStart) {
@@ -120,8 +152,7 @@ export class SessionManager<M extends Deliverable, S = unknown> {
     const limits = this.limitsOf(req.host);
     const expiryMs = this.expiryOf(req, limits);
     if (!entry) {
-      const key = { host: req.host, clientId: req.clientId };
-      entry = { key, session: new MqttSession<M, S>(limits, expiryMs !== 0), expiryMs, expiresAt: null, generation: 0, heapIndex: -1 };
+      entry = this.hooks.create({ host: req.host, clientId: req.clientId }, new MqttSession<M, S>(limits, expiryMs !== 0));
       this.sessions.set(req.host, req.clientId, entry);
     } else {
       entry.session.configure(limits);
@@ -138,7 +169,7 @@ export class SessionManager<M extends Deliverable, S = unknown> {
     else if (wasPersistent) fx.push({ type: 'session_del', key }); // v5 resume with expiry 0: no longer stored
     for (const effect of entry.session.attach(req, nowMs)) fx.push({ type: 'session', key, effect });
     this.rearm(fx);
-    return { session: entry.session, key, present, generation, effects: fx };
+    return { session: entry.session, entry, present, generation, effects: fx };
   }
 
   /**
@@ -194,7 +225,9 @@ export class SessionManager<M extends Deliverable, S = unknown> {
     const session = new MqttSession<M, S>(this.limitsOf(key.host), true);
     // A session that was connected when the server stopped starts its expiry now.
     const expiresAt = m.expiresAt ?? (m.expiryMs === null ? null : nowMs + m.expiryMs);
-    const entry: Entry<M, S> = { key, session, expiryMs: m.expiryMs, expiresAt, generation: 0, heapIndex: -1 };
+    const entry = this.hooks.create(key, session);
+    entry.expiryMs = m.expiryMs;
+    entry.expiresAt = expiresAt;
     this.sessions.set(key.host, key.clientId, entry);
     if (expiresAt !== null) this.deadlines.push(entry);
     if (m.expiresAt === null && expiresAt !== null) this.restarted.push(entry);
@@ -222,10 +255,11 @@ export class SessionManager<M extends Deliverable, S = unknown> {
     })(this.sessions);
   }
 
-  private remove(entry: Entry<M, S>, fx: ManagerEffect<M>[]): void {
+  private remove(entry: Entry, fx: ManagerEffect<M>[]): void {
     this.sessions.delete(entry.key.host, entry.key.clientId);
     this.deadlines.remove(entry);
     if (entry.session.persistent) fx.push({ type: 'session_del', key: entry.key });
+    this.hooks.removed?.(entry);
   }
 
   /** One expiry timer for all sessions, at the earliest deadline. */

@@ -14,8 +14,7 @@
 import type { Clock } from '../time/clock.js';
 import type { Scheduler, TimerHandle } from '../time/scheduler.js';
 import type { SessionWriter } from './durable.js';
-import { HostMap } from './host-map.js';
-import { SessionManager, type ManagerEffect, type OpenRequest, type SessionKey } from './manager.js';
+import { ManagedSession, SessionManager, type ManagerEffect, type OpenRequest, type SessionKey } from './manager.js';
 import type { MqttSession } from './session.js';
 import { SessionTimers } from './timers.js';
 import type { Deliverable, DropReason, Qos2Verdict, SessionEffect, SessionFigures, SessionLimits, SessionTimer } from './types.js';
@@ -39,7 +38,11 @@ export interface SessionServiceDeps<M> {
 
 type HeldSends<M> = { sends: SessionEffect<M>[]; ready: boolean; failed: boolean };
 
-export class SessionHandle<M extends Deliverable, S> {
+/**
+ * The service's object per session. It is also the manager's entry (ManagedSession), so a session
+ * costs one object and one map entry here, not a handle beside an entry in two maps.
+ */
+export class SessionHandle<M extends Deliverable, S> extends ManagedSession<M, S> {
   sink: SessionSink<M> | null = null;
   /** Made on the first timer effect (a clean session without QoS 2 or v3 retry never arms one). */
   private timerSet: SessionTimers | null = null;
@@ -48,9 +51,11 @@ export class SessionHandle<M extends Deliverable, S> {
 
   constructor(
     private readonly svc: SessionService<M, S>,
-    readonly key: SessionKey,
-    readonly session: MqttSession<M, S>,
-  ) {}
+    key: SessionKey,
+    session: MqttSession<M, S>,
+  ) {
+    super(key, session);
+  }
 
   get timers(): SessionTimers {
     return (this.timerSet ??= new SessionTimers(this.svc.scheduler, (t) => this.fire(t)));
@@ -167,14 +172,16 @@ export class SessionHandle<M extends Deliverable, S> {
 }
 
 export class SessionService<M extends Deliverable, S = unknown> {
-  readonly manager: SessionManager<M, S>;
+  readonly manager: SessionManager<M, S, SessionHandle<M, S>>;
   readonly scheduler: Scheduler;
   readonly writer: SessionWriter<M> | null;
-  private readonly handles = new HostMap<SessionHandle<M, S>>();
   private expiryTimer: TimerHandle | null = null;
 
   constructor(readonly deps: SessionServiceDeps<M>) {
-    this.manager = new SessionManager<M, S>(deps.limitsOf);
+    this.manager = new SessionManager<M, S, SessionHandle<M, S>>(deps.limitsOf, {
+      create: (key, session) => new SessionHandle(this, key, session),
+      removed: (h) => this.deleted(h),
+    });
     this.scheduler = deps.scheduler;
     this.writer = deps.writer;
   }
@@ -194,14 +201,8 @@ export class SessionService<M extends Deliverable, S = unknown> {
     /** Called with Session Present before anything is resent: send CONNACK here [MQTT-3.2.2-2]. */
     beforeResend?: (present: boolean) => void,
   ): { handle: SessionHandle<M, S>; present: boolean; generation: number } {
-    const old = this.handles.get(req.host, req.clientId);
-    const r = this.manager.open(req, this.now());
-    let handle = old;
-    if (!handle || handle.session !== r.session) {
-      if (old) this.deleted(old);
-      handle = new SessionHandle(this, r.key, r.session);
-      this.handles.set(req.host, req.clientId, handle);
-    }
+    const r = this.manager.open(req, this.now()); // a discarded old session went through deleted()
+    const handle = r.entry;
     handle.sink = sink;
     beforeResend?.(r.present);
     this.apply(r.effects);
@@ -211,22 +212,21 @@ export class SessionService<M extends Deliverable, S = unknown> {
   /** The connection that opened `generation` closed (a v5 DISCONNECT may change the expiry). */
   close(handle: SessionHandle<M, S>, generation: number, sessionExpiryS?: number): void {
     const { host, clientId } = handle.key;
-    if (this.handles.get(host, clientId) !== handle || !this.manager.isCurrent(host, clientId, generation)) return;
+    if (this.manager.entry(host, clientId) !== handle || !this.manager.isCurrent(host, clientId, generation)) return;
     handle.sink = null;
     this.apply(this.manager.close(host, clientId, this.now(), sessionExpiryS, generation));
-    if (!this.manager.get(host, clientId)) this.deleted(handle);
   }
 
   /** A message routed to a client id of a host: online, offline (queued) or no session (ignored). */
   deliver(host: string, clientId: string, msg: M): boolean {
-    const h = this.handles.get(host, clientId);
+    const h = this.manager.entry(host, clientId);
     if (!h) return false;
     h.deliver(msg);
     return true;
   }
 
   handle(host: string, clientId: string): SessionHandle<M, S> | undefined {
-    return this.handles.get(host, clientId);
+    return this.manager.entry(host, clientId);
   }
 
   figures(host: string, clientId: string): SessionFigures | undefined {
@@ -242,17 +242,10 @@ export class SessionService<M extends Deliverable, S = unknown> {
   /** Delete a session now (admin action); the caller closes any connection first. */
   discard(host: string, clientId: string): void {
     this.apply(this.manager.discard(host, clientId));
-    const h = this.handles.get(host, clientId);
-    if (h) this.deleted(h);
   }
 
-  /** Put back sessions loaded by restoreSessions(): make handles and arm the expiry timer. */
+  /** After restoreSessions() (whose sessions already have their handles): arm the expiry timer. */
   adoptRestored(effects: ManagerEffect<M>[]): void {
-    for (const key of this.manager.keys()) {
-      if (!this.handles.has(key.host, key.clientId)) {
-        this.handles.set(key.host, key.clientId, new SessionHandle(this, key, this.manager.get(key.host, key.clientId)!));
-      }
-    }
     this.apply(effects);
   }
 
@@ -260,7 +253,7 @@ export class SessionService<M extends Deliverable, S = unknown> {
   shutdown(): void {
     this.expiryTimer?.cancel();
     this.expiryTimer = null;
-    for (const h of this.handles.values()) h.cancelTimers();
+    for (const h of this.manager.entries()) h.cancelTimers();
     this.writer?.flush();
   }
 
@@ -268,18 +261,15 @@ export class SessionService<M extends Deliverable, S = unknown> {
     if (effects.length === 0) return;
     this.writer?.record(effects);
     for (const e of effects) {
+      // A deleted session's effects (timer cancels) are moot: deleted() stopped its timers.
       if (e.type === 'session') {
-        if (e.effect.type !== 'store') this.handles.get(e.key.host, e.key.clientId)?.run([e.effect]);
-      } else if (e.type === 'session_del') {
-        const h = this.handles.get(e.key.host, e.key.clientId);
-        if (h && !this.manager.get(e.key.host, e.key.clientId)) this.deleted(h);
+        if (e.effect.type !== 'store') this.manager.entry(e.key.host, e.key.clientId)?.run([e.effect]);
       } else if (e.type === 'arm_expiry') this.armExpiry(e.atMs);
     }
   }
 
+  /** The manager deleted `h`'s session (its `removed` hook, once per session). */
   private deleted(h: SessionHandle<M, S>): void {
-    if (this.handles.get(h.key.host, h.key.clientId) !== h) return;
-    this.handles.delete(h.key.host, h.key.clientId);
     h.cancelTimers();
     h.sink = null;
     this.deps.onDeleted?.(h.key, [...h.session.subscriptions.keys()]);

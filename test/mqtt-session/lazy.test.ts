@@ -88,7 +88,7 @@ describe('lazily allocated session parts', () => {
     const c = m.open({ host: H, clientId: 'c', cleanStart: true, version: 4 }, T0);
     expect(limitsOf(c.session)).not.toBe(limitsOf(a.session));
     expect(c.session.link).toEqual({ state: 'online', version: 4, window: 2 });
-    expect(a.key).toEqual({ host: H, clientId: 'a' });
+    expect(a.entry.key).toEqual({ host: H, clientId: 'a' });
   });
 
   it('a change in any one limit is seen (the sharing compares every field of SessionLimits)', () => {

@@ -119,6 +119,31 @@ describe('SessionService', () => {
     expect(svc.deliver(H, 'p', msg('late'))).toBe(false);
   });
 
+  it('one handle per session: kept on resume and takeover, replaced on clean start (old filters out once), gone on discard', () => {
+    const { svc, scheduler, deleted } = service();
+    const a = svc.open({ host: H, clientId: 'c', cleanStart: false, version: 4 }, sink([], 'A'));
+    a.handle.subscribe('f', { qos: 1 });
+    const b = svc.open({ host: H, clientId: 'c', cleanStart: false, version: 4 }, sink([], 'B')); // takeover
+    expect(b.handle).toBe(a.handle);
+    expect(b.present).toBe(true);
+    svc.close(a.handle, a.generation); // the old connection's late close: ignored
+    expect(svc.handle(H, 'c')).toBe(b.handle);
+    const c = svc.open({ host: H, clientId: 'c', cleanStart: true, version: 4 }, sink([], 'C'));
+    expect(c.handle).not.toBe(b.handle);
+    expect(deleted).toEqual(['c f']);
+    svc.close(b.handle, b.generation); // the replaced handle's close: ignored
+    expect(svc.handle(H, 'c')).toBe(c.handle);
+    c.handle.receiveQos2(1); // arms await_rel
+    expect(scheduler.pending).toBeGreaterThan(0);
+    svc.discard(H, 'c');
+    expect(deleted).toEqual(['c f', 'c ']);
+    expect(scheduler.pending).toBe(0); // its await_rel timer went with it
+    expect(svc.handle(H, 'c')).toBeUndefined();
+    expect(svc.deliver(H, 'c', msg('x'))).toBe(false);
+    svc.close(c.handle, c.generation);
+    expect(deleted).toEqual(['c f', 'c ']);
+  });
+
   it('counts drops through onDrop and releases acks only when durable', () => {
     const { svc, dropped, endTurn } = service(memorySessions(), { maxMqueueLen: 1 });
     const a = svc.open({ host: H, clientId: 'c', cleanStart: false, version: 4 }, sink([], 'A'));

@@ -143,6 +143,18 @@ function features(state: NegotiationState, opts: XmppHostOptions, ctx: Negotiati
   return x('stream:features', {}, starttls, mechs);
 }
 
+/** Serialised features per host options object (a reload makes new ones) and the three inputs. */
+const featuresCache = new WeakMap<XmppHostOptions, Map<string, string>>();
+
+function featuresXml(state: NegotiationState, opts: XmppHostOptions, ctx: NegotiationCtx): string {
+  let byCase = featuresCache.get(opts);
+  if (!byCase) featuresCache.set(opts, (byCase = new Map()));
+  const key = `${state.user !== null}${state.secure}${ctx.tlsAvailable}`;
+  let xml = byCase.get(key);
+  if (xml === undefined) byCase.set(key, (xml = serialize(features(state, opts, ctx))));
+  return xml;
+}
+
 function onHeader(state: NegotiationState, input: Extract<NegotiationInput, { type: 'open' }>, ctx: NegotiationCtx): StepResult {
   const { attrs } = input;
   const to = (attrs.to ?? '').toLowerCase();
@@ -161,7 +173,7 @@ function onHeader(state: NegotiationState, input: Extract<NegotiationInput, { ty
   const opts = ctx.hostOptions(host);
   if (!opts) return closeWith(next, ctx, 'host-unknown');
   const from = attrs.from !== undefined && /^[^\s<>"'&]{1,3071}$/.test(attrs.from) ? attrs.from : undefined;
-  const out = header(host, next.streamId ?? '', from) + serialize(features(next, opts, ctx));
+  const out = header(host, next.streamId ?? '', from) + featuresXml(next, opts, ctx);
   return { state: { ...next, phase: 'negotiating' }, effects: [{ kind: 'send', data: out }] };
 }
 

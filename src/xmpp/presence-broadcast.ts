@@ -13,6 +13,7 @@
  */
 import { formatJid, tryParseJid } from '../jid.js';
 import type { Show } from '../presence/types.js';
+import type { RosterItem } from '../store/types.js';
 import type { C2sSession } from './session.js';
 import type { XmppWorld } from './world.js';
 import { type XmlEl, childText, withAttrs, x } from './xml.js';
@@ -20,9 +21,8 @@ import { type XmlEl, childText, withAttrs, x } from './xml.js';
 const SHOWS: readonly string[] = ['chat', 'away', 'dnd', 'xa'];
 
 /** Contacts (bare JIDs) whose subscription means they receive the user's presence. */
-function watchers(world: XmppWorld, s: C2sSession): string[] {
-  return world.rosters
-    .list(s.host, s.user)
+function watchers(world: XmppWorld, s: C2sSession, roster = world.rosters.list(s.host, s.user)): string[] {
+  return roster
     .filter((i) => i.subscription === 'from' || i.subscription === 'both')
     .map((i) => i.jid);
 }
@@ -34,8 +34,8 @@ function deliverToBareOrFull(world: XmppWorld, to: string, el: XmlEl): void {
   else world.router.deliverPresenceToBare(formatJid(j), el);
 }
 
-function broadcast(world: XmppWorld, s: C2sSession, el: XmlEl, extra: Iterable<string> = []): void {
-  const targets = new Set<string>([...watchers(world, s), ...extra]);
+function broadcast(world: XmppWorld, s: C2sSession, el: XmlEl, extra: Iterable<string> = [], roster?: RosterItem[]): void {
+  const targets = new Set<string>([...watchers(world, s, roster), ...extra]);
   targets.delete(s.bare);
   for (const t of targets) deliverToBareOrFull(world, t, withAttrs(el, { to: t }));
   for (const own of world.router.availableOf(s.bare)) own.send(withAttrs(el, { to: own.jid }));
@@ -71,9 +71,11 @@ export function handleBroadcastPresence(world: XmppWorld, s: C2sSession, el: Xml
   s.presence.last = stored;
   s.presence.priority = parsePriority(el);
   report(world, s, el);
-  broadcast(world, s, stored);
+  // One roster read (a store query) serves the broadcast and, for initial presence, the probes.
+  const roster = world.rosters.list(s.host, s.user);
+  broadcast(world, s, stored, [], roster);
   if (!initial) return;
-  for (const item of world.rosters.list(s.host, s.user)) {
+  for (const item of roster) {
     if (item.subscription === 'to' || item.subscription === 'both') {
       for (const c of world.router.availableOf(item.jid)) {
         if (c.presence.last) s.send(withAttrs(c.presence.last, { to: s.jid }));

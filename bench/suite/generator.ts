@@ -55,20 +55,43 @@ export interface Done {
   ms: number;
 }
 
+/** A load worker (tsx: about 1 s of start-up) with its IPC channel; unref'd while it waits as a spare. */
+function spawnWorker(): Worker {
+  const proc = spawnTracked(process.execPath, ['--import', TSX, join(ROOT, 'bench/suite/load-worker.ts')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Worker(proc);
+}
+
+/**
+ * Workers booted when a generator stops, between measurements (the next server is being started
+ * then), so the next Generator.start does not wait for tsx. Unref'd: a spare left at the end does
+ * not keep the run alive (the exit hook stops it by PID).
+ */
+const spares: Worker[] = [];
+
+function keepSpare(w: Worker): void {
+  w.proc.unref();
+  w.proc.channel?.unref();
+  spares.push(w);
+}
+
+function takeWorker(): Worker {
+  const w = spares.shift();
+  if (!w || w.proc.exitCode !== null || w.proc.signalCode !== null) return spawnWorker();
+  w.proc.ref();
+  w.proc.channel?.ref();
+  return w;
+}
+
 export class Generator {
   private constructor(private readonly workers: Worker[]) {}
 
-  /** Enough workers for `clients` sockets (at least `min`). */
+  /** Enough workers for `clients` sockets (at least `min`), spares first. */
   static async start(clients: number, min = 1): Promise<Generator> {
     const n = Math.max(min, Math.ceil(clients / PER_WORKER));
-    const workers = Array.from({ length: n }, () => {
-      const proc = spawnTracked(process.execPath, ['--import', TSX, join(ROOT, 'bench/suite/load-worker.ts')], {
-        cwd: ROOT,
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      });
-      return new Worker(proc);
-    });
-    const g = new Generator(workers);
+    const g = new Generator(Array.from({ length: n }, takeWorker));
     await g.stats(); // every worker is up and answering
     return g;
   }
@@ -138,7 +161,9 @@ export class Generator {
     await this.each(() => ({ op: 'close-all' }));
   }
 
+  /** Stops the workers and boots as many spares for the next generator. */
   async stop(): Promise<void> {
     await Promise.all(this.workers.map((w) => stopTracked(w.proc, 2000)));
+    while (spares.length < this.workers.length) keepSpare(spawnWorker());
   }
 }

@@ -236,3 +236,6 @@ process.on('message', (msg: { seq: number; req: WorkerRequest }) => {
   );
 });
 process.on('disconnect', () => process.exit(0));
+// A spare (generator.ts) whose parent ended while this process was still starting saw no
+// 'disconnect' event: the channel is gone already.
+if (!process.connected) process.exit(0);

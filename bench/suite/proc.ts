@@ -98,7 +98,7 @@ export async function freePort(): Promise<number> {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Resolves once a TCP connect to 127.0.0.1:port succeeds (polled every 200 ms). */
+/** Resolves once a TCP connect to 127.0.0.1:port succeeds (polled every 50 ms). */
 export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
@@ -112,7 +112,7 @@ export async function waitForPort(port: number, timeoutMs: number): Promise<void
     });
     if (ok) return;
     if (Date.now() > until) throw new Error(`port ${port} did not open in ${timeoutMs} ms`);
-    await sleep(200);
+    await sleep(50);
   }
 }
 

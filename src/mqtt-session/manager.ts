@@ -60,11 +60,22 @@ export class ManagedSession<M extends Deliverable, S> implements Expiring {
   /** Bumped by every open: a close from a connection that lost the session is ignored. */
   generation = 0;
   heapIndex = -1;
+  readonly host: string;
+  readonly clientId: string;
+  /** The key object, made when first asked for (effects, store writes): a clean session rarely is. */
+  private keyObj: SessionKey | null = null;
 
   constructor(
-    readonly key: SessionKey,
+    key: SessionKey,
     readonly session: MqttSession<M, S>,
-  ) {}
+  ) {
+    this.host = key.host;
+    this.clientId = key.clientId;
+  }
+
+  get key(): SessionKey {
+    return (this.keyObj ??= { host: this.host, clientId: this.clientId });
+  }
 }
 
 /** How the manager makes its per-session objects, and whom it tells when one is deleted. */
@@ -164,10 +175,9 @@ export class SessionManager<M extends Deliverable, S = unknown, Entry extends Ma
     entry.expiresAt = null;
     this.deadlines.remove(entry);
     entry.session.persistent = expiryMs !== 0;
-    const key = entry.key;
-    if (entry.session.persistent) fx.push({ type: 'session_put', key, meta: meta(entry) });
-    else if (wasPersistent) fx.push({ type: 'session_del', key }); // v5 resume with expiry 0: no longer stored
-    for (const effect of entry.session.attach(req, nowMs)) fx.push({ type: 'session', key, effect });
+    if (entry.session.persistent) fx.push({ type: 'session_put', key: entry.key, meta: meta(entry) });
+    else if (wasPersistent) fx.push({ type: 'session_del', key: entry.key }); // v5 resume with expiry 0: no longer stored
+    for (const effect of entry.session.attach(req, nowMs)) fx.push({ type: 'session', key: entry.key, effect });
     this.rearm(fx);
     return { session: entry.session, entry, present, generation, effects: fx };
   }
@@ -238,7 +248,7 @@ export class SessionManager<M extends Deliverable, S = unknown, Entry extends Ma
   startup(): ManagerEffect<M>[] {
     const fx: ManagerEffect<M>[] = [];
     for (const e of this.restarted.splice(0)) {
-      if (this.sessions.get(e.key.host, e.key.clientId) === e) fx.push({ type: 'session_put', key: e.key, meta: meta(e) });
+      if (this.sessions.get(e.host, e.clientId) === e) fx.push({ type: 'session_put', key: e.key, meta: meta(e) });
     }
     this.rearm(fx);
     return fx;
@@ -256,7 +266,7 @@ export class SessionManager<M extends Deliverable, S = unknown, Entry extends Ma
   }
 
   private remove(entry: Entry, fx: ManagerEffect<M>[]): void {
-    this.sessions.delete(entry.key.host, entry.key.clientId);
+    this.sessions.delete(entry.host, entry.clientId);
     this.deadlines.remove(entry);
     if (entry.session.persistent) fx.push({ type: 'session_del', key: entry.key });
     this.hooks.removed?.(entry);

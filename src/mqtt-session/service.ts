@@ -211,7 +211,7 @@ export class SessionService<M extends Deliverable, S = unknown> {
 
   /** The connection that opened `generation` closed (a v5 DISCONNECT may change the expiry). */
   close(handle: SessionHandle<M, S>, generation: number, sessionExpiryS?: number): void {
-    const { host, clientId } = handle.key;
+    const { host, clientId } = handle;
     if (this.manager.entry(host, clientId) !== handle || !this.manager.isCurrent(host, clientId, generation)) return;
     handle.sink = null;
     this.apply(this.manager.close(host, clientId, this.now(), sessionExpiryS, generation));

@@ -182,7 +182,10 @@ export class MqttConnection extends PacketFramer implements LivenessAdapter, Ses
   private apply(s: Step): void {
     if (s.next) {
       this.state = s.next;
-      if (s.next.phase === 'connected') this.negotiated = s.next;
+      if (s.next.phase === 'connected') {
+        this.negotiated = s.next;
+        this.connectUser = null; // only a refused CONNECT needs it
+      }
     }
     if (countsAuthFailure(s.effects)) {
       // Failed-auth delay: the refusing CONNACK goes out late and nothing more is read meanwhile.

@@ -9,13 +9,17 @@
  *
  * No sockets, no protocol layer: the fake connection objects and the client id strings are made
  * before the baseline heap reading, so what is printed is what the cores keep per connection
- * (after a forced GC) and the CPU time of the opens. Deterministic apart from timer noise.
+ * (JS heap + ArrayBuffers after forced GCs) and the CPU time of the opens (process CPU, so GC
+ * helper threads count; wall time beside it). Memory is deterministic; CPU is the median of
+ * `--runs` fresh rigs, and still wanders on a shared machine. Under tsx every function carries a
+ * small `__name` call tsc does not emit, so the CPU figures are a little high.
  *
  *   node --expose-gc --import tsx bench/micro/core-per-connection.ts [--n 10000] [--runs 5] [--json] [--snapshots DIR]
  *
- * Lines: heap bytes per connection for the whole open and for each part measured alone
- * (session service, liveness registry, presence row + feed entry), CPU us per open, and the
- * presence feed's bytes per entry.
+ * Lines: bytes and CPU per open for the whole open (the broker's per-connection figures closure
+ * included), the same with one presence figures source instead of the closures, and each part
+ * alone (session service; liveness registry; liveness + presence row, feed entry and meta).
+ * --snapshots DIR writes heap snapshots before and after the first full open.
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';

@@ -64,8 +64,6 @@ function normaliseUser(user: string): string {
   }
 }
 
-const CONNECT_TIMEOUT_LIMIT = 'connect_timeout';
-
 
 export class Broker implements ConnectionHost {
   readonly env: ChannelEnv;
@@ -129,9 +127,7 @@ export class Broker implements ConnectionHost {
     };
     // Session figures in presence meta: one source for every MQTT row, read when presence is read.
     deps.presence.setFiguresSource('mqtt', (host, id) => snakeFigures(this.sessions.figures(host, id)));
-    this.unsubscribeLiveness = deps.liveness.subscribe((ev) => {
-      if (ev.type === 'host_config') this.retrack(ev.host);
-    });
+    this.unsubscribeLiveness = deps.liveness.subscribe((ev) => (ev.type === 'host_config' ? this.retrack(ev.host) : undefined));
   }
 
   whenDurable(cb: (err: Error | null) => void): void {
@@ -196,7 +192,7 @@ export class Broker implements ConnectionHost {
       const now = this.monoNow();
       for (const c of this.pending) {
         if (now - c.openedAtMono < limitMs) continue;
-        this.m.limits.inc({ limit: CONNECT_TIMEOUT_LIMIT });
+        this.m.limits.inc({ limit: 'connect_timeout' });
         c.end('protocol_error', null, false);
       }
       this.armSweeper();
@@ -262,9 +258,7 @@ export class Broker implements ConnectionHost {
       session_expiry: st.sessionExpiryS,
       ip: conn.remoteIp,
     });
-    if (this.deps.logger.isLevelEnabled('debug')) {
-      this.deps.logger.debug({ event: 'mqtt_connected', host: h.policy.host, client_id: id, username: st.username, protocol_level: st.version, keepalive: st.keepalive, session_present: present, takeover: !!old }, 'MQTT client connected');
-    }
+    if (this.deps.logger.isLevelEnabled('debug')) this.deps.logger.debug({ event: 'mqtt_connected', host: h.policy.host, client_id: id, username: st.username, protocol_level: st.version, keepalive: st.keepalive, session_present: present, takeover: !!old }, 'MQTT client connected');
     if (old) old.kill(old.handle?.ref ?? handle.ref, 'taken_over');
   }
 

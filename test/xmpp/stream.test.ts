@@ -23,6 +23,16 @@ describe('IQ handling (RFC 6120 §8.2.3, §8.4; XEP-0199 §4.2; XEP-0030)', () =
     expect(cond(c.take()[0])).toBe('service-unavailable');
   });
 
+  it('the answers to one read leave in one socket write, in order', async () => {
+    const h = makeHarness();
+    const c = await h.login('alice', 'laptop');
+    let writes = 0;
+    c.end.on('data', () => writes++);
+    await c.send(['a', 'b', 'c'].map((id) => `<iq type='get' id='${id}'><ping xmlns='urn:xmpp:ping'/></iq>`).join(''));
+    expect(c.take().map((r) => r.attrs.id)).toEqual(['a', 'b', 'c']);
+    expect(writes).toBe(1);
+  });
+
   it('answers every unknown get/set with exactly one service-unavailable error', async () => {
     const h = makeHarness();
     const c = await h.login('alice', 'laptop');

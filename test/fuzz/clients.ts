@@ -92,7 +92,9 @@ export class XmppControl {
     await settle();
     const creds = Buffer.from(`\u0000${user}\u0000${password}`).toString('base64');
     this.side.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${creds}</auth>`);
-    await settle();
+    // PLAIN is verified on the libuv pool (async PBKDF2): turn the loop until the answer is in.
+    const answered = () => this.events.some((e) => e.type === 'stanza' && (e.el.name === 'success' || e.el.name === 'failure'));
+    for (const until = Date.now() + 10_000; !answered() && Date.now() < until; ) await settle(1);
     if (!this.events.some((e) => e.type === 'stanza' && e.el.name === 'success')) throw new Error(`control login failed for ${user}`);
     this.parser.reset();
     this.side.write(streamHeader());

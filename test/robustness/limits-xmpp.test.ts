@@ -117,8 +117,10 @@ describe('XMPP limits', () => {
     const failedAfter = async (): Promise<number> => {
       const c = open('203.0.113.50');
       await settle();
+      const hits = await xmppLimitHits(world, 'auth_failure_delay');
       c.write([Buffer.from(plainAuth('control-a', 'wrong'))]);
-      await settle();
+      // The password is checked on the libuv pool (async PBKDF2): the delay starts once it failed.
+      for (const until = Date.now() + 10_000; (await xmppLimitHits(world, 'auth_failure_delay')) === hits && Date.now() < until; ) await settle(1);
       let waited = 0;
       while (!c.tail().includes('<failure')) {
         await world.advance(250);

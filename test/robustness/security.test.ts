@@ -95,7 +95,7 @@ describe('constant-time comparisons', () => {
     const scram = readFileSync(new URL('../../src/auth/scram.ts', import.meta.url), 'utf8');
     expect(scram).toMatch(/return safeEqual\(storedKey, cred\.storedKey\)/);
     expect(readFileSync(new URL('../../src/xmpp/sasl-scram.ts', import.meta.url), 'utf8')).toMatch(/safeEqual\(h\(hash, clientKey\), p\.cred\.storedKey\)/);
-    expect(readFileSync(new URL('../../src/mqtt/auth-cache.ts', import.meta.url), 'utf8')).toMatch(/timingSafeEqual\(hit\.digest, digest\)/);
+    expect(readFileSync(new URL('../../src/auth/password-cache.ts', import.meta.url), 'utf8')).toMatch(/timingSafeEqual\(hit\.digest, digest\)/);
   });
 });
 

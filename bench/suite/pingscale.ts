@@ -2,20 +2,21 @@
  * pingscale: N MQTT clients (Keep Alive 60 s) each send PINGREQ every 10 s and then every 2 s,
  * spread evenly over the interval. Figures over a measurement window after one warm-up interval:
  * server CPU %, server CPU per PINGREQ answered (us), PINGRESPs/s, and the generator's CPU.
+ * The node-floor column (bench/suite/node-floor-server.mjs) is the least any Node.js broker spends.
  */
 import { eachServer, parseOptions, sampleWindow } from './common.js';
 import { Generator } from './generator.js';
 import { sleep } from './proc.js';
 import { note, record, table } from './report.js';
 
-export const describe = 'N MQTT clients send PINGREQ every 10 s and every 2 s: server CPU % and CPU per ping (Vigil, Aedes, Mosquitto)';
+export const describe = 'N MQTT clients send PINGREQ every 10 s and every 2 s: server CPU % and CPU per ping (Vigil, Aedes, Mosquitto, the node-floor)';
 const SCENARIO = 'pingscale';
 
 export async function run(args: string[]): Promise<void> {
   const opts = parseOptions(args);
   const n = opts.n?.[0] ?? (opts.quick ? 1000 : 19_500);
   const windowS = opts.window ?? (opts.quick ? 2 : 20);
-  await eachServer(SCENARIO, ['vigil', 'aedes', 'mosquitto'], opts, {}, async (server) => {
+  await eachServer(SCENARIO, ['vigil', 'aedes', 'mosquitto', 'node-floor'], opts, {}, async (server) => {
     const gen = await Generator.start(n, n > 2000 ? 2 : 1);
     try {
       const done = await gen.mqttConnect(server.mqttPort ?? 0, n, 60, 'ping');

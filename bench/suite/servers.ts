@@ -1,7 +1,9 @@
 /**
  * The servers under test, each started as its own process from a configuration generated into a
  * temporary directory, bound to free loopback ports, and measured by the PID that does the work
- * (Vigil and Aedes: the node process; Mosquitto: mosquitto; ejabberd: beam.smp under runuser).
+ * (Vigil, Aedes and node-floor: the node process; Mosquitto: mosquitto; ejabberd: beam.smp under
+ * runuser). node-floor is not a broker: the least a Node.js socket server does per CONNECT and
+ * PINGREQ (bench/suite/node-floor-server.mjs), the floor under any broker on Node.
  * Peers that are not installed are reported as absent with a note, never as a failure.
  */
 import { execFileSync } from 'node:child_process';
@@ -22,7 +24,7 @@ export const PASSWORD = 'pw';
 const ROOT = new URL('../..', import.meta.url).pathname;
 const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
-export type ServerKind = 'vigil' | 'aedes' | 'mosquitto' | 'ejabberd';
+export type ServerKind = 'vigil' | 'aedes' | 'mosquitto' | 'ejabberd' | 'node-floor';
 
 export interface PingOptions {
   /** Server ping interval in s (XMPP); large = no pings while measured. */
@@ -178,6 +180,16 @@ export async function startAedes(): Promise<RunningServer> {
   return { kind: 'aedes', label: `Aedes ${version}`, pid: child.pid ?? 0, mqttPort: port, stop: () => stopTracked(child) };
 }
 
+/** The Node.js floor (bench/suite/node-floor-server.mjs): constant CONNACK and PINGRESP, nothing else. */
+export async function startNodeFloor(): Promise<RunningServer> {
+  const child = spawnTracked(process.execPath, [join(ROOT, 'bench/suite/node-floor-server.mjs'), '0'], { cwd: ROOT });
+  const line = await waitForLine(child, /node_floor_ready \d+/, 30_000);
+  child.stdout?.resume();
+  child.stderr?.resume();
+  const port = Number(/node_floor_ready (\d+)/.exec(line)?.[1]);
+  return { kind: 'node-floor', label: `node-floor (Node ${process.versions.node})`, pid: child.pid ?? 0, mqttPort: port, stop: () => stopTracked(child) };
+}
+
 export async function startMosquitto(): Promise<RunningServer> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-mosquitto-'));
   const port = await freePort();
@@ -219,6 +231,8 @@ export function startServer(kind: ServerKind, opts: StartOptions = {}): Promise<
       return startAedes();
     case 'mosquitto':
       return startMosquitto();
+    case 'node-floor':
+      return startNodeFloor();
     case 'ejabberd':
       return ejabberd(opts);
   }

@@ -8,6 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from './config/load.js';
+import { PasswordChecker } from './auth/password-cache.js';
 import type { CoreDeps, Service } from './deps.js';
 import { createHttpApp } from './http/app.js';
 import { resolveApiToken } from './http/token.js';
@@ -71,7 +72,8 @@ export function createApp(opts: AppOptions): App {
     offlineTtlMs: config.presence.offline_ttl * 1000,
     maxOffline: config.presence.max_offline,
   });
-  const deps: CoreDeps = { config, dataDir, clock, scheduler, logger, store, liveness, presence, metrics };
+  const passwords = new PasswordChecker(store); // shared: an MQTT login warms XMPP PLAIN and back
+  const deps: CoreDeps = { config, dataDir, clock, scheduler, logger, store, liveness, presence, metrics, passwords };
 
   const services: Service[] = [];
   if (opts.xmpp ?? true) services.push(createXmppService(deps));

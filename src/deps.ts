@@ -2,6 +2,7 @@
  * What every part gets from the composition root (app.ts): named dependencies, no singletons.
  */
 import type { Logger } from 'pino';
+import type { PasswordChecker } from './auth/password-cache.js';
 import type { Config } from './config/types.js';
 import type { Metrics } from './metrics.js';
 import type { LivenessRegistry } from './liveness/types.js';
@@ -21,6 +22,8 @@ export interface CoreDeps {
   liveness: LivenessRegistry;
   presence: PresenceTable;
   metrics: Metrics;
+  /** One password cache for every transport (MQTT CONNECT, XMPP PLAIN); when absent each builds its own. */
+  passwords?: PasswordChecker;
 }
 
 /** A network-facing part (XMPP listener, MQTT listener, HTTP API) started and stopped by the app. */

@@ -10,7 +10,9 @@
  * Bounded: oldest first out.
  *
  * `check` runs the PBKDF2 on the calling thread; `checkAsync` on the libuv thread pool, so the
- * event loop serves other connections meanwhile (and the work can use another core).
+ * event loop serves other connections meanwhile (and the work can use another core); `checkSoon`
+ * answers a cache hit at once and only a miss with a promise. One instance may serve every
+ * transport (CoreDeps.passwords): a login over MQTT warms XMPP PLAIN and back.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Store, UserRecord } from '../store/types.js';
@@ -33,6 +35,9 @@ interface Lookup {
 export class PasswordChecker {
   private readonly key = randomBytes(32);
   private readonly ok = new Map<string, Entry>();
+  /** Checks answered from the cache, and checks that ran PBKDF2 (operators, tests). */
+  hits = 0;
+  misses = 0;
 
   constructor(
     private readonly store: Store,
@@ -52,10 +57,20 @@ export class PasswordChecker {
   async checkAsync(host: string, user: string, password: Buffer | string): Promise<boolean> {
     const l = this.lookup(host, user, password);
     if (l.hit) return true;
+    return this.verifyAsync(l, password);
+  }
+
+  private async verifyAsync(l: Lookup, password: Buffer | string): Promise<boolean> {
     const ok = (await verifyPasswordAsync('sha256', l.rec ? l.rec.scramSha256 : dummy(), passwordString(password))) && l.rec !== undefined;
     // Should the record change while the PBKDF2 runs, the entry keeps the StoredKey checked against: it misses.
     if (ok) this.remember(l);
     return ok;
+  }
+
+  /** A cache hit: true at once (no promise, no turn of the loop); otherwise `checkAsync`'s promise. */
+  checkSoon(host: string, user: string, password: Buffer | string): boolean | Promise<boolean> {
+    const l = this.lookup(host, user, password);
+    return l.hit ? true : this.verifyAsync(l, password);
   }
 
   private lookup(host: string, user: string, password: Buffer | string): Lookup {
@@ -63,7 +78,10 @@ export class PasswordChecker {
     const digest = createHmac('sha256', this.key).update(password).digest();
     const rec = this.store.users.get(host, user);
     const hit = this.ok.get(key);
-    return { key, rec, digest, hit: rec !== undefined && hit !== undefined && hit.storedKey === rec.scramSha256.storedKey.toString('latin1') && timingSafeEqual(hit.digest, digest) };
+    const ok = rec !== undefined && hit !== undefined && hit.storedKey === rec.scramSha256.storedKey.toString('latin1') && timingSafeEqual(hit.digest, digest);
+    if (ok) this.hits++;
+    else this.misses++;
+    return { key, rec, digest, hit: ok };
   }
 
   private remember(l: Lookup): void {

@@ -46,7 +46,7 @@ export function createXmppEngine(deps: CoreDeps, opts: EngineOptions = {}): Xmpp
   const perIp = new Map<string, number>();
   const random = opts.random ?? (() => randomBytes(12).toString('hex'));
   let seq = 0;
-  const passwords = new PasswordChecker(deps.store);
+  const passwords = deps.passwords ?? new PasswordChecker(deps.store);
   const minHandshake = Math.min(30, ...hostNames.map((h) => hostOptions(h)?.handshake_timeout ?? 30));
 
   const world: XmppWorld = {

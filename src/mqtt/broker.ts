@@ -38,7 +38,7 @@ import { composeSessions, snakeFigures } from './broker-sessions.js';
 import { SubscriptionTrie } from './trie.js';
 import { scheduleWill } from './wills.js';
 
-export type BrokerDeps = Pick<CoreDeps, 'config' | 'clock' | 'scheduler' | 'store' | 'liveness' | 'presence' | 'metrics' | 'logger'>;
+export type BrokerDeps = Pick<CoreDeps, 'config' | 'clock' | 'scheduler' | 'store' | 'liveness' | 'presence' | 'metrics' | 'logger' | 'passwords'>;
 
 interface SubEntry {
   clientId: string;
@@ -64,11 +64,11 @@ function normaliseUser(user: string): string {
   }
 }
 
-
 export class Broker implements ConnectionHost {
   readonly env: ChannelEnv;
   readonly decoder = new PacketDecoder();
   readonly counters: PacketCounters;
+  readonly passwords: PasswordChecker;
   private readonly hosts = new Map<string, HostState>();
   private readonly defaultHost: HostState;
   private readonly pending = new Set<MqttConnection>();
@@ -114,7 +114,7 @@ export class Broker implements ConnectionHost {
       rates: Object.fromEntries(names.map((h) => [h, mqttOf(h).max_connection_rate_per_ip])),
       authDelays: Object.fromEntries(names.map((h) => [h, mqttOf(h).auth_failure_delay_ms])),
     });
-    const passwords = new PasswordChecker(deps.store);
+    const passwords = (this.passwords = deps.passwords ?? new PasswordChecker(deps.store)); // shared with XMPP in app.ts
     this.env = {
       resolveHost: (username) => {
         if (username === null) return { policy: this.defaultHost.policy, user: null };

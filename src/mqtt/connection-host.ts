@@ -3,6 +3,7 @@
  * decoders and counters, clocks, and the calls that register, route and close.
  */
 import type { IConnackPacket } from 'mqtt-packet';
+import type { PasswordChecker } from '../auth/password-cache.js';
 import type { DisconnectReason } from '../liveness/types.js';
 import type { FastCounter } from '../metrics.js';
 import type { TimerHandle } from '../time/scheduler.js';
@@ -29,6 +30,8 @@ export interface ConnectionHost {
   readonly decoder: PacketDecoder;
   /** Per-packet counters. */
   readonly counters: PacketCounters;
+  /** Password checks of CONNECT (cache hit at once, a miss on the libuv pool). */
+  readonly passwords: PasswordChecker;
   /** Monotonic ms (CONNECT timeout). */
   monoNow(): number;
   /** Wall-clock ms: the time base of message expiry (persisted deadlines mean the same after a restart). */

@@ -20,6 +20,8 @@
  * Memory per connection: no closures of its own (socket listeners and the write flush are shared
  * functions that find the connection through a symbol on the stream), no parser, nothing of a
  * read chunk kept (CONNECT fields are copied out by the channel).
+ * A CONNECT password that misses the cache is checked on the libuv pool (connect-check.ts) with
+ * input held (framer.ts) and the socket paused; open and takeover follow the outcome [MQTT-3.1.4-2/3].
  * No timers here: keepalive is the liveness core's, the CONNECT timeout is one sweeper in the broker.
  * Packet size: checked by the framer when the fixed header is known, before the body is buffered
  * [MQTT-3.1.2-24 v5 / §3.2.2.3.6].
@@ -28,6 +30,7 @@ import type { Duplex } from 'node:stream';
 import { generate, type Packet } from 'mqtt-packet';
 import type { DisconnectReason, EndpointRef, LivenessAdapter, LivenessHandle } from '../liveness/types.js';
 import type { ChannelState, Connected, Step } from './channel.js';
+import { passwordCheck, withVerdict } from './connect-check.js';
 import type { ConnectionHost } from './connection-host.js';
 import { encodePublish, type EncodeCache } from './deliver.js';
 import { PacketFramer, type FrameError } from './framer.js';
@@ -172,11 +175,38 @@ export class MqttConnection extends PacketFramer implements LivenessAdapter, Ses
     this.handle?.touch();
     if (pkt.cmd === 'publish') this.host.counters.messagesIn.value++;
     else this.host.counters.packetsIn.value++;
+    let env = this.host.env;
     if (pkt.cmd === 'connect' && this.state.phase === 'awaiting_connect') {
       this.version = pkt.protocolVersion ?? 4;
       this.connectUser = pkt.username ?? null;
+      const c = passwordCheck(env, pkt);
+      const verdict = c === null ? null : this.host.passwords.checkSoon(c.host, c.user, c.password);
+      if (verdict instanceof Promise) return this.awaitPassword(pkt, verdict);
+      if (verdict !== null) env = withVerdict(env, verdict);
     }
-    this.apply(dispatch(this.state, pkt, this.host.env, this.session, this.host.nowMs()));
+    this.apply(dispatch(this.state, pkt, env, this.session, this.host.nowMs()));
+  }
+
+  /** A CONNECT whose password is checked off the loop: hold input until the outcome is known. */
+  private awaitPassword(pkt: Packet, verdict: Promise<boolean>): void {
+    this.holdInput();
+    this.stream.pause();
+    verdict.then((ok) => this.passwordChecked(pkt, ok, null), (err: unknown) => this.passwordChecked(pkt, false, err));
+  }
+
+  private passwordChecked(pkt: Packet, ok: boolean, err: unknown): void {
+    if (this.ended) return; // closed meanwhile (socket gone, CONNECT timeout): nothing opens
+    try {
+      if (err !== null) throw err;
+      this.apply(dispatch(this.state, pkt, withVerdict(this.host.env, ok), this.session, this.host.nowMs()));
+      // Refused: nothing more is read (the failed-auth delay keeps the socket paused until its CONNACK).
+      if (this.state.phase !== 'connected') return this.dropInput();
+      this.releaseInput();
+      if (!this.ended && !this.holding) this.stream.resume();
+    } catch (e) {
+      this.host.internalError(this, e);
+      this.end('protocol_error', RC.unspecified, true);
+    }
   }
 
   private apply(s: Step): void {

@@ -18,6 +18,10 @@
  *     byte with the continuation bit is malformed);
  *   - the packet's size on the wire against `frameLimit()` (v5 Maximum Packet Size, §3.1.2.11.4;
  *     the host's max_packet_size for 3.1.1): refused without reading the body.
+ *
+ * Holding: after `holdInput()` (called from `onFrame`, e.g. while a CONNECT password is checked)
+ * the rest of the chunk and every later chunk are kept as they are, unframed; `releaseInput()`
+ * frames them in order (with the limits in force then).
  */
 
 export type FrameError = 'malformed' | 'too_large';
@@ -37,6 +41,8 @@ export abstract class PacketFramer {
   private pend: Buffer | null = null;
   /** 0: `pend` is a partial fixed header; > 0: bytes of the full-size `pend` filled so far. */
   private pendFill = 0;
+  /** Chunks (or the rest of one) held since `holdInput()`, in order; null when not holding. */
+  private held: Buffer[] | null = null;
 
   /** One complete packet, fixed header included. It may be a view of the read chunk: copy what you keep. */
   protected abstract onFrame(packet: Buffer): void;
@@ -52,8 +58,37 @@ export abstract class PacketFramer {
     return this.pend === null;
   }
 
+  /** Keep further input unframed until `releaseInput()` (see the header). */
+  protected holdInput(): void {
+    this.held ??= [];
+  }
+
+  protected get holding(): boolean {
+    return this.held !== null;
+  }
+
+  /** Frame the held input in order (a new hold meanwhile keeps the rest). */
+  protected releaseInput(): void {
+    const q = this.held;
+    this.held = null;
+    if (q === null) return;
+    for (const chunk of q) {
+      if (this.framingStopped()) return;
+      this.pushBytes(chunk); // joins a new hold, if one began
+    }
+  }
+
+  /** Drop the held input (the receiver will read no more). */
+  protected dropInput(): void {
+    this.held = null;
+  }
+
   /** Feed one read chunk. */
   protected pushBytes(chunk: Buffer): void {
+    if (this.held !== null) {
+      this.held.push(chunk);
+      return;
+    }
     let buf = chunk;
     let off = 0;
     const pend = this.pend;
@@ -73,6 +108,7 @@ export abstract class PacketFramer {
         this.onFrame(pend);
         if (this.framingStopped()) return;
         off = n;
+        if (this.held !== null) return this.keepRest(buf, off);
       }
     }
     const end = buf.length;
@@ -101,6 +137,7 @@ export abstract class PacketFramer {
         this.onFrame(off === 0 && total === end ? buf : buf.subarray(off, off + total));
         if (this.framingStopped()) return;
         off += total;
+        if (this.held !== null) return this.keepRest(buf, off);
         continue;
       }
       // Body still arriving: one buffer of the packet's size, filled as chunks come.
@@ -110,5 +147,10 @@ export abstract class PacketFramer {
       this.pendFill = end - off;
       return;
     }
+  }
+
+  /** A hold began while framing `buf`: keep its unframed rest (a view; the chunk is ours). */
+  private keepRest(buf: Buffer, off: number): void {
+    if (off < buf.length) this.held!.push(off === 0 ? buf : buf.subarray(off));
   }
 }

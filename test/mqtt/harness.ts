@@ -29,6 +29,16 @@ export const settle = async (rounds = 4) => {
   for (let i = 0; i < rounds; i++) await new Promise<void>((r) => setImmediate(r));
 };
 
+/**
+ * Turn the loop until `done()` (work on the libuv pool, e.g. a CONNECT's async PBKDF2), at most
+ * `capMs` of wall-clock time: a bound, not a protocol timer.
+ */
+export async function until(done: () => boolean, capMs = 10_000): Promise<boolean> {
+  for (const end = Date.now() + capMs; !done() && Date.now() < end; ) await settle(1);
+  await settle();
+  return done();
+}
+
 export interface RigOptions {
   mqtt?: Record<string, unknown>;
   otherMqtt?: Record<string, unknown>;
@@ -123,6 +133,8 @@ export class TestClient {
   async connect(extra: Partial<Extract<Packet, { cmd: 'connect' }>> = {}, clientId = 'c1') {
     this.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: this.version, clientId, clean: true, keepalive: 60, ...extra } as Packet);
     await settle();
+    // A password may be checked on the libuv pool (cache miss): wait for the answer or the close.
+    if (extra.password !== undefined) await until(() => this.closed || this.received.some((p) => p.cmd === 'connack'));
     return this.take('connack');
   }
 

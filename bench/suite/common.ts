@@ -46,6 +46,14 @@ export function parseOptions(args: string[]): SuiteOptions {
 }
 
 /** Run `fn` against each server kind in turn (alone on the machine); absent peers become a note. */
+/**
+ * The MQTT servers of conn-idle and pingscale, with the node-floor reference. The smoke run (--quick,
+ * under 3 minutes) leaves the floor out unless --servers names it.
+ */
+export function mqttServersWithFloor(opts: SuiteOptions): ServerKind[] {
+  return opts.quick && !opts.servers ? ['vigil', 'aedes', 'mosquitto'] : ['vigil', 'aedes', 'mosquitto', 'node-floor'];
+}
+
 export async function eachServer(scenario: string, kinds: ServerKind[], opts: SuiteOptions, start: StartOptions, fn: (s: RunningServer) => Promise<void>): Promise<void> {
   installExitHooks();
   for (const kind of kinds) {

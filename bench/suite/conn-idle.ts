@@ -5,7 +5,7 @@
  * and the generator's CPU while connecting (near 100 % per worker = the generator is the limit).
  * The node-floor column (bench/suite/node-floor-server.mjs) is the least any Node.js broker spends.
  */
-import { eachServer, measured, parseOptions } from './common.js';
+import { eachServer, mqttServersWithFloor, measured, parseOptions } from './common.js';
 import { Generator } from './generator.js';
 import { procSample, sleep } from './proc.js';
 import { note, record, table } from './report.js';
@@ -18,7 +18,7 @@ export async function run(args: string[]): Promise<void> {
   const ns = opts.n ?? (opts.quick ? [1000] : [10_000, 19_500]);
   const idleLong = opts.quick ? 0 : 60;
   for (const n of ns) {
-    await eachServer(SCENARIO, ['vigil', 'aedes', 'mosquitto', 'node-floor'], opts, {}, async (server) => {
+    await eachServer(SCENARIO, mqttServersWithFloor(opts), opts, {}, async (server) => {
       const gen = await Generator.start(n, n > 2000 ? 2 : 1);
       try {
         const put = (row: string, unit: string, value: number) => record({ scenario: SCENARIO, row: `N=${n}: ${row}`, unit, server: server.kind, label: server.label, value });

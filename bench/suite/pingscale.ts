@@ -4,7 +4,7 @@
  * server CPU %, server CPU per PINGREQ answered (us), PINGRESPs/s, and the generator's CPU.
  * The node-floor column (bench/suite/node-floor-server.mjs) is the least any Node.js broker spends.
  */
-import { eachServer, parseOptions, sampleWindow } from './common.js';
+import { eachServer, mqttServersWithFloor, parseOptions, sampleWindow } from './common.js';
 import { Generator } from './generator.js';
 import { sleep } from './proc.js';
 import { note, record, table } from './report.js';
@@ -16,7 +16,7 @@ export async function run(args: string[]): Promise<void> {
   const opts = parseOptions(args);
   const n = opts.n?.[0] ?? (opts.quick ? 1000 : 19_500);
   const windowS = opts.window ?? (opts.quick ? 2 : 20);
-  await eachServer(SCENARIO, ['vigil', 'aedes', 'mosquitto', 'node-floor'], opts, {}, async (server) => {
+  await eachServer(SCENARIO, mqttServersWithFloor(opts), opts, {}, async (server) => {
     const gen = await Generator.start(n, n > 2000 ? 2 : 1);
     try {
       const done = await gen.mqttConnect(server.mqttPort ?? 0, n, 60, 'ping');

@@ -14,6 +14,7 @@ import { createHttpApp } from './http/app.js';
 import { resolveApiToken } from './http/token.js';
 import { applyStoredHostConfig, livenessHostConfigs } from './host-settings.js';
 import { createLivenessRegistry } from './liveness/registry.js';
+import { coalescingScheduler } from './time/coalescing.js';
 import { createLogger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { createMqttService } from './mqtt/service.js';
@@ -63,7 +64,9 @@ export function createApp(opts: AppOptions): App {
   // Production reads the clock once per event-loop turn for touch() (bench/liveness.ts: ~9 ns vs ~55 ns
   // a touch); an injected (manual) clock needs the exact time on every touch.
   const activityTime = opts.clock ? 'exact' : 'turn';
-  const liveness = createLivenessRegistry({ clock, scheduler, hosts: hostConfigs, activityTime });
+  // Liveness timers on a grid (src/time/coalescing.ts): one wakeup per slot, not per deadline.
+  const livenessScheduler = coalescingScheduler(scheduler, clock, config.liveness.timer_slack_ms);
+  const liveness = createLivenessRegistry({ clock, scheduler: livenessScheduler, hosts: hostConfigs, activityTime });
   const presence = createPresenceTable({
     clock,
     scheduler,

@@ -61,6 +61,15 @@ export const rootSchema = obj('Vigil configuration.', {
       doc: 'Most offline endpoints kept in the presence table; the oldest go first.',
     }),
   }),
+  liveness: obj('Liveness core (all hosts).', {
+    timer_slack_ms: int({
+      default: 10,
+      min: 0,
+      max: 1_000,
+      unit: 'ms',
+      doc: 'Liveness timers (pings, kills, keepalive closes) fire on a grid of this many ms: never early, at most this much late, and deadlines that fall into one slot cost one wakeup instead of one each. 0 = each deadline at its exact ms.',
+    }),
+  }),
   log: obj('Logging.', {
     level: oneOf({
       values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const,

@@ -21,7 +21,7 @@ import { createIpLimits, type IpLimits } from '../ip-limits.js';
 import { normaliseLocal } from '../jid.js';
 import type { DisconnectReason, TrackOptions } from '../liveness/types.js';
 import type { TimerHandle } from '../time/scheduler.js';
-import { PasswordChecker } from './auth-cache.js';
+import { PasswordChecker } from '../auth/password-cache.js';
 import type { ChannelEnv, Connected, Effect, HostPolicy } from './channel.js';
 import type { ConnectionHost, PacketCounters } from './connection-host.js';
 import type { MqttConnection } from './connection.js';

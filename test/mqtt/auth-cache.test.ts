@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeUserRecord } from '../../src/auth/users.js';
-import { PasswordChecker } from '../../src/mqtt/auth-cache.js';
+import { PasswordChecker } from '../../src/auth/password-cache.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { ManualClock } from '../../src/time/manual.js';
 

@@ -1,1 +1,0 @@
-export { PasswordChecker } from '../auth/password-cache.js';

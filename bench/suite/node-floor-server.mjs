@@ -57,7 +57,10 @@ function onData(chunk) {
   const out = [];
   const used = answer(buf, out);
   if (used < 0) {
-    this.destroy();
+    // Answer what came before the unknown packet, then close once it is flushed (end, not destroy,
+    // which would drop the CONNACK of a CONNECT that shared the chunk).
+    this.off('data', onData);
+    this.end(out.length > 0 ? Buffer.concat(out) : undefined);
     return;
   }
   this[REST] = used < buf.length ? Buffer.from(buf.subarray(used)) : null;

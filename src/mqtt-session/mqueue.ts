@@ -27,7 +27,7 @@
  * Removal is lazy: an entry taken out or evicted is marked and skipped later, so in, out and each
  * drop rule cost O(1) amortised, whatever the length.
  */
-import type { Deliverable } from './types.js';
+import type { Deliverable, SessionLimits } from './types.js';
 
 export interface QueueEntry<M> {
   readonly seq: number;
@@ -83,6 +83,16 @@ class Bucket<M> {
   live = 0;
   live0 = 0;
   constructor(readonly priority: number) {}
+}
+
+/** A session's queue options from its limits. */
+export function queueOptionsOf(l: SessionLimits): QueueOptions {
+  return {
+    maxLen: l.maxMqueueLen,
+    storeQos0: l.mqueueStoreQos0,
+    priorities: l.mqueuePriorities,
+    defaultPriority: l.mqueueDefaultPriority,
+  };
 }
 
 export class MQueue<M extends Deliverable> {

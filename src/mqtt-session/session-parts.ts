@@ -70,6 +70,27 @@ export abstract class SessionParts<M extends Deliverable> {
   protected set dropCounts(v: Record<DropReason, number> | null) {
     this.f().drops = v;
   }
+
+  // The public read-only views, shared empty ones until a part is made.
+
+  /** Outbound QoS 1/2 messages awaiting their ack, by packet id, in first-send order. */
+  get inflight(): ReadonlyMap<number, InflightEntry<M>> {
+    return this.inflightMap ?? (EMPTY_MAP as ReadonlyMap<number, InflightEntry<M>>);
+  }
+
+  /** Inbound QoS 2 packet id -> when the PUBLISH arrived (wall ms); insertion = arrival order. */
+  get awaitingRel(): ReadonlyMap<number, number> {
+    return this.relMap ?? (EMPTY_MAP as ReadonlyMap<number, number>);
+  }
+
+  /** The message queue (a shared empty one until the first message is queued). */
+  get queue(): Pick<MQueue<M>, 'length' | 'entries'> {
+    return this.mqueue ?? EMPTY_QUEUE;
+  }
+
+  get drops(): Readonly<Record<DropReason, number>> {
+    return this.dropCounts ?? NO_DROPS;
+  }
 }
 
 export const OFFLINE: Link = Object.freeze({ state: 'offline' });

@@ -24,8 +24,8 @@
  *   - a clean (non-persistent) session emits no store writes.
  */
 import { sessionFigures } from './figures.js';
-import { MQueue, type QueueEntry } from './mqueue.js';
-import { EMPTY_MAP, EMPTY_QUEUE, NO_DROPS, OFFLINE, SessionParts } from './session-parts.js';
+import { MQueue, queueOptionsOf, type QueueEntry } from './mqueue.js';
+import { EMPTY_MAP, NO_DROPS, OFFLINE, SessionParts } from './session-parts.js';
 import { nextPacketId } from './packet-ids.js';
 import type {
   AttachOptions,
@@ -75,34 +75,15 @@ export class MqttSession<M extends Deliverable, S = unknown> extends SessionPart
     return this.version !== 0;
   }
 
-  /** Outbound QoS 1/2 messages awaiting their ack, by packet id, in first-send order. */
-  get inflight(): ReadonlyMap<number, InflightEntry<M>> {
-    return this.inflightMap ?? (EMPTY_MAP as ReadonlyMap<number, InflightEntry<M>>);
-  }
-
-  /** Inbound QoS 2 packet id -> when the PUBLISH arrived (wall ms); insertion = arrival order. */
-  get awaitingRel(): ReadonlyMap<number, number> {
-    return this.relMap ?? (EMPTY_MAP as ReadonlyMap<number, number>);
-  }
-
   get subscriptions(): ReadonlyMap<string, S> {
     return this.subsMap ?? (EMPTY_MAP as ReadonlyMap<string, S>);
-  }
-
-  /** The message queue (a shared empty one until the first message is queued). */
-  get queue(): Pick<MQueue<M>, 'length' | 'entries'> {
-    return this.mqueue ?? EMPTY_QUEUE;
-  }
-
-  get drops(): Readonly<Record<DropReason, number>> {
-    return this.dropCounts ?? NO_DROPS;
   }
 
   /** New limits (host config reload): the queue takes them at once, the window at the next attach. */
   configure(limits: SessionLimits): void {
     if (limits === this.limits) return;
     this.limits = limits;
-    this.mqueue?.configure(queueOptions(limits));
+    this.mqueue?.configure(queueOptionsOf(limits));
   }
 
   // Connection ----------------------------------------------------------------------------------
@@ -287,7 +268,7 @@ export class MqttSession<M extends Deliverable, S = unknown> extends SessionPart
   }
 
   private ensureQueue(): MQueue<M> {
-    return (this.mqueue ??= new MQueue<M>(queueOptions(this.limits)));
+    return (this.mqueue ??= new MQueue<M>(queueOptionsOf(this.limits)));
   }
 
   private enqueue(msg: M): void {
@@ -413,13 +394,4 @@ export class MqttSession<M extends Deliverable, S = unknown> extends SessionPart
 
 function expired(m: Deliverable, nowMs: number): boolean {
   return m.msg.expiresAt !== null && nowMs >= m.msg.expiresAt;
-}
-
-function queueOptions(l: SessionLimits) {
-  return {
-    maxLen: l.maxMqueueLen,
-    storeQos0: l.mqueueStoreQos0,
-    priorities: l.mqueuePriorities,
-    defaultPriority: l.mqueueDefaultPriority,
-  };
 }

@@ -39,6 +39,7 @@ import type { Delivery } from './message.js';
 import { RC, disconnectCode, willOnClose } from './reason-codes.js';
 import type { SessionHandle, SessionSink } from '../mqtt-session/service.js';
 import type { SubOptions } from './session.js';
+import { attachStream, destroyStream } from './connection-stream.js';
 
 /** Acknowledgements that promise the client its packet is safe: sent only once durable. */
 const DURABLE_ACKS = new Set(['puback', 'pubrec', 'pubcomp', 'suback']);
@@ -47,19 +48,6 @@ const PINGRESP = Buffer.from([0xd0, 0x00]);
 /** CONNACK of a 3.1/3.1.1 success, without / with Session Present (3.1.1 §3.2). */
 const CONNACK_V3_OK = [Buffer.from([0x20, 0x02, 0x00, 0x00]), Buffer.from([0x20, 0x02, 0x01, 0x00])] as const;
 
-/** The connection of a stream (set once; lets the socket listeners be shared functions). */
-const CONN = Symbol('vigil.mqtt.connection');
-type Tagged = Duplex & { [CONN]: MqttConnection };
-
-function onStreamData(this: Tagged, buf: Buffer): void {
-  this[CONN].onData(buf);
-}
-function onStreamGone(this: Tagged): void {
-  this[CONN].end('socket_error', null, true);
-}
-function destroyStream(this: Duplex): void {
-  this.destroy();
-}
 function countsAuthFailure(effects: Step['effects']): boolean {
   for (const e of effects) if (e.type === 'count' && e.what === 'auth_failure') return true;
   return false;
@@ -93,11 +81,7 @@ export class MqttConnection extends PacketFramer implements LivenessAdapter, Ses
   ) {
     super();
     this.openedAtMono = host.monoNow();
-    (stream as Tagged)[CONN] = this;
-    stream.on('data', onStreamData);
-    stream.on('error', onStreamGone);
-    stream.on('end', onStreamGone);
-    stream.on('close', onStreamGone);
+    attachStream(stream, this);
   }
 
   get connected(): Connected | null {

@@ -21,7 +21,7 @@ import { makeUserRecord } from '../src/auth/users.js';
 import { validate } from '../src/config/dsl.js';
 import { rootSchema } from '../src/config/schema/root.js';
 import type { CoreDeps } from '../src/deps.js';
-import { livenessHostConfigs } from '../src/host-settings.js';
+import { fileHostSettings } from '../src/host-settings.js';
 import { createLivenessRegistry } from '../src/liveness/registry.js';
 import { createMetrics } from '../src/metrics.js';
 import { createPresenceTable } from '../src/presence/table.js';
@@ -130,7 +130,7 @@ async function startVigil(n: number, interval: number, ack: number): Promise<Ser
   });
   const store = createMemoryStore();
   for (let i = 0; i < n; i++) store.users.put(makeUserRecord(DOMAIN, `u${i}`, PASSWORD, systemClock, SCRAM_ITERATIONS));
-  const liveness = createLivenessRegistry({ clock: systemClock, scheduler: systemScheduler, hosts: livenessHostConfigs(config) });
+  const liveness = createLivenessRegistry({ clock: systemClock, scheduler: systemScheduler, hosts: fileHostSettings(config) });
   const presence = createPresenceTable({ clock: systemClock, scheduler: systemScheduler, liveness, feedSize: 10_000, offlineTtlMs: 60_000, maxOffline: 10_000 });
   const deps: CoreDeps = {
     config,

@@ -10,7 +10,7 @@ import { makeUserRecord } from '../../src/auth/users.js';
 import { validate } from '../../src/config/dsl.js';
 import { rootSchema } from '../../src/config/schema/root.js';
 import type { CoreDeps } from '../../src/deps.js';
-import { livenessHostConfigs } from '../../src/host-settings.js';
+import { fileHostSettings } from '../../src/host-settings.js';
 import { createLivenessRegistry } from '../../src/liveness/registry.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createMqttService, type MqttService } from '../../src/mqtt/service.js';
@@ -91,7 +91,7 @@ export function makeWorld(opts: WorldOptions = {}): World {
   const store = createMemoryStore();
   // Few PBKDF2 rounds keep the fuzz fast; the production count (>= 4096) has its own test.
   for (const [u, p] of USERS) store.users.put(makeUserRecord(FUZZ_DOMAIN, u, p, clock, 64));
-  const liveness = createLivenessRegistry({ clock, scheduler: manual, hosts: livenessHostConfigs(config) });
+  const liveness = createLivenessRegistry({ clock, scheduler: manual, hosts: fileHostSettings(config) });
   const presence = createPresenceTable({
     clock,
     scheduler: manual,

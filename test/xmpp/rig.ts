@@ -10,7 +10,7 @@ import { makeUserRecord } from '../../src/auth/users.js';
 import { validate } from '../../src/config/dsl.js';
 import { rootSchema } from '../../src/config/schema/root.js';
 import type { CoreDeps } from '../../src/deps.js';
-import { livenessHostConfigs } from '../../src/host-settings.js';
+import { fileHostSettings } from '../../src/host-settings.js';
 import { createLivenessRegistry } from '../../src/liveness/registry.js';
 import type { LivenessEvent } from '../../src/liveness/types.js';
 import { createMetrics } from '../../src/metrics.js';
@@ -52,7 +52,7 @@ export function makeRig(opts: RigOptions = {}): Rig {
   for (const [user, password] of opts.users ?? [['alice', 'secret'], ['bob', 'hunter2']]) {
     store.users.put(makeUserRecord(DOMAIN, user, password, clock, 4096));
   }
-  const liveness = createLivenessRegistry({ clock, scheduler, hosts: livenessHostConfigs(config) });
+  const liveness = createLivenessRegistry({ clock, scheduler, hosts: fileHostSettings(config) });
   const events: LivenessEvent[] = [];
   liveness.subscribe((e) => events.push(e));
   const presence = createPresenceTable({ clock, scheduler, liveness, feedSize: 1000, offlineTtlMs: 3_600_000, maxOffline: 1000 });

@@ -26,7 +26,8 @@ export const ALLOWED_CYCLES: readonly (readonly string[])[] = [['mqtt/connection
 /** Module path (relative to the root, '/'-separated) -> the modules it imports. */
 export type ImportGraph = Map<string, string[]>;
 
-function sourceFiles(dir: string): string[] {
+/** Every TypeScript source under `dir`, recursively. */
+export function sourceFiles(dir: string): string[] {
   const out: string[] = [];
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);

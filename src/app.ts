@@ -24,7 +24,7 @@ import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
 import { type Clock, systemClock } from './time/clock.js';
 import { type Scheduler, systemScheduler } from './time/scheduler.js';
-import { createXmppService } from './xmpp/service.js';
+import { createXmppListener } from './xmpp/listener.js';
 
 export interface AppOptions {
   loaded: LoadedConfig;
@@ -78,10 +78,10 @@ export function createApp(opts: AppOptions): App {
     maxOffline: config.presence.max_offline,
   });
   const passwords = new PasswordChecker(store); // shared: an MQTT login warms XMPP PLAIN and back
-  const deps: CoreDeps = { config, dataDir, clock, scheduler, logger, store, liveness, presence, metrics, passwords };
+  const deps = { config, dataDir, clock, scheduler, logger, store, liveness, presence, metrics, passwords } satisfies CoreDeps;
 
   const services: Service[] = [];
-  if (opts.xmpp ?? true) services.push(createXmppService(deps));
+  if (opts.xmpp ?? true) services.push(createXmppListener(deps));
   if (opts.mqtt ?? true) services.push(createMqttService(deps));
 
   let started = false;

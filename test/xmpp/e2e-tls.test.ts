@@ -5,16 +5,16 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createXmppService, type XmppService } from '../../src/xmpp/service.js';
+import { createXmppListener, type XmppListener } from '../../src/xmpp/listener.js';
 import { createXmlStreamParser, type StreamEvent } from '../../src/xmpp/xml-stream.js';
 import { DOMAIN, makeRig } from './rig.js';
 import { header } from './harness.js';
 
-let svc: XmppService;
+let svc: XmppListener;
 let port = 0;
 
 beforeAll(async () => {
-  svc = createXmppService(makeRig({ realTime: true }).deps);
+  svc = createXmppListener(makeRig({ realTime: true }).deps);
   await svc.start();
   port = svc.address()?.port ?? 0;
 });

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { client, xml } from '@xmpp/client';
-import { createXmppService, type XmppService } from '../../src/xmpp/service.js';
+import { createXmppListener, type XmppListener } from '../../src/xmpp/listener.js';
 import { DOMAIN, makeRig } from './rig.js';
 
 process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
@@ -18,9 +18,9 @@ afterEach(async () => {
   for (const o of open.splice(0).reverse()) await o.stop().catch(() => undefined);
 });
 
-async function startServer(host: Record<string, unknown> = {}): Promise<{ svc: XmppService; port: number; rig: ReturnType<typeof makeRig> }> {
+async function startServer(host: Record<string, unknown> = {}): Promise<{ svc: XmppListener; port: number; rig: ReturnType<typeof makeRig> }> {
   const rig = makeRig({ realTime: true, host });
-  const svc = createXmppService(rig.deps);
+  const svc = createXmppListener(rig.deps);
   await svc.start();
   open.push(svc);
   return { svc, port: svc.address()?.port ?? 0, rig };

@@ -50,7 +50,7 @@ export interface ConnectionDeps {
   /** Peer address, shown in the presence table's meta. */
   remoteAddress: string;
   /** Milliseconds to wait for the peer's </stream:stream> before destroying the socket. */
-  closeGraceMs?: number;
+  closeGraceMs: number;
   onEnd(conn: Connection): void;
 }
 

@@ -156,7 +156,7 @@ class C2sConnection implements Connection, ConnectionHooks {
     const closing: Closing = { phase: 'closing', reason, grace: null };
     this.moveTo(closing);
     this.io.end();
-    closing.grace = deps.scheduler.setTimer(deps.closeGraceMs ?? 2_000, () => this.io.destroy());
+    closing.grace = deps.scheduler.setTimer(deps.closeGraceMs, () => this.io.destroy());
   }
 
   private bind(id: string | undefined, resource: string | null): void {

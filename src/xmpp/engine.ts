@@ -24,6 +24,12 @@ import type { XmppWorld } from './world.js';
 /** What the XMPP adapter needs: the core parts and, required, the one password cache. */
 export type XmppDeps = CoreDeps & { passwords: PasswordChecker };
 
+/**
+ * After our </stream:stream>, how long the peer has to close its side before the socket is
+ * destroyed (RFC 6120 §4.4). Not an option: tests shorten it through EngineOptions.
+ */
+const CLOSE_GRACE_MS = 2_000;
+
 /** The options of a host the file does not name (and of none, before a header names one). */
 const DEFAULT_OPTIONS: XmppHostOptions = defaults(xmppSchema);
 
@@ -127,7 +133,7 @@ export function createXmppEngine(deps: XmppDeps, opts: EngineOptions = {}): Xmpp
     newResource: () => `vigil-${random()}`,
     newPingId: () => `ping-${(++seq).toString(36)}`,
     checkPassword: (host: string, user: string, password: string) => passwords.checkAsync(host, user, password),
-    ...(opts.closeGraceMs !== undefined ? { closeGraceMs: opts.closeGraceMs } : {}),
+    closeGraceMs: opts.closeGraceMs ?? CLOSE_GRACE_MS,
   };
 
   function accept(socket: Duplex, ip: string): Connection | null {

@@ -92,7 +92,7 @@ export function makeWorld(opts: WorldOptions = {}): World {
   const store = createMemoryStore();
   // Few PBKDF2 rounds keep the fuzz fast; the production count (>= 4096) has its own test.
   for (const [u, p] of USERS) store.users.put(makeUserRecord(FUZZ_DOMAIN, u, p, clock, 64));
-  const liveness = createLivenessRegistry({ clock, scheduler: manual, hosts: fileHostSettings(config) });
+  const liveness = createLivenessRegistry({ clock, scheduler: manual, hosts: fileHostSettings(config), activityTime: 'turn' });
   const presence = createPresenceTable({
     clock,
     scheduler: manual,

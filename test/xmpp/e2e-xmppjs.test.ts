@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { client, xml } from '@xmpp/client';
 import { createXmppListener, type XmppListener } from '../../src/xmpp/listener.js';
+import { until } from '../support/until.js';
 import { DOMAIN, makeRig } from './rig.js';
 
 process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
@@ -78,11 +79,11 @@ describe('@xmpp/client end to end', () => {
     });
     await alice.send(xml('presence'));
     const lastSent = Date.now();
-    await until(() => bobSees.some((p) => p.from === `alice@${DOMAIN}/laptop` && p.type === 'available'));
+    await until(() => bobSees.some((p) => p.from === `alice@${DOMAIN}/laptop` && p.type === 'available'), { capMs: 3_000, everyMs: 10 });
     // Alice goes silent: nothing she would send (pong included) reaches the server any more.
     alice.send = async () => undefined;
 
-    await until(() => bobSees.some((p) => p.from === `alice@${DOMAIN}/laptop` && p.type === 'unavailable'), 6_000);
+    await until(() => bobSees.some((p) => p.from === `alice@${DOMAIN}/laptop` && p.type === 'unavailable'), { capMs: 6_000, everyMs: 10 });
     const killedAt = bobSees.find((p) => p.type === 'unavailable')?.at ?? 0;
     expect(pings.length).toBeGreaterThanOrEqual(1);
     expect((pings[0] ?? 0) - lastSent).toBeGreaterThanOrEqual(900);
@@ -95,11 +96,3 @@ describe('@xmpp/client end to end', () => {
     expect(rig.deps.liveness.get({ host: DOMAIN, transport: 'xmpp', id: `bob@${DOMAIN}/phone` })?.live).toBe(true);
   });
 });
-
-async function until(cond: () => boolean, timeoutMs = 3_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -53,7 +53,9 @@ export function makeRig(opts: RigOptions = {}): Rig {
   for (const [user, password] of opts.users ?? [['alice', 'secret'], ['bob', 'hunter2']]) {
     store.users.put(makeUserRecord(DOMAIN, user, password, clock, 4096));
   }
-  const liveness = createLivenessRegistry({ clock, scheduler, hosts: fileHostSettings(config) });
+  // touch() reads the time once per event-loop turn, as in production (src/app.ts): every stanza
+  // arrives in its own turn here too, and advance() runs between turns.
+  const liveness = createLivenessRegistry({ clock, scheduler, hosts: fileHostSettings(config), activityTime: 'turn' });
   const events: LivenessEvent[] = [];
   liveness.subscribe((e) => events.push(e));
   const presence = createPresenceTable({ clock, scheduler, liveness, feedSize: 1000, offlineTtlMs: 3_600_000, maxOffline: 1000 });

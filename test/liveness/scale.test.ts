@@ -117,7 +117,8 @@ describe('DeadlineHeap', () => {
     const rand = lcg(5);
     type E = HeapEntry & { n: number; at: number; seq: number; armed: boolean };
     const heap = new DeadlineHeap<E>();
-    const all: E[] = Array.from({ length: 3_000 }, (_, n) => ({ ...entry(), n, at: 0, seq: 0, armed: false }));
+    // A literal, not `{ ...entry(), ... }`: spread-built entries ran this test 10x slower (V8 object shapes).
+    const all: E[] = Array.from({ length: 3_000 }, (_, n) => ({ armGen: -1, n, at: 0, seq: 0, armed: false }));
     let seq = 0;
     const arm = (e: E, at: number) => {
       e.at = at;

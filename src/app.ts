@@ -1,7 +1,8 @@
 /**
  * Composition root: builds every part in visible order and owns start/stop. No protocol logic here.
  *
- *   config -> store -> liveness registry (per-host workers) -> presence table (listens to liveness)
+ *   config -> store -> host settings (file + stored overrides) -> liveness registry (per-host
+ *          workers, hears host settings changes) -> presence table (listens to liveness)
  *          -> XMPP and MQTT services (adapters: track/touch/untrack, probe/kill)
  *          -> HTTP API (reads presence, acts through liveness handles)
  */
@@ -12,7 +13,7 @@ import { PasswordChecker } from './auth/password-cache.js';
 import type { CoreDeps, Service } from './deps.js';
 import { createHttpApp } from './http/app.js';
 import { resolveApiToken } from './http/token.js';
-import { applyStoredHostConfig, livenessHostConfigs } from './host-settings.js';
+import { createLocalHostSettings } from './host-settings.js';
 import { createLivenessRegistry } from './liveness/registry.js';
 import { coalescingScheduler } from './time/coalescing.js';
 import { createLogger } from './log.js';
@@ -23,7 +24,7 @@ import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
 import { type Clock, systemClock } from './time/clock.js';
 import { type Scheduler, systemScheduler } from './time/scheduler.js';
-import { createXmppService } from './xmpp/service.js';
+import { createXmppListener } from './xmpp/listener.js';
 
 export interface AppOptions {
   loaded: LoadedConfig;
@@ -60,13 +61,14 @@ export function createApp(opts: AppOptions): App {
   const store = opts.store ?? openStore('sqlite', dataDir);
   const metrics = createMetrics({ processMetrics: opts.processMetrics ?? true });
 
-  const hostConfigs = applyStoredHostConfig(livenessHostConfigs(config), store, logger);
+  const hostSettings = createLocalHostSettings({ config, overrides: store.hostConfig, logger });
   // Production reads the clock once per event-loop turn for touch() (bench/liveness.ts: ~9 ns vs ~55 ns
   // a touch); an injected (manual) clock needs the exact time on every touch.
   const activityTime = opts.clock ? 'exact' : 'turn';
   // Liveness timers on a grid (src/time/coalescing.ts): one wakeup per slot, not per deadline.
   const livenessScheduler = coalescingScheduler(scheduler, clock, config.liveness.timer_slack_ms);
-  const liveness = createLivenessRegistry({ clock, scheduler: livenessScheduler, hosts: hostConfigs, activityTime });
+  const liveness = createLivenessRegistry({ clock, scheduler: livenessScheduler, hosts: hostSettings.all(), activityTime });
+  hostSettings.subscribe((host, settings) => liveness.setHostConfig(host, settings));
   const presence = createPresenceTable({
     clock,
     scheduler,
@@ -76,16 +78,16 @@ export function createApp(opts: AppOptions): App {
     maxOffline: config.presence.max_offline,
   });
   const passwords = new PasswordChecker(store); // shared: an MQTT login warms XMPP PLAIN and back
-  const deps: CoreDeps = { config, dataDir, clock, scheduler, logger, store, liveness, presence, metrics, passwords };
+  const deps = { config, dataDir, clock, scheduler, logger, store, liveness, presence, metrics, passwords } satisfies CoreDeps;
 
   const services: Service[] = [];
-  if (opts.xmpp ?? true) services.push(createXmppService(deps));
+  if (opts.xmpp ?? true) services.push(createXmppListener(deps));
   if (opts.mqtt ?? true) services.push(createMqttService(deps));
 
   let started = false;
   let stopping: Promise<void> | null = null;
   const apiToken = resolveApiToken(config, dataDir, logger);
-  const http = createHttpApp({ ...deps, services: () => services, apiToken, ready: () => started && store.isOpen() });
+  const http = createHttpApp({ ...deps, hostSettings, services: () => services, apiToken, ready: () => started && store.isOpen() });
 
   return {
     deps,

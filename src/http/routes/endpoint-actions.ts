@@ -11,13 +11,12 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { EndpointKey, LivenessHandle, LivenessRegistry } from '../../liveness/types.js';
 import type { PresenceTable } from '../../presence/types.js';
-import type { HttpDeps } from '../app.js';
+import type { HttpDeps } from '../deps.js';
 import { sendError } from '../error-handler.js';
-import { hostSettings } from '../host-config.js';
 import { AUTH_ERRORS, EndpointParams, Transport, errors } from '../schemas.js';
 import { endpointKey, resolveRows } from './endpoints.js';
 
-type Deps = Pick<HttpDeps, 'config' | 'liveness' | 'presence'>;
+type Deps = Pick<HttpDeps, 'hostSettings' | 'liveness' | 'presence'>;
 
 /** Live handles an `{id}` names (a bare JID: every connected resource). */
 export function liveHandles(
@@ -59,7 +58,7 @@ export function endpointActionRoutes(app: FastifyInstance, deps: Deps): void {
     },
     async (req, reply) => {
       const { host } = req.params;
-      if (!hostSettings(deps, host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
+      if (!deps.hostSettings.get(host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
       const key = endpointKey(req.params);
       const handles = liveHandles(deps, key);
       if (handles.length === 0) return sendError(reply, 'VIGIL_ERR_ENDPOINT_NOT_FOUND', `${key.transport} ${key.id} on ${host} is not connected`);
@@ -82,7 +81,7 @@ export function endpointActionRoutes(app: FastifyInstance, deps: Deps): void {
     },
     async (req, reply) => {
       const { host } = req.params;
-      if (!hostSettings(deps, host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
+      if (!deps.hostSettings.get(host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
       const key = endpointKey(req.params);
       const handles = liveHandles(deps, key);
       const [h] = handles;

@@ -9,6 +9,7 @@ export const errorCatalog = {
   VIGIL_ERR_USER_EXISTS: { status: 409, message: 'The user already exists' },
   VIGIL_ERR_USER_NOT_FOUND: { status: 404, message: 'No such user' },
   VIGIL_ERR_BAD_JID: { status: 400, message: 'Not a valid JID' },
+  VIGIL_ERR_BAD_PASSWORD: { status: 400, message: 'The password is not acceptable' },
   VIGIL_ERR_UNKNOWN_HOST: { status: 404, message: 'No such host' },
   // REST API (issue 6)
   VIGIL_ERR_AUTH_MISSING: { status: 401, message: 'Missing bearer token (Authorization: Bearer <token>)' },

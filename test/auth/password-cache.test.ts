@@ -9,7 +9,7 @@ const clock = { now: () => 0 };
 /** Same StoredKey, another salt: a full PBKDF2 check now fails, a cache hit (StoredKey compared) does not. */
 function spoilSalt(store: ReturnType<typeof createMemoryStore>, user: string): void {
   const rec = store.users.get('h', user)!;
-  store.users.put({ ...rec, scramSha256: { ...rec.scramSha256, salt: Buffer.alloc(16) } });
+  store.users.put({ ...rec, scramSha256: { ...rec.scramSha256!, salt: Buffer.alloc(16) } });
 }
 
 function setup() {

@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkPassword } from '../../src/auth/users.js';
 import { AUTH, HOST, type Rig, rig } from './rig.js';
@@ -69,5 +70,38 @@ describe('/v1/hosts/{host}/users', () => {
       expect(res.statusCode).toBe(404);
       expect(res.json().code).toBe('VIGIL_ERR_UNKNOWN_HOST');
     }
+  });
+
+  it('derives the credentials on the libuv pool, not on the event loop (issue 20)', async () => {
+    r = rig();
+    const poolJobs: string[] = [];
+    const hook = createHook({
+      init(_id, type) {
+        if (type === 'PBKDF2REQUEST') poolJobs.push(type); // pbkdf2Sync makes none
+      },
+    }).enable();
+    try {
+      expect((await post({ user: 'pooled', password: 'p00l' })).statusCode).toBe(201);
+    } finally {
+      hook.disable();
+    }
+    expect(poolJobs).toHaveLength(2); // SCRAM-SHA-1 and SCRAM-SHA-256
+    expect(checkPassword(r.store, HOST, 'pooled', 'p00l')).toBe(true);
+  });
+
+  it('two requests creating the same user at once: one 201, one 409, the first password kept', async () => {
+    r = rig();
+    const [a, b] = await Promise.all([post({ user: 'twin', password: 'first' }), post({ user: 'twin', password: 'second' })]);
+    expect([a.statusCode, b.statusCode].sort()).toEqual([201, 409]);
+    const winner = a.statusCode === 201 ? 'first' : 'second';
+    expect(checkPassword(r.store, HOST, 'twin', winner)).toBe(true);
+  });
+
+  it('a password SASLprep refuses -> 400 VIGIL_ERR_BAD_PASSWORD naming body.password', async () => {
+    r = rig();
+    const res = await post({ user: 'ctl', password: 'a\u0007b' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'VIGIL_ERR_BAD_PASSWORD', field: 'body.password' });
+    expect(r.store.users.count(HOST)).toBe(0);
   });
 });

@@ -4,11 +4,14 @@
  *   POST   /v1/hosts/{host}/users            create {user, password} -> 201; 409 when it exists
  *   DELETE /v1/hosts/{host}/users/{user}     remove (and the roster) -> 204; 404 when unknown
  * Names are normalised like a JID localpart (RFC 7622 §3.3, src/jid.ts); only SCRAM credentials are
- * stored (src/auth/users.ts), never the password.
+ * stored (src/auth/users.ts), never the password. The two PBKDF2 runs of a new user go to the libuv
+ * pool: on the event loop they held every socket and liveness timer for ~2 ms a user, so parallel
+ * clients queued behind each other (issue 20). Bulk creation: users-import.ts.
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { makeUserRecord } from '../../auth/users.js';
+import { passwordProblem } from '../../auth/scram.js';
+import { makeUserRecordAsync } from '../../auth/users.js';
 import { normaliseLocal } from '../../jid.js';
 import type { HttpDeps } from '../app.js';
 import { sendError } from '../error-handler.js';
@@ -61,8 +64,11 @@ export function userRoutes(app: FastifyInstance, deps: Deps): void {
       if (!hostSettings(deps, host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
       const user = normaliseLocal(req.body.user);
       if (deps.store.users.get(host, user)) return sendError(reply, 'VIGIL_ERR_USER_EXISTS', user);
-      const record = makeUserRecord(host, user, req.body.password, deps.clock);
-      deps.store.users.put(record);
+      const problem = passwordProblem(req.body.password);
+      if (problem) return sendError(reply, 'VIGIL_ERR_BAD_PASSWORD', problem, { field: 'body.password' });
+      const record = await makeUserRecordAsync(host, user, req.body.password, deps.clock);
+      // Another request may have created the same user while the hash ran: insert only if still new.
+      if (!deps.store.users.createMany([record])[0]) return sendError(reply, 'VIGIL_ERR_USER_EXISTS', user);
       req.log.info({ event: 'user_created', host, user }, 'user created');
       return reply.code(201).send({ user, created_at: record.createdAt });
     },

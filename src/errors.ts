@@ -10,6 +10,10 @@ export const errorCatalog = {
   VIGIL_ERR_USER_NOT_FOUND: { status: 404, message: 'No such user' },
   VIGIL_ERR_BAD_JID: { status: 400, message: 'Not a valid JID' },
   VIGIL_ERR_BAD_PASSWORD: { status: 400, message: 'The password is not acceptable' },
+  // User import (issue 20): per-line codes, and the limits of one REST import
+  VIGIL_ERR_IMPORT_BAD_LINE: { status: 400, message: 'The import line cannot be read' },
+  VIGIL_ERR_BAD_SCRAM: { status: 400, message: 'The SCRAM credential is not acceptable' },
+  VIGIL_ERR_IMPORT_TOO_MANY_LINES: { status: 413, message: 'The import has too many lines' },
   VIGIL_ERR_UNKNOWN_HOST: { status: 404, message: 'No such host' },
   // REST API (issue 6)
   VIGIL_ERR_AUTH_MISSING: { status: 401, message: 'Missing bearer token (Authorization: Bearer <token>)' },

@@ -1,5 +1,5 @@
 /**
- * `vigil user add|del|list`: manage the accounts XMPP (SASL) and MQTT (CONNECT username/password)
+ * `vigil user add|passwd|del|list|import`: manage the accounts XMPP (SASL) and MQTT (CONNECT username/password)
  * clients log in with. argv is what follows `vigil user`.
  *
  * Each run opens the embedded SQLite store in data_dir and closes it; WAL plus busy_timeout let it
@@ -18,6 +18,7 @@ import { openSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import { systemClock } from '../time/clock.js';
 import type { CliCommand, CliContext } from './context.js';
+import { IMPORT_USAGE, userImport } from './user-import.js';
 
 const USAGE = {
   user: `Usage: vigil user <command> [options]
@@ -27,6 +28,7 @@ Commands:
   passwd JID --password PW    set a new password for an existing account
   del JID                     delete an account and its roster
   list [HOST]                 list accounts, one JID per line, sorted by host then user
+  import FILE                 create many accounts (CSV jid,password or JSON lines; idempotent)
 
 Run "vigil user <command> --help" for the options of one command.`,
   add: `Usage: vigil user add JID (--password PW | --password - | --password-file FILE)
@@ -46,6 +48,7 @@ Delete the account JID (user@host) and its roster.`,
   list: `Usage: vigil user list [HOST]
 
 List accounts, one JID per line, sorted by host then user; only those of HOST when given.`,
+  import: IMPORT_USAGE,
 } as const;
 
 type Verb = Exclude<keyof typeof USAGE, 'user'>;
@@ -211,6 +214,7 @@ const VERBS: Record<string, { verb: Verb; run: (argv: string[], ctx: CliContext)
   del: { verb: 'del', run: del },
   delete: { verb: 'del', run: del },
   list: { verb: 'list', run: list },
+  import: { verb: 'import', run: userImport },
 };
 
 export const userCommand: CliCommand = async (argv, ctx) => {

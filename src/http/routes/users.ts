@@ -3,6 +3,7 @@
  *   GET    /v1/hosts/{host}/users            list
  *   POST   /v1/hosts/{host}/users            create {user, password} -> 201; 409 when it exists
  *   DELETE /v1/hosts/{host}/users/{user}     remove (and the roster) -> 204; 404 when unknown
+ *   POST   /v1/hosts/{host}/users/import     bulk create (users-import.ts, registered from here)
  * Names are normalised like a JID localpart (RFC 7622 §3.3, src/jid.ts); only SCRAM credentials are
  * stored (src/auth/users.ts), never the password. The two PBKDF2 runs of a new user go to the libuv
  * pool: on the event loop they held every socket and liveness timer for ~2 ms a user, so parallel
@@ -17,6 +18,7 @@ import type { HttpDeps } from '../app.js';
 import { sendError } from '../error-handler.js';
 import { hostSettings } from '../host-config.js';
 import { AUTH_ERRORS, HostParams, errors } from '../schemas.js';
+import { userImportRoutes } from './users-import.js';
 
 type Deps = Pick<HttpDeps, 'config' | 'liveness' | 'store' | 'clock'>;
 
@@ -31,6 +33,7 @@ const NewUser = Type.Object(
 );
 
 export function userRoutes(app: FastifyInstance, deps: Deps): void {
+  userImportRoutes(app, deps, (host) => hostSettings(deps, host) !== undefined);
   app.get<{ Params: Static<typeof HostParams> }>(
     '/hosts/:host/users',
     {

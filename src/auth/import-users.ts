@@ -20,7 +20,8 @@ import { JidError, normaliseLocal, parseJid } from '../jid.js';
 import type { UserRecord, UserRepo } from '../store/types.js';
 import type { Clock } from '../time/clock.js';
 import type { ParsedLine } from './import-lines.js';
-import { DEFAULT_SCRAM_ITERATIONS, deriveCredentialAsync } from './scram.js';
+import { DEFAULT_SCRAM_ITERATIONS } from './scram.js';
+import { makeUserRecordAsync } from './users.js';
 
 export type ImportStatus = 'created' | 'existing' | 'invalid';
 
@@ -50,6 +51,8 @@ export interface ImportOptions {
   onResult?(result: ImportResult): void;
   /** PBKDF2 iterations for password lines (tests lower it). */
   iterations?: number;
+  /** A limiter shared with other user creation (the REST app's); each PBKDF2 run goes through it. */
+  limit?: <T>(job: () => Promise<T>) => Promise<T>;
 }
 
 const BATCH = 64;
@@ -123,9 +126,8 @@ export async function importUsers(
   const hash = async (base: Omit<Ready, 'record'>, host: string, user: string, password: string) => {
     try {
       // One after the other: `jobs` counts pool threads, not accounts x 2.
-      const scramSha1 = await deriveCredentialAsync('sha1', password, iterations);
-      const scramSha256 = await deriveCredentialAsync('sha256', password, iterations);
-      ready({ ...base, record: { host, user, scramSha1, scramSha256, createdAt: deps.clock.now() } });
+      const record = await makeUserRecordAsync(host, user, password, deps.clock, { iterations, ...(opts.limit ? { limit: opts.limit } : {}) });
+      ready({ ...base, record });
       flush();
     } catch (err) {
       failure ??= err;

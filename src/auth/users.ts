@@ -24,20 +24,20 @@ export function makeUserRecord(
 }
 
 /**
- * makeUserRecord with both PBKDF2 runs on the libuv pool, side by side: the event loop (liveness
- * timers, every socket) stays free while a REST request creates a user.
+ * makeUserRecord with both PBKDF2 runs on the libuv pool: the event loop (liveness timers, every
+ * socket) stays free while a user is created. `limit` bounds how many run at once (JobLimiter.run).
  */
 export async function makeUserRecordAsync(
   host: string,
   user: string,
   password: string,
   clock: Pick<Clock, 'now'>,
-  iterations = DEFAULT_SCRAM_ITERATIONS,
+  opts: { iterations?: number; limit?: <T>(job: () => Promise<T>) => Promise<T> } = {},
 ): Promise<FullUserRecord> {
-  const [scramSha1, scramSha256] = await Promise.all([
-    deriveCredentialAsync('sha1', password, iterations),
-    deriveCredentialAsync('sha256', password, iterations),
-  ]);
+  const iterations = opts.iterations ?? DEFAULT_SCRAM_ITERATIONS;
+  const limit = opts.limit ?? ((job) => job());
+  const scramSha1 = await limit(() => deriveCredentialAsync('sha1', password, iterations));
+  const scramSha256 = await limit(() => deriveCredentialAsync('sha256', password, iterations));
   return { host, user, scramSha1, scramSha256, createdAt: clock.now() };
 }
 

@@ -1,11 +1,12 @@
 /** User import: the line format (src/auth/import-lines.ts) and the import itself (src/auth/import-users.ts). */
-import { createHook } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
 import { parseImportLine, parseImportText } from '../../src/auth/import-lines.js';
 import { type ImportResult, importUsers, resolveAccount } from '../../src/auth/import-users.js';
 import { deriveCredential } from '../../src/auth/scram.js';
 import { checkPassword, makeUserRecord } from '../../src/auth/users.js';
 import { createMemoryStore } from '../../src/store/memory.js';
+import { createJobLimiter } from '../../src/auth/job-limiter.js';
+import { watchPbkdf2Jobs } from '../support/pbkdf2-jobs.js';
 
 const clock = { now: () => 1_700_000_000_000 };
 const b64 = (b: Buffer) => b.toString('base64');
@@ -92,45 +93,32 @@ describe('importUsers', () => {
 
   it('stores pre-hashed credentials as given: the old password still logs in, and nothing is hashed', async () => {
     const sha1 = deriveCredential('sha1', 'from-prosody', 4096);
-    const poolJobs: string[] = [];
-    const hook = createHook({ init: (_id, type) => void (type === 'PBKDF2REQUEST' && poolJobs.push(type)) }).enable();
-    let out;
-    try {
-      out = await run(JSON.stringify({ jid: 'old@example.org', scram_sha_1: scramJson(sha1) }));
-    } finally {
-      hook.disable();
-    }
+    const jobs = watchPbkdf2Jobs();
+    const out = await run(JSON.stringify({ jid: 'old@example.org', scram_sha_1: scramJson(sha1) })).finally(jobs.stop);
+    expect(jobs.total).toBe(0);
     expect(out.summary.created).toBe(1);
-    expect(poolJobs).toEqual([]);
     expect(out.store.users.get('example.org', 'old')).toMatchObject({ scramSha1: sha1, scramSha256: null });
     expect(checkPassword(out.store, 'example.org', 'old', 'from-prosody')).toBe(true);
   });
 
   it('hashes on the libuv pool with at most `jobs` PBKDF2 runs at a time', async () => {
-    let active = 0;
-    let most = 0;
-    let total = 0;
-    const ids = new Set<number>();
-    const hook = createHook({
-      init(id, type) {
-        if (type !== 'PBKDF2REQUEST') return;
-        ids.add(id);
-        total++;
-        most = Math.max(most, ++active);
-      },
-      before(id) {
-        if (ids.delete(id)) active--;
-      },
-    }).enable();
-    try {
-      const text = Array.from({ length: 12 }, (_, i) => `u${i}@example.org,p${i}`).join('\n');
-      expect((await run(text, createMemoryStore(), 3)).summary.created).toBe(12);
-    } finally {
-      hook.disable();
-    }
-    expect(total).toBe(24); // SHA-1 and SHA-256 per account
-    expect(most).toBeLessThanOrEqual(3);
-    expect(most).toBeGreaterThan(1);
+    const jobs = watchPbkdf2Jobs();
+    const text = Array.from({ length: 12 }, (_, i) => `u${i}@example.org,p${i}`).join('\n');
+    const { summary } = await run(text, createMemoryStore(), 3).finally(jobs.stop);
+    expect(summary.created).toBe(12);
+    expect(jobs.total).toBe(24); // SHA-1 and SHA-256 per account
+    expect(jobs.most).toBeLessThanOrEqual(3);
+    expect(jobs.most).toBeGreaterThan(1);
+  });
+
+  it('with a shared limiter, runs no more PBKDF2 at once than the limiter allows', async () => {
+    const limiter = createJobLimiter(1);
+    const jobs = watchPbkdf2Jobs();
+    const text = Array.from({ length: 6 }, (_, i) => `l${i}@example.org,p${i}`).join('\n');
+    const store = createMemoryStore();
+    const summary = await importUsers(parseImportText(text), { users: store.users, clock }, { resolve, jobs: 4, iterations: 64, limit: (j) => limiter.run(j) }).finally(jobs.stop);
+    expect(summary.created).toBe(6);
+    expect(jobs.most).toBe(1);
   });
 
   it('a bare user name takes the default host (REST route); a JID must name that host', () => {

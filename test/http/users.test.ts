@@ -1,6 +1,7 @@
-import { createHook } from 'node:async_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
+import { availableParallelism } from 'node:os';
 import { checkPassword } from '../../src/auth/users.js';
+import { watchPbkdf2Jobs } from '../support/pbkdf2-jobs.js';
 import { AUTH, HOST, type Rig, rig } from './rig.js';
 
 let r: Rig;
@@ -74,19 +75,20 @@ describe('/v1/hosts/{host}/users', () => {
 
   it('derives the credentials on the libuv pool, not on the event loop (issue 20)', async () => {
     r = rig();
-    const poolJobs: string[] = [];
-    const hook = createHook({
-      init(_id, type) {
-        if (type === 'PBKDF2REQUEST') poolJobs.push(type); // pbkdf2Sync makes none
-      },
-    }).enable();
-    try {
-      expect((await post({ user: 'pooled', password: 'p00l' })).statusCode).toBe(201);
-    } finally {
-      hook.disable();
-    }
-    expect(poolJobs).toHaveLength(2); // SCRAM-SHA-1 and SCRAM-SHA-256
+    const jobs = watchPbkdf2Jobs();
+    const res = await post({ user: 'pooled', password: 'p00l' }).finally(jobs.stop);
+    expect(res.statusCode).toBe(201);
+    expect(jobs.total).toBe(2); // SCRAM-SHA-1 and SCRAM-SHA-256
     expect(checkPassword(r.store, HOST, 'pooled', 'p00l')).toBe(true);
+  });
+
+  it('8 clients creating users at once: at most CPUs - 1 PBKDF2 runs at a time (the rest of the pool is for logins)', async () => {
+    r = rig();
+    const jobs = watchPbkdf2Jobs();
+    const res = await Promise.all(Array.from({ length: 8 }, (_, i) => post({ user: `par${i}`, password: `p${i}` }))).finally(jobs.stop);
+    expect(res.map((x) => x.statusCode)).toEqual(Array(8).fill(201));
+    expect(jobs.total).toBe(16);
+    expect(jobs.most).toBeLessThanOrEqual(Math.max(1, availableParallelism() - 1));
   });
 
   it('two requests creating the same user at once: one 201, one 409, the first password kept', async () => {

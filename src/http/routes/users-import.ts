@@ -17,6 +17,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { parseImportText } from '../../auth/import-lines.js';
 import { type ImportResult, importUsers, resolveAccount } from '../../auth/import-users.js';
+import type { JobLimiter } from '../../auth/job-limiter.js';
 import type { CoreDeps } from '../../deps.js';
 import { normaliseDomain } from '../../jid.js';
 import { sendError } from '../error-handler.js';
@@ -53,7 +54,7 @@ export function countImportEntries(text: string): number {
   return n;
 }
 
-export function userImportRoutes(app: FastifyInstance, deps: Deps, knownHost: (host: string) => boolean): void {
+export function userImportRoutes(app: FastifyInstance, deps: Deps, knownHost: (host: string) => boolean, hashing: JobLimiter): void {
   const maxBytes = deps.config.api.import_max_bytes;
   const maxLines = deps.config.api.import_max_lines;
   // Own scope: text bodies are accepted here only (the rest of the API is JSON only).
@@ -82,7 +83,11 @@ export function userImportRoutes(app: FastifyInstance, deps: Deps, knownHost: (h
         const lines: ImportResult[] = [];
         const own = normaliseDomain(host);
         const resolve = (jid: string) => resolveAccount(jid, (h) => (h === own ? null : `${h} is not this route's host ${host}`), own);
-        const summary = await importUsers(parseImportText(body), { users: deps.store.users, clock: deps.clock }, { resolve, onResult: (r) => lines.push(r) });
+        const summary = await importUsers(parseImportText(body), { users: deps.store.users, clock: deps.clock }, {
+          resolve,
+          onResult: (r) => lines.push(r),
+          limit: (job) => hashing.run(job),
+        });
         req.log.info({ event: 'users_imported', host, ...summary }, 'users imported');
         return { ...summary, lines };
       },

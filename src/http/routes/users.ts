@@ -12,6 +12,8 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { passwordProblem } from '../../auth/scram.js';
+import { defaultImportJobs } from '../../auth/import-users.js';
+import { createJobLimiter } from '../../auth/job-limiter.js';
 import { makeUserRecordAsync } from '../../auth/users.js';
 import { normaliseLocal } from '../../jid.js';
 import type { HttpDeps } from '../app.js';
@@ -33,7 +35,10 @@ const NewUser = Type.Object(
 );
 
 export function userRoutes(app: FastifyInstance, deps: Deps): void {
-  userImportRoutes(app, deps, (host) => hostSettings(deps, host) !== undefined);
+  // PBKDF2 runs of user creation (this route and the import), at most CPUs - 1 at once: the pool
+  // keeps threads for logins and the machine a core for the event loop, however many clients post.
+  const hashing = createJobLimiter(defaultImportJobs());
+  userImportRoutes(app, deps, (host) => hostSettings(deps, host) !== undefined, hashing);
   app.get<{ Params: Static<typeof HostParams> }>(
     '/hosts/:host/users',
     {
@@ -69,7 +74,7 @@ export function userRoutes(app: FastifyInstance, deps: Deps): void {
       if (deps.store.users.get(host, user)) return sendError(reply, 'VIGIL_ERR_USER_EXISTS', user);
       const problem = passwordProblem(req.body.password);
       if (problem) return sendError(reply, 'VIGIL_ERR_BAD_PASSWORD', problem, { field: 'body.password' });
-      const record = await makeUserRecordAsync(host, user, req.body.password, deps.clock);
+      const record = await makeUserRecordAsync(host, user, req.body.password, deps.clock, { limit: (job) => hashing.run(job) });
       // Another request may have created the same user while the hash ran: insert only if still new.
       if (!deps.store.users.createMany([record])[0]) return sendError(reply, 'VIGIL_ERR_USER_EXISTS', user);
       req.log.info({ event: 'user_created', host, user }, 'user created');

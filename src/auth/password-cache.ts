@@ -26,6 +26,8 @@ interface Entry {
 }
 
 interface Lookup {
+  host: string;
+  user: string;
   key: string;
   rec: UserRecord | undefined;
   digest: Buffer;
@@ -63,8 +65,11 @@ export class PasswordChecker {
 
   private async verifyAsync(l: Lookup, password: Buffer | string): Promise<boolean> {
     const { hash, cred, known } = passwordCredential(l.rec);
-    const ok = (await verifyPasswordAsync(hash, cred, passwordString(password))) && known;
-    // Should the record change while the PBKDF2 runs, the entry keeps the StoredKey checked against: it misses.
+    const matched = (await verifyPasswordAsync(hash, cred, passwordString(password))) && known;
+    // The account may have been deleted or given a new password while the PBKDF2 ran: a deleted
+    // user must not log in a moment after its sessions were ended (DELETE .../users/{user}).
+    const now = this.store.users.get(l.host, l.user);
+    const ok = matched && now !== undefined && storedKeyOf(now) === storedKeyOf(l.rec!);
     if (ok) this.remember(l);
     return ok;
   }
@@ -83,7 +88,7 @@ export class PasswordChecker {
     const ok = rec !== undefined && hit !== undefined && hit.storedKey === storedKeyOf(rec) && timingSafeEqual(hit.digest, digest);
     if (ok) this.hits++;
     else this.misses++;
-    return { key, rec, digest, hit: ok };
+    return { host, user, key, rec, digest, hit: ok };
   }
 
   private remember(l: Lookup): void {

@@ -55,4 +55,16 @@ describe('PasswordChecker.checkAsync (PBKDF2 on the thread pool)', () => {
     expect(await check.checkAsync('h', 'c', 'pw')).toBe(true); // still cached
     expect(await check.checkAsync('h', 'a', 'pw')).toBe(false); // evicted: full check against the spoilt salt
   });
+
+  it('a login whose PBKDF2 runs while the user is deleted (or gets a new password) fails', async () => {
+    const { store, check } = setup();
+    const pending = check.checkAsync('h', 'u', 'pw');
+    store.users.delete('h', 'u');
+    expect(await pending).toBe(false);
+    store.users.put(makeUserRecord('h', 'u', 'pw', clock, 64));
+    const racing = check.checkAsync('h', 'u', 'pw');
+    store.users.put(makeUserRecord('h', 'u', 'other', clock, 64));
+    expect(await racing).toBe(false);
+    expect(await check.checkAsync('h', 'u', 'other')).toBe(true);
+  });
 });

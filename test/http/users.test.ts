@@ -106,4 +106,31 @@ describe('/v1/hosts/{host}/users', () => {
     expect(res.json()).toMatchObject({ code: 'VIGIL_ERR_BAD_PASSWORD', field: 'body.password' });
     expect(r.store.users.count(HOST)).toBe(0);
   });
+
+  it('DELETE ends every XMPP resource and MQTT connection of the user (reason account_deleted), no one else', async () => {
+    r = rig();
+    await post({ user: 'alice', password: 'a' });
+    const x1 = r.connect('xmpp', `alice@${HOST}/laptop`);
+    const x2 = r.connect('xmpp', `alice@${HOST}/phone`);
+    const m = r.connect('mqtt', 'sensor-1');
+    r.presence.setMeta(m.ref, { username: 'alice' });
+    const others = [r.connect('xmpp', `alicia@${HOST}/x`), r.connect('mqtt', 'sensor-2')];
+    r.presence.setMeta(others[1]!.ref, { username: 'bob' });
+    const after = r.presence.lastSeq();
+
+    const del = await r.app.inject({ method: 'DELETE', url: `/v1/hosts/${HOST}/users/alice`, headers: AUTH });
+    expect(del.statusCode).toBe(204);
+    expect(r.adapter.kills.map((k) => [k.ref.id, k.reason])).toEqual([
+      [`alice@${HOST}/laptop`, 'account_deleted'],
+      [`alice@${HOST}/phone`, 'account_deleted'],
+      ['sensor-1', 'account_deleted'],
+    ]);
+    expect([x1.live, x2.live, m.live, ...others.map((o) => o.live)]).toEqual([false, false, false, true, true]);
+    const feed = r.presence.readFeed(after, 100);
+    expect(feed.kind === 'ok' && feed.entries.filter((e) => e.kind === 'offline').map((e) => [e.id, e.reason])).toEqual([
+      [`alice@${HOST}/laptop`, 'account_deleted'],
+      [`alice@${HOST}/phone`, 'account_deleted'],
+      ['sensor-1', 'account_deleted'],
+    ]);
+  });
 });

@@ -2,7 +2,8 @@
  * Users of a host (XMPP localparts, MQTT usernames):
  *   GET    /v1/hosts/{host}/users            list
  *   POST   /v1/hosts/{host}/users            create {user, password} -> 201; 409 when it exists
- *   DELETE /v1/hosts/{host}/users/{user}     remove (and the roster) -> 204; 404 when unknown
+ *   DELETE /v1/hosts/{host}/users/{user}     remove (and the roster) and end the user's XMPP and MQTT
+ *                                            sessions, reason account_deleted -> 204; 404 when unknown
  *   POST   /v1/hosts/{host}/users/import     bulk create (users-import.ts, registered from here)
  * Names are normalised like a JID localpart (RFC 7622 §3.3, src/jid.ts); only SCRAM credentials are
  * stored (src/auth/users.ts), never the password. The two PBKDF2 runs of a new user go to the libuv
@@ -17,12 +18,13 @@ import { createJobLimiter } from '../../auth/job-limiter.js';
 import { makeUserRecordAsync } from '../../auth/users.js';
 import { normaliseLocal } from '../../jid.js';
 import type { HttpDeps } from '../app.js';
+import { endAccountSessions } from '../account-sessions.js';
 import { sendError } from '../error-handler.js';
 import { hostSettings } from '../host-config.js';
 import { AUTH_ERRORS, HostParams, errors } from '../schemas.js';
 import { userImportRoutes } from './users-import.js';
 
-type Deps = Pick<HttpDeps, 'config' | 'liveness' | 'store' | 'clock'>;
+type Deps = Pick<HttpDeps, 'config' | 'liveness' | 'presence' | 'store' | 'clock'>;
 
 const User = Type.Object({ user: Type.String(), created_at: Type.Integer({ description: 'ms since the Unix epoch' }) });
 const UserParams = Type.Object({ host: Type.String({ minLength: 1, maxLength: 1023 }), user: Type.String({ minLength: 1, maxLength: 1023 }) });
@@ -86,7 +88,7 @@ export function userRoutes(app: FastifyInstance, deps: Deps): void {
     '/hosts/:host/users/:user',
     {
       schema: {
-        summary: 'Delete a user and their roster',
+        summary: 'Delete a user and their roster; their XMPP and MQTT sessions end (reason account_deleted)',
         tags: ['users'],
         params: UserParams,
         response: { 204: Type.Null(), ...errors(400, ...AUTH_ERRORS, 404) },
@@ -98,7 +100,8 @@ export function userRoutes(app: FastifyInstance, deps: Deps): void {
       const user = normaliseLocal(req.params.user);
       if (!deps.store.users.delete(host, user)) return sendError(reply, 'VIGIL_ERR_USER_NOT_FOUND', user);
       deps.store.rosters.clear(host, user);
-      req.log.info({ event: 'user_deleted', host, user }, 'user deleted');
+      const ended = endAccountSessions(deps, host, user);
+      req.log.info({ event: 'user_deleted', host, user, sessions_ended: ended.length }, 'user deleted');
       return reply.code(204).send();
     },
   );

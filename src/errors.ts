@@ -23,6 +23,7 @@ export const errorCatalog = {
   VIGIL_ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is too large' },
   VIGIL_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type' },
   VIGIL_ERR_ROUTE_NOT_FOUND: { status: 404, message: 'No such route' },
+  VIGIL_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed on this path' },
   VIGIL_ERR_INTERNAL: { status: 500, message: 'Internal error' },
   VIGIL_ERR_NOT_READY: { status: 503, message: 'Not ready' },
   VIGIL_ERR_ENDPOINT_NOT_FOUND: { status: 404, message: 'No such endpoint' },

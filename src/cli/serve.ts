@@ -3,14 +3,14 @@
  * exit). While it runs, data_dir/server.json names it to CLI commands (server-link.ts).
  */
 import { createApp } from '../app.js';
-import { createLogger } from '../log.js';
+import { createConfiguredLogger } from '../log.js';
 import type { CliCommand } from './context.js';
 import { removeServerFile, writeServerFile } from './server-link.js';
 
 const STOP_DEADLINE_MS = 15_000;
 
 export const serveCommand: CliCommand = async (_argv, ctx) => {
-  const logger = createLogger(ctx.loaded.config.log.level);
+  const logger = createConfiguredLogger(ctx.loaded.config.log);
   const app = createApp({ loaded: ctx.loaded, logger });
   try {
     await app.start();

@@ -90,5 +90,10 @@ export const rootSchema = obj('Vigil configuration.', {
       default: 'info',
       doc: 'pino log level.',
     }),
+    format: oneOf({
+      values: ['auto', 'json', 'pretty'] as const,
+      default: 'auto',
+      doc: 'json: one JSON object a line (for files, pipes and log collectors). pretty: a short line a person reads (time, level, message, fields). auto: pretty when standard output is a terminal, else json.',
+    }),
   }),
 });

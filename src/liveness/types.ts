@@ -41,7 +41,8 @@ export type DisconnectReason =
   | 'kicked'
   | 'socket_error'
   | 'protocol_error'
-  | 'shutdown';
+  | 'shutdown'
+  | 'account_deleted';
 
 export interface EndpointKey {
   host: string;

@@ -37,6 +37,20 @@ export const rootSchema = obj('Vigil configuration.', {
       unit: 'bytes',
       doc: 'Largest REST request body; a larger one gets 413 VIGIL_ERR_BODY_TOO_LARGE (counted in vigil_http_limit_hits_total).',
     }),
+    session_ttl: int({
+      default: 28_800,
+      min: 60,
+      max: 30 * 86_400,
+      unit: 's',
+      doc: 'Lifetime of a dashboard session (POST /v1/session trades the API token for an HttpOnly cookie). Sessions live in memory: a restart logs everyone out.',
+    }),
+    max_sessions: int({
+      default: 1_000,
+      min: 1,
+      max: 100_000,
+      unit: 'count',
+      doc: 'Most dashboard sessions at once; a new login beyond it ends the oldest session (counted in vigil_http_limit_hits_total{limit="max_sessions"}).',
+    }),
   }),
   presence: obj('Presence table and change feed.', {
     feed_size: int({

@@ -116,8 +116,9 @@ async function start() {
   Object.assign(st.filters, kept.filters ?? {});
   for (const k of ['q', 'transport', 'state', 'liveness']) $(`f-${k}`).value = st.filters[k] ?? '';
   ui.activity.restore(kept.log);
-  await selectHost(names.includes(kept.host) ? kept.host : (names[0] ?? null));
+  // The feed first, then the snapshot: a change between the two is then seen twice, never missed.
   openFeed(typeof kept.lastSeq === 'number' ? kept.lastSeq : null);
+  await selectHost(names.includes(kept.host) ? kept.host : (names[0] ?? null));
   startTimers();
 }
 

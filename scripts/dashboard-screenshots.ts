@@ -106,7 +106,7 @@ async function main(): Promise<void> {
       connect('mqtt', `forklift-${viewport.width}`);
       disconnect([...live.keys()].find((k) => k.startsWith('xmpp:'))!, 'client_close');
       r.scheduler.advance(5_000);
-      await page.waitForFunction(() => document.querySelectorAll('#log li').length >= 2);
+      await page.locator('#log li').first().waitFor();
       await page.waitForTimeout(2_500); // let the 2 s table refresh and the flash settle
       await page.screenshot({ path: join(OUT, name) });
       console.log(`wrote ${join(OUT, name)} (${viewport.width}x${viewport.height})`);

@@ -49,7 +49,7 @@ export default tseslint.config(
     languageOptions: {
       sourceType: 'module',
       globals: Object.fromEntries(
-        ['window', 'document', 'console', 'fetch', 'EventSource', 'sessionStorage', 'performance', 'URLSearchParams', 'ResizeObserver', 'requestAnimationFrame', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'addEventListener'].map((g) => [g, 'readonly']),
+        ['window', 'document', 'console', 'fetch', 'EventSource', 'sessionStorage', 'performance', 'URLSearchParams', 'ResizeObserver', 'requestAnimationFrame', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'addEventListener', 'matchMedia', 'Intl'].map((g) => [g, 'readonly']),
       ),
     },
   },

@@ -100,7 +100,7 @@ async function main(): Promise<void> {
       await page.goto(`http://127.0.0.1:${port}/dashboard`);
       await page.getByLabel('API token').fill(TOKEN);
       await page.getByRole('button', { name: 'Log in' }).click();
-      await page.locator('tbody tr').first().waitFor();
+      await page.locator('#rows tr').first().waitFor();
       await page.locator('#live[data-status="live"]').waitFor();
       // A few live changes while the page is open: a client comes, one leaves, carol is probed.
       connect('mqtt', `forklift-${viewport.width}`);

@@ -81,6 +81,8 @@ beforeEach(({ task, onTestFailed }) => {
 const p = () => page!;
 const row = (key: string) => p().locator(`tbody tr[data-key="${key}"]`);
 const cellOf = (key: string, col: string) => row(key).locator(`td.col-${col}`);
+/** An attribute of the focused element (page code as a string: no DOM types in this project). */
+const focused = (attr: string) => p().evaluate<string | null>(`document.activeElement?.getAttribute(${JSON.stringify(attr)}) ?? null`);
 
 async function connectMqtt(clientId: string): Promise<MqttClient> {
   const c: MqttClient = await new Promise((resolve, reject) => {
@@ -143,9 +145,30 @@ describe('the dashboard in Chromium', () => {
     expect(await row('mqtt:sensor-1').getByRole('button', { name: /^Ping/ }).isDisabled()).toBe(true);
   });
 
-  it('ping now shows a round trip', async () => {
+  it('fields that later issues add (via, source, CSI) get a column and a filter once a row carries them', async () => {
+    const headers = async () => p().locator('thead th').allTextContents();
+    expect(await headers()).not.toContain('Via');
+    expect(await p().getByLabel('Via').count()).toBe(0);
+    const ref = app.deps.liveness.get({ host: DOMAIN, transport: 'mqtt', id: 'sensor-1' })!.ref;
+    app.deps.presence.setMeta(ref, { via: 'ws', source: 'gw-paris', csi_state: 'inactive' }, true);
+    await expect.poll(() => cellOf('mqtt:sensor-1', 'via').textContent()).toBe('ws');
+    expect(await cellOf('mqtt:sensor-1', 'source').textContent()).toBe('gw-paris');
+    expect(await cellOf('mqtt:sensor-1', 'csi_state').textContent()).toBe('inactive');
+    expect(await cellOf(`xmpp:${ALICE}`, 'via').textContent()).toBe('–');
+    expect(await headers()).toEqual(expect.arrayContaining(['Via', 'Source', 'CSI']));
+    expect(await p().getByLabel('Via').locator('option').allTextContents()).toEqual(['any', 'tcp', 'tls', 'ws', 'wss']);
+    expect(await p().getByLabel('Source').locator('option').allTextContents()).toEqual(['any', 'gw-paris']);
+  });
+
+  it('ping now shows a round trip (reached by keyboard: row, arrow down, Tab, Enter)', async () => {
     expect(await cellOf(`xmpp:${ALICE}`, 'rtt').textContent()).toBe('–');
-    await row(`xmpp:${ALICE}`).getByRole('button', { name: `Ping xmpp ${ALICE}` }).click();
+    await p().locator('#rows tr[tabindex="0"]').focus();
+    expect(await focused('data-key')).toBe('mqtt:sensor-1');
+    await p().keyboard.press('ArrowDown');
+    expect(await focused('data-key')).toBe(`xmpp:${ALICE}`);
+    await p().keyboard.press('Tab');
+    expect(await focused('aria-label')).toBe(`Ping xmpp ${ALICE}`);
+    await p().keyboard.press('Enter');
     await expect.poll(() => p().locator('#action-status').textContent()).toMatch(new RegExp(`^Ping ${ALICE}: round trip [0-9.]+ ms \\(pong\\)\\.$`));
     expect(await cellOf(`xmpp:${ALICE}`, 'rtt').textContent()).toMatch(/^[0-9.]+ ms$/);
   });

@@ -27,15 +27,20 @@ export function createActivity({ disconnectsEl, logEl }) {
       disconnects = [...fresh, ...list].slice(0, DISCONNECTS_MAX);
       dirty.disc = true;
     },
+    /** Entries oldest first; only the newest LOG_MAX of a burst are kept. */
     add(entries, host) {
-      for (const e of entries) {
-        log.unshift({ seq: e.seq, at: e.at, kind: e.kind, host: e.host, transport: e.transport, id: e.id, what: describe(e) });
-        if (e.kind === 'offline' && e.host === host) disconnects.unshift({ at: e.at, transport: e.transport, id: e.id, reason: e.reason });
+      const newest = entries.slice(-LOG_MAX).reverse();
+      log = newest.map((e) => ({ seq: e.seq, at: e.at, kind: e.kind, host: e.host, transport: e.transport, id: e.id, what: describe(e) })).concat(log).slice(0, LOG_MAX);
+      const left = [];
+      for (let i = entries.length - 1; i >= 0 && left.length < DISCONNECTS_MAX; i--) {
+        const e = entries[i];
+        if (e.kind === 'offline' && e.host === host) left.push({ at: e.at, transport: e.transport, id: e.id, reason: e.reason });
       }
-      if (log.length > LOG_MAX) log.length = LOG_MAX;
-      if (disconnects.length > DISCONNECTS_MAX) disconnects.length = DISCONNECTS_MAX;
+      if (left.length > 0) {
+        disconnects = left.concat(disconnects).slice(0, DISCONNECTS_MAX);
+        dirty.disc = true;
+      }
       dirty.log = true;
-      dirty.disc ||= entries.some((e) => e.kind === 'offline');
     },
     render() {
       if (dirty.log) {

@@ -35,7 +35,9 @@ export function relative(at, now = Date.now()) {
   return d >= 0 ? `in ${duration(d)}` : `${duration(-d)} ago`;
 }
 
-export const clockTime = (at) => new Date(at).toLocaleTimeString([], { hour12: false });
+// One formatter: toLocaleTimeString with options builds a new one per call (~0.1 ms each).
+const TIME = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+export const clockTime = (at) => TIME.format(at);
 export const isoTime = (at) => new Date(at).toISOString();
 
 export function rtt(ms) {

@@ -122,10 +122,11 @@ export function createTable(opts) {
     tr.dataset.liveness = row.liveness ?? '';
   }
 
+  // Web Animations: no class toggling, so no forced layout per changed row.
+  const still = matchMedia('(prefers-reduced-motion: reduce)').matches;
   function flash(tr) {
-    tr.classList.remove('flash');
-    void tr.offsetWidth; // restart the animation
-    tr.classList.add('flash');
+    if (still) tr.animate([{ outlineColor: '#c9a400' }, { outlineColor: 'transparent' }], { duration: 1200 });
+    else tr.animate([{ backgroundColor: '#fff1b8' }, { backgroundColor: 'transparent' }], { duration: 1200, easing: 'ease-out' });
   }
 
   /** Show `rows` (one page), reusing the row elements of keys already shown. */

@@ -177,9 +177,25 @@ function onEntries(entries, visible) {
   save();
 }
 
+/** The lists (log, disconnects) are redrawn at most 4 times a second: a burst rebuilds them once per 250 ms, not per frame. */
+let listsDrawnAt = 0;
+let listsTimer = 0;
+function drawLists() {
+  const wait = listsDrawnAt + 250 - performance.now();
+  if (wait > 0) {
+    listsTimer ||= setTimeout(() => {
+      listsTimer = 0;
+      if (!document.hidden) drawLists();
+    }, wait);
+    return;
+  }
+  listsDrawnAt = performance.now();
+  ui.activity.render();
+}
+
 function draw() {
   ui.summary.render();
-  ui.activity.render();
+  drawLists();
   const seq = st.feed?.lastSeq();
   $('live').textContent = document.hidden ? 'paused (tab hidden)' : `live${seq === null || seq === undefined ? '' : ` · seq ${seq}`}`;
 }

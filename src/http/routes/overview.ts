@@ -61,7 +61,8 @@ export function overviewRoutes(app: FastifyInstance, deps: Deps): void {
       const { host } = req.params;
       if (!hostSettings(deps, host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
       const liveness: Record<LivenessState, number> = { active: 0, probing: 0, unresponsive: 0, paused: 0 };
-      for (const h of deps.liveness.list(host)) liveness[h.state]++;
+      // Per transport: the registry's list of both merges them in tracking order, which costs more.
+      for (const transport of ['xmpp', 'mqtt'] as const) for (const h of deps.liveness.list(host, transport)) liveness[h.state]++;
       const count = (state: 'online' | 'offline') => ({
         xmpp: deps.presence.count(host, 'xmpp', state),
         mqtt: deps.presence.count(host, 'mqtt', state),

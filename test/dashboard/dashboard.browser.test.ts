@@ -31,6 +31,7 @@ let base = '';
 let browser: Browser | null = null;
 let context: BrowserContext;
 let page: Page | null = null;
+let chromiumMissing: Error | null = null;
 const pageErrors: string[] = [];
 const closers: Array<() => unknown> = [];
 
@@ -58,7 +59,13 @@ hosts:
     });
     expect(res.status).toBe(201);
   }
-  browser = await launchChromium();
+  try {
+    browser = await launchChromium();
+  } catch (err) {
+    // Fail every test with the reason (a failed beforeAll would only mark them skipped).
+    chromiumMissing = err as Error;
+    return;
+  }
   context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   page = await context.newPage();
   page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));
@@ -75,6 +82,7 @@ afterAll(async () => {
 });
 
 beforeEach(({ task, onTestFailed }) => {
+  if (chromiumMissing) throw chromiumMissing;
   onTestFailed(async () => void (await screenshotOnFailure(page, `dashboard-${task.name}`)));
 });
 

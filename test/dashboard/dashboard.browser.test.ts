@@ -225,6 +225,23 @@ describe('the dashboard in Chromium', () => {
     await expect.poll(() => row('mqtt:sensor-1').count()).toBe(0);
   });
 
+  it('while the tab is hidden nothing is redrawn; shown again, it catches up at once', async () => {
+    const setHidden = (hidden: boolean) =>
+      p().evaluate(`Object.defineProperty(document, 'hidden', { value: ${hidden}, configurable: true }); document.dispatchEvent(new Event('visibilitychange'))`);
+    const online = () => p().locator('[data-count="online-mqtt"]').textContent();
+    const before = await online();
+    await setHidden(true);
+    expect(await p().locator('#live').textContent()).toBe('paused (tab hidden)');
+    await connectMqtt('while-hidden');
+    await new Promise((r) => setTimeout(r, 2_500)); // longer than the page's 2 s refresh
+    expect(await row('mqtt:while-hidden').count()).toBe(0);
+    expect(await online()).toBe(before);
+    await setHidden(false);
+    await row('mqtt:while-hidden').waitFor({ timeout: 2_000 });
+    expect(await online()).toBe(String(Number(before) + 1));
+    expect(await p().locator('#log li', { hasText: 'online mqtt while-hidden' }).count()).toBe(1);
+  });
+
   it('a reload resumes the live feed without losing events', async () => {
     const seqs = async () => (await p().locator('#log li').evaluateAll((lis) => lis.map((li) => Number(li.getAttribute('data-seq'))))) as number[];
     const lastBefore = (await seqs())[0]!;

@@ -8,6 +8,7 @@
 //   - every 2 s the page is re-read: the feed leaves out the active<->probing flip of every ping
 //     cycle and the moving figures (last activity, next deadline), which the table shows;
 //   - every 5 s the overview (exact counts by liveness state, chart, disconnects).
+import { createActions } from './actions.js';
 import { api, enc, login, logout, onSessionLost, resumeSession } from './api.js';
 import { createActivity } from './activity.js';
 import { createChart } from './chart.js';
@@ -30,9 +31,18 @@ const ui = {
   summary: createSummary($('counts')),
   chart: null,
   activity: createActivity({ disconnectsEl: $('disconnects'), logEl: $('log') }),
-  table: createTable({ table: $('endpoints'), onPing: ping, onKick: kick, canPing }),
   config: createConfigForm({ form: $('config-form'), statusEl: $('config-status'), hostEl: $('config-host'), onChanged: () => refreshSoon(0) }),
 };
+const actions = createActions({
+  host: () => st.host,
+  settings: () => ui.config.current(),
+  statusEl: $('action-status'),
+  dialog: $('confirm'),
+  dialogText: $('confirm-text'),
+  onPinged: (row) => ui.table.applyRow(row),
+  onKicked: () => refreshSoon(0),
+});
+ui.table = createTable({ table: $('endpoints'), onPing: actions.ping, onKick: actions.kick, canPing: actions.canPing });
 
 const st = {
   host: null,
@@ -342,54 +352,6 @@ function noteSources(rows) {
     st.sources.add(String(s));
     select?.append(h('option', { value: String(s), text: String(s) }));
   }
-}
-
-// ---- row actions --------------------------------------------------------------------------------
-
-function canPing(row) {
-  const c = ui.config.current();
-  if (row.transport === 'mqtt' && c?.mqtt_probe === 'keepalive') return 'this host checks MQTT clients by the keepalive rule (mqtt_probe: keepalive)';
-  return true;
-}
-
-const endpointPath = (row) => `/v1/hosts/${enc(st.host)}/endpoints/${row.transport}/${enc(row.id)}`;
-
-function say(text) {
-  $('action-status').textContent = text;
-}
-
-async function ping(row) {
-  say(`Pinging ${row.id}…`);
-  const r = await api('POST', `${endpointPath(row)}/ping`);
-  if (r.ok) {
-    const ms = r.json.rtt_ms;
-    say(`Ping ${row.id}: round trip ${ms < 10 ? ms.toFixed(2) : Math.round(ms)} ms (${r.json.answer}).`);
-    ui.table.applyRow({ ...row, last_rtt_ms: ms, liveness: 'active' });
-  } else {
-    say(`Ping ${row.id} failed: ${r.json?.message ?? `HTTP ${r.status}`}`);
-  }
-}
-
-function kick(row) {
-  const dialog = $('confirm');
-  $('confirm-text').textContent = `Kick ${row.transport} ${row.id} from ${st.host}? The connection is closed with reason “kicked”.`;
-  dialog.returnValue = '';
-  dialog.addEventListener(
-    'close',
-    async () => {
-      if (dialog.returnValue !== 'ok') return;
-      const r = await api('DELETE', endpointPath(row));
-      if (r.ok) {
-        say(`Kicked ${r.json.kicked.map((k) => k.id).join(', ')}.`);
-        refreshSoon(0);
-      } else {
-        say(`Kick ${row.id} failed: ${r.json?.message ?? `HTTP ${r.status}`}`);
-      }
-    },
-    { once: true },
-  );
-  dialog.showModal();
-  dialog.querySelector('button[value="cancel"]').focus();
 }
 
 // ---- boot ------------------------------------------------------------------------------------

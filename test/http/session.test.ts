@@ -33,13 +33,16 @@ describe('POST /v1/session', () => {
     expect(hosts.statusCode).toBe(200);
   });
 
-  it('adds Secure when the request came over TLS', async () => {
+  it('adds Secure when the browser came over TLS (behind a TLS proxy too: an https Origin of this host)', async () => {
     r = rig();
-    const res = await r.app.inject({ method: 'POST', url: '/v1/session', headers: { 'x-forwarded-proto': 'https' }, payload: { token: TOKEN } });
-    // Without trustProxy the forwarded header is ignored: plain HTTP, no Secure.
-    expect(String(res.headers['set-cookie'])).not.toContain('Secure');
-    const { sessionCookie } = await import('../../src/http/session/cookie.js');
-    expect(sessionCookie('x'.repeat(43), 60, true)).toMatch(/; Secure$/);
+    const plain = await login();
+    expect(plain.setCookie).not.toContain('Secure');
+    const proxied = await login(TOKEN, { host: 'vigil.test', origin: 'https://vigil.test' });
+    expect(proxied.res.statusCode).toBe(200);
+    expect(proxied.setCookie).toMatch(/; Secure$/);
+    // A forwarded header alone changes nothing (no trustProxy).
+    const forwarded = await r.app.inject({ method: 'POST', url: '/v1/session', headers: { 'x-forwarded-proto': 'https' }, payload: { token: TOKEN } });
+    expect(String(forwarded.headers['set-cookie'])).not.toContain('Secure');
   });
 
   it('refuses a wrong token with 401 VIGIL_ERR_LOGIN_FAILED and no cookie', async () => {
@@ -81,7 +84,15 @@ describe('cookie authentication on /v1', () => {
     const { cookie, csrf } = await login();
     const patch = (headers: Record<string, string>) =>
       r.app.inject({ method: 'PATCH', url: `/v1/hosts/${HOST}/config`, headers: { cookie, host: SITE.host, ...headers }, payload: { ping_interval: 5 } });
-    for (const headers of [{}, { 'x-csrf-token': 'nope' }, { 'x-csrf-token': csrf, origin: 'http://evil.test' }, { 'x-csrf-token': csrf, 'sec-fetch-site': 'cross-site' }]) {
+    const refused = [
+      {},
+      { 'x-csrf-token': 'nope' },
+      { 'x-csrf-token': csrf, origin: 'http://evil.test' },
+      { 'x-csrf-token': csrf, origin: 'http://vigil.test.evil.test' },
+      { 'x-csrf-token': csrf, origin: 'null' },
+      { 'x-csrf-token': csrf, 'sec-fetch-site': 'cross-site' },
+    ];
+    for (const headers of refused) {
       const res = await patch(headers);
       expect(res.statusCode, JSON.stringify(headers)).toBe(403);
       expect(res.json().code).toBe('VIGIL_ERR_CSRF');

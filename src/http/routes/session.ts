@@ -10,13 +10,13 @@
  * These routes sit outside the /v1 auth hook: they check what they need themselves.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Metrics } from '../../metrics.js';
 import { digest, tokenMatches } from '../auth.js';
 import { sendError } from '../error-handler.js';
 import { errors } from '../schemas.js';
 import { clearSessionCookie, readSessionCookie, sessionCookie } from '../session/cookie.js';
-import { csrfOk, sameOrigin, sessionOf } from '../session/guard.js';
+import { csrfOk, overTls, sameOrigin, sessionOf } from '../session/guard.js';
 import type { Session, SessionStore } from '../session/store.js';
 
 const Login = Type.Object({ token: Type.String({ minLength: 1, maxLength: 4096, description: 'The REST API token' }) }, { additionalProperties: false });
@@ -26,7 +26,6 @@ const SessionReply = Type.Object({
 });
 const SECURITY_COOKIE = [{ session: [] }];
 
-const secure = (req: FastifyRequest) => req.protocol === 'https';
 const body = (s: Session) => ({ csrf_token: s.csrfToken, expires_at: s.expiresAt });
 
 export function sessionRoutes(app: FastifyInstance, deps: { apiToken: string; sessions: SessionStore; metrics: Metrics; clock: { now(): number } }): void {
@@ -60,7 +59,7 @@ export function sessionRoutes(app: FastifyInstance, deps: { apiToken: string; se
       const s = deps.sessions.create();
       logins.inc({ result: 'ok' });
       req.log.info({ event: 'dashboard_login', sessions: deps.sessions.size }, 'dashboard session opened');
-      reply.header('set-cookie', sessionCookie(s.id, (s.expiresAt - deps.clock.now()) / 1000, secure(req)));
+      reply.header('set-cookie', sessionCookie(s.id, (s.expiresAt - deps.clock.now()) / 1000, overTls(req)));
       return body(s);
     },
   );
@@ -100,7 +99,7 @@ export function sessionRoutes(app: FastifyInstance, deps: { apiToken: string; se
       const id = readSessionCookie(req.headers.cookie);
       if (id !== null) deps.sessions.delete(id);
       if (s) req.log.info({ event: 'dashboard_logout' }, 'dashboard session closed');
-      return reply.code(204).header('set-cookie', clearSessionCookie(secure(req))).send();
+      return reply.code(204).header('set-cookie', clearSessionCookie(overTls(req))).send();
     },
   );
 }

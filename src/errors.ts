@@ -31,6 +31,10 @@ export const errorCatalog = {
   VIGIL_ERR_PING_TIMEOUT: { status: 504, message: 'No answer to the ping within ping_ack_timeout' },
   VIGIL_ERR_PING_UNPROBEABLE: { status: 409, message: 'The endpoint cannot be probed' },
   VIGIL_ERR_FEED_GONE: { status: 410, message: 'Too far behind the change feed; take a new snapshot' },
+  // Dashboard sessions (issue 18)
+  VIGIL_ERR_LOGIN_FAILED: { status: 401, message: 'Wrong API token' },
+  VIGIL_ERR_SESSION_INVALID: { status: 401, message: 'No valid session: the cookie is unknown or expired; log in again' },
+  VIGIL_ERR_CSRF: { status: 403, message: 'Change refused: a cookie-authenticated change needs X-CSRF-Token and a same-origin request' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;

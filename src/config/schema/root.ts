@@ -51,6 +51,20 @@ export const rootSchema = obj('Vigil configuration.', {
       unit: 'count',
       doc: 'Most accounts (non-blank, non-comment lines) in one POST /v1/hosts/{host}/users/import; more get 413 VIGIL_ERR_IMPORT_TOO_MANY_LINES and nothing is imported. About 2 ms of CPU per password line.',
     }),
+    session_ttl: int({
+      default: 28_800,
+      min: 60,
+      max: 30 * 86_400,
+      unit: 's',
+      doc: 'Lifetime of a dashboard session (POST /v1/session trades the API token for an HttpOnly cookie). Sessions live in memory: a restart logs everyone out.',
+    }),
+    max_sessions: int({
+      default: 1_000,
+      min: 1,
+      max: 100_000,
+      unit: 'count',
+      doc: 'Most dashboard sessions at once; a new login beyond it ends the oldest session (counted in vigil_http_limit_hits_total{limit="max_sessions"}).',
+    }),
   }),
   presence: obj('Presence table and change feed.', {
     feed_size: int({

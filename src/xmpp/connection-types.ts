@@ -22,6 +22,9 @@ export const KILL_CONDITION: Record<DisconnectReason, StreamErrorCondition> = {
   client_close: 'undefined-condition',
   socket_error: 'undefined-condition',
   protocol_error: 'undefined-condition',
+  // Reasons of gateway rows (issue 19); never the reason Vigil closes a stream of its own.
+  gateway_down: 'undefined-condition',
+  gateway_offline: 'undefined-condition',
 };
 
 export interface ConnectionDeps {

@@ -16,6 +16,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, parseDocument } from 'yaml';
 import { ConfigValueError, type Opt, validate } from './dsl.js';
+import { checkGateways } from './schema/gateways.js';
 import { rootSchema } from './schema/root.js';
 import type { Config } from './types.js';
 
@@ -67,6 +68,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   let config: Config;
   try {
     config = validate(rootSchema, merged);
+    checkGateways(config);
   } catch (err) {
     if (err instanceof ConfigValueError) throw new ConfigError(file, err.message, err.path.join('.'));
     throw err;

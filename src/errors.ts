@@ -25,6 +25,13 @@ export const errorCatalog = {
   VIGIL_ERR_PING_TIMEOUT: { status: 504, message: 'No answer to the ping within ping_ack_timeout' },
   VIGIL_ERR_PING_UNPROBEABLE: { status: 409, message: 'The endpoint cannot be probed' },
   VIGIL_ERR_FEED_GONE: { status: 410, message: 'Too far behind the change feed; take a new snapshot' },
+  // Gateway mode (issue 19)
+  VIGIL_ERR_GATEWAY_NOT_FOUND: { status: 404, message: 'No such gateway' },
+  VIGIL_ERR_WEBHOOK_AUTH_MISSING: { status: 401, message: 'Missing webhook credentials (Authorization or X-Vigil-Signature)' },
+  VIGIL_ERR_WEBHOOK_AUTH_INVALID: { status: 403, message: 'Invalid webhook credentials' },
+  VIGIL_ERR_WEBHOOK_BAD_EVENT: { status: 400, message: 'Not an event this gateway kind sends' },
+  VIGIL_ERR_GATEWAY_ACTION_UNSUPPORTED: { status: 409, message: 'The endpoint is a gateway row and its gateway cannot do this' },
+  VIGIL_ERR_GATEWAY_API_FAILED: { status: 502, message: "The gateway's API failed" },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;

@@ -1,24 +1,27 @@
 /**
  * The REST API as a fastify instance, built WITHOUT listen: tests drive it with inject(), the
- * composition root calls listen. Every /v1 route sits behind the bearer token (auth.ts); /healthz,
- * /readyz, /metrics, /openapi.json and /docs do not. Every route declares request and response
+ * composition root calls listen. Every /v1 route sits behind the bearer token (auth.ts) but the
+ * gateway webhook receivers (their own secret); /healthz, /readyz, /metrics, /openapi.json and
+ * /docs do not. Every route declares request and response
  * schemas (bad input -> 400 naming the field; responses serialised by fast-json-stringify), and every
  * error is a catalog `{code, message}` (error-handler.ts).
  *
  * Route modules, one per resource: routes/health.ts, hosts.ts, endpoints.ts, endpoint-actions.ts,
- * events.ts, users.ts, metrics.ts.
+ * events.ts, users.ts, metrics.ts, gateways.ts (the webhook receivers carry their own secret).
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { CoreDeps, Service } from '../deps.js';
+import type { Gateways } from '../gateway/service.js';
 import { bearerAuth } from './auth.js';
 import { installErrorHandlers } from './error-handler.js';
 import { registerLivenessMetrics } from './liveness-metrics.js';
 import { endpointActionRoutes } from './routes/endpoint-actions.js';
 import { endpointRoutes } from './routes/endpoints.js';
 import { eventRoutes } from './routes/events.js';
+import { gatewayRoutes, gatewayWebhookRoutes } from './routes/gateways.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -30,6 +33,8 @@ export interface HttpDeps extends CoreDeps {
   apiToken: string;
   /** True once the store is open and the listeners are up. */
   ready: () => boolean;
+  /** Gateway mode (issue 19); absent when none is configured. */
+  gateways?: Gateways;
 }
 
 /** Default largest request body (api.max_body_bytes): PATCH and user bodies are tiny. */
@@ -75,6 +80,7 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
   void app.register(async (pub) => {
     healthRoutes(pub, deps);
     metricsRoutes(pub, deps, liveMetrics);
+    gatewayWebhookRoutes(pub, deps); // each gateway's own secret, not the API token
   });
   void app.register(async (v1) => {
     v1.addHook('onRequest', bearerAuth(deps.apiToken));
@@ -86,6 +92,7 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
     endpointActionRoutes(v1, deps);
     eventRoutes(v1, deps);
     userRoutes(v1, deps);
+    gatewayRoutes(v1, deps);
   }, { prefix: '/v1' });
   return app;
 }

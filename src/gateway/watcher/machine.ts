@@ -136,6 +136,8 @@ export function stepWatcher(s: WatcherState, input: WatcherInput, now: number, c
       if (input.type === 'timer' && input.name === 'ack') return fail(s.attempt, s.step === 'connack' ? 'connack_timeout' : 'suback_timeout', cfg);
       if (s.step === 'connack' && input.type === 'connack') {
         if (input.returnCode !== 0) return fail(s.attempt, `connack_refused_${input.returnCode}`, cfg);
+        // A kind with nothing to subscribe to (VerneMQ: the watcher checks the broker alone) is up now.
+        if (cfg.filters.length === 0) return upFrom(s.lastWriteAt, [], now, cfg);
         const subscribe: Packet = { cmd: 'subscribe', messageId: 1, subscriptions: cfg.filters.map((topic) => ({ topic, qos: 0 as const })) };
         return {
           state: { ...s, step: 'suback', lastWriteAt: now },
@@ -143,15 +145,7 @@ export function stepWatcher(s: WatcherState, input: WatcherInput, now: number, c
         };
       }
       if (s.step === 'suback' && input.type === 'suback') {
-        const refused = cfg.filters.filter((_, i) => (input.granted[i] ?? 0x80) >= 0x80);
-        return {
-          state: { s: 'up', lastWriteAt: s.lastWriteAt, pingSentAt: null },
-          effects: [
-            { type: 'cancel', name: 'ack' },
-            { type: 'arm', name: 'idle', delayMs: Math.max(0, s.lastWriteAt + cfg.pingIntervalMs - now) },
-            { type: 'up', refused },
-          ],
-        };
+        return upFrom(s.lastWriteAt, cfg.filters.filter((_, i) => (input.granted[i] ?? 0x80) >= 0x80), now, cfg);
       }
       return same;
 
@@ -170,6 +164,17 @@ export function stepWatcher(s: WatcherState, input: WatcherInput, now: number, c
           return same;
       }
   }
+}
+
+function upFrom(lastWriteAt: number, refused: string[], now: number, cfg: WatcherSettings): Step {
+  return {
+    state: { s: 'up', lastWriteAt, pingSentAt: null },
+    effects: [
+      { type: 'cancel', name: 'ack' },
+      { type: 'arm', name: 'idle', delayMs: Math.max(0, lastWriteAt + cfg.pingIntervalMs - now) },
+      { type: 'up', refused },
+    ],
+  };
 }
 
 /** Netty's WriterIdleTimeoutTask + MqttPingHandler.sendPingReq: ping only after a full interval of silence. */

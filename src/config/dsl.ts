@@ -190,7 +190,8 @@ export function validate<S extends Opt>(opt: S, raw: unknown, path: string[] = [
 function check(opt: Opt, raw: unknown, path: string[]): unknown {
   if (raw === undefined) return defaultsOf(opt);
   const fail = (): never => {
-    throw new ConfigValueError(path, raw, describe(opt));
+    // A secret's value stays out of the message (it goes to logs and terminals).
+    throw new ConfigValueError(path, opt.kind === 'str' && opt.secret ? '(secret)' : raw, describe(opt));
   };
   switch (opt.kind) {
     case 'int':

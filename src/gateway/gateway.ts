@@ -7,7 +7,7 @@
  * gateway_timeout. Snapshots never overlap: one asked while another runs runs after it.
  */
 import type { Logger } from 'pino';
-import type { GatewayKind } from '../config/schema/gateways.js';
+import { GATEWAY_CHANNELS, type GatewayKind } from '../config/schema/gateways.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { PresenceIngest, SourcedKey } from '../presence/ingest.js';
 import type { Clock } from '../time/clock.js';
@@ -165,10 +165,8 @@ export class Gateway {
 
   /** Kick a client through the gateway's API, where the kind has one and `api` is configured. */
   async kick(id: string): Promise<KickResult> {
-    if (!this.api?.kick) {
-      const why = this.api ? `${this.kind} has no API to disconnect a client` : `gateway ${this.name} has no api configured`;
-      return { kind: 'unsupported', why };
-    }
+    const why = this.kickUnsupported();
+    if (why !== null || !this.api?.kick) return { kind: 'unsupported', why: why ?? 'no kick' };
     try {
       const found = await this.api.kick(id);
       void this.snapshot(); // the gateway's word on it, rather than waiting for the next poll
@@ -180,8 +178,8 @@ export class Gateway {
 
   /** Why a kick cannot work now (null when it can). */
   kickUnsupported(): string | null {
-    if (!this.api) return this.cfg.api.url === null ? `gateway ${this.name} has no api configured` : null;
-    return this.api.kick ? null : `${this.kind} has no API to disconnect a client`;
+    if (!GATEWAY_CHANNELS[this.kind].includes('api') || (this.api && !this.api.kick)) return `${this.kind} has no API to disconnect a client`;
+    return this.api ? null : `gateway ${this.name} has no api configured`;
   }
 
   status(): GatewayStatus {

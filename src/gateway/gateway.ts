@@ -169,7 +169,8 @@ export class Gateway {
     if (why !== null || !this.api?.kick) return { kind: 'unsupported', why: why ?? 'no kick' };
     try {
       const found = await this.api.kick(id);
-      void this.snapshot(); // the gateway's word on it, rather than waiting for the next poll
+      if (found) this.book.kicked(id);
+      this.gauges();
       return found ? { kind: 'kicked' } : { kind: 'not_found' };
     } catch (err) {
       return { kind: 'failed', why: (err as Error).message };

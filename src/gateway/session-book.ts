@@ -19,7 +19,7 @@ import {
   decideChecked,
   decideConnected,
   decideDisconnected,
-  decideDown,
+  decideEnded,
   decideListed,
   decideTimer,
   decideUnlisted,
@@ -96,10 +96,16 @@ export class SessionBook {
     let n = 0;
     for (const [id, prev] of [...this.entries]) {
       if (!prev.online || (node !== null && prev.node !== node)) continue;
-      this.apply(id, prev, decideDown(id, prev, this.ctx()));
+      this.apply(id, prev, decideEnded(id, prev, 'gateway_down', this.ctx()));
       n++;
     }
     return n;
+  }
+
+  /** Vigil kicked the client through the gateway's API: the row goes offline now, reason kicked. */
+  kicked(id: string): void {
+    const prev = this.entries.get(id);
+    if (prev) this.apply(id, prev, decideEnded(id, prev, 'kicked', this.ctx()));
   }
 
   /** Online clients as this gateway last told. */

@@ -193,8 +193,11 @@ export function decideUnlisted(id: string, prev: Entry, snapSeq: number, ctx: De
   return offline(id, prev, 'gateway_offline', { gateway_reason: 'not_listed' }, ctx);
 }
 
-/** The gateway (or the node holding the session) was lost for gateway_timeout. */
-export function decideDown(id: string, prev: Entry, ctx: DecideCtx): Decision {
+/**
+ * The session ended for a reason Vigil knows first hand: the gateway was (or the node holding the
+ * session) lost for gateway_timeout (gateway_down), or Vigil kicked it through the gateway's API.
+ */
+export function decideEnded(id: string, prev: Entry, reason: DisconnectReason, ctx: DecideCtx): Decision {
   if (!prev.online) return keep(prev, 'duplicate');
-  return offline(id, prev, 'gateway_down', {}, ctx);
+  return offline(id, prev, reason, {}, ctx);
 }

@@ -81,6 +81,7 @@ describe('gateway rows over REST', () => {
     api.routes.set('DELETE /api/v5/clients/dev2', () => ({ status: 204 }));
     const res = await act('DELETE', 'dev2', '?source=emqx1');
     expect([res.statusCode, res.json()]).toEqual([200, { kicked: [{ transport: 'mqtt', id: 'dev2', generation: expect.any(Number), source: 'emqx1' }] }]);
+    expect(r.presence.get({ host: HOST, transport: 'mqtt', id: 'dev2', source: 'emqx1' })).toMatchObject({ state: 'offline', last_disconnect_reason: 'kicked' });
     const del = api.seen.find((s) => s.method === 'DELETE')!;
     expect(del.headers.authorization).toBe(`Basic ${Buffer.from('key:secret').toString('base64')}`);
     api.routes.set('DELETE /api/v5/clients/dev1', () => ({ status: 500, body: { code: 'INTERNAL_ERROR' } }));

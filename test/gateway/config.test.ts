@@ -1,5 +1,6 @@
 /** `gateways:` in the config file: the public keys, their defaults and the rules across keys. */
 import { describe, expect, it } from 'vitest';
+import { configCheckCommand } from '../../src/cli/config-check.js';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
 
 const F = '/etc/vigil/gw.yaml';
@@ -55,5 +56,19 @@ describe('gateways config', () => {
     expect(e.keyPath).toBe(key);
     expect(e.message).toMatch(text);
     expect(e.message).not.toMatch(/1234|"t"/);
+  });
+
+  it('`vigil config check` shows every secret as (set): API token, webhook secret, watcher and API passwords', async () => {
+    const loaded = parseConfig(
+      'api: {token: tok-SECRET1}\ngateways: {g: {kind: emqx, mqtt: {url: "mqtt://b", password: pw-SECRET2}, webhook: {secret: wh-SECRET3}, api: {url: "http://e", username: u, password: pw-SECRET4}}}',
+      F,
+      {},
+    );
+    const out: string[] = [];
+    expect(await configCheckCommand([], { loaded, out: (l) => out.push(l), err: () => undefined })).toBe(0);
+    const text = out.join('\n');
+    expect(text).not.toMatch(/SECRET/);
+    expect(text.match(/\(set\)/g)).toHaveLength(4);
+    expect(text).toContain('username: u');
   });
 });

@@ -130,8 +130,9 @@ export class Gateway {
 
   start(): void {
     this.watcher?.start();
+    // The first snapshot: from the poll, else once the watcher is up (reach asks), else now.
     if (this.api && this.cfg.poll_interval > 0) this.poll();
-    else if (this.api) void this.snapshot();
+    else if (this.api && !this.watcher) void this.snapshot();
   }
 
   stop(): void {

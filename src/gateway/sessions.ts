@@ -199,5 +199,7 @@ export function decideUnlisted(id: string, prev: Entry, snapSeq: number, ctx: De
  */
 export function decideEnded(id: string, prev: Entry, reason: DisconnectReason, ctx: DecideCtx): Decision {
   if (!prev.online) return keep(prev, 'duplicate');
-  return offline(id, prev, reason, {}, ctx);
+  // Lost contact is no proof the session ended: forget its key, so the gateway's snapshot (or
+  // a late event) on its return can bring the same session back.
+  return offline(id, prev, reason, {}, ctx, reason === 'gateway_down' ? null : prev.order);
 }

@@ -34,6 +34,7 @@ export function createGatewayService(deps: {
   const all = new Map<string, Gateway>();
   for (const [name, config] of Object.entries(deps.config.gateways)) {
     const logger = deps.logger.child({ gateway: name });
+    warnPlaintext(logger, config);
     all.set(name, new Gateway({ name, config, ingest: deps.ingest, clock: deps.clock, scheduler: deps.scheduler, logger, counters }));
   }
   return {
@@ -46,4 +47,17 @@ export function createGatewayService(deps: {
       for (const g of all.values()) g.stop();
     },
   };
+}
+
+const LOOPBACK = /^(mqtt|http):\/\/(localhost|127\.[0-9.]+|\[::1\])(:|\/|$)/;
+
+/** Credentials over a non-TLS connection to another machine: allowed (configured), but said once at start. */
+function warnPlaintext(logger: Logger, c: Config['gateways'][string]): void {
+  const plain = (url: string | null, creds: boolean) => url !== null && creds && !/^(mqtts|https):/.test(url) && !LOOPBACK.test(url);
+  if (plain(c.mqtt.url, c.mqtt.password !== null)) {
+    logger.warn({ event: 'gateway_plaintext_credentials', channel: 'mqtt' }, 'the watcher sends its password without TLS (use mqtts://)');
+  }
+  if (plain(c.api.url, c.api.token !== null || c.api.password !== null)) {
+    logger.warn({ event: 'gateway_plaintext_credentials', channel: 'api' }, 'API credentials go without TLS (use https://)');
+  }
 }

@@ -7,6 +7,7 @@
  *     its config, Mnesia spool and logs in the temp dir, c2s and mod_http_api on loopback.
  * Plus the Vigil app itself with a gateways config and a memory store.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,11 +53,15 @@ export async function startAedes(port?: number, heartbeatMs = 60_000): Promise<R
   return running(child, p, null);
 }
 
-export async function startMosquitto(): Promise<Running> {
+/** Mosquitto; with `tls`, the listener speaks TLS with that certificate and wants `user`/`password`. */
+export async function startMosquitto(tls: { certPath: string; keyPath: string; user: string; password: string } | null = null): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-mosquitto-'));
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'sys_interval 1', 'persistence false', 'log_dest stderr', ''].join('\n'));
+  const auth = tls ? [`certfile ${tls.certPath}`, `keyfile ${tls.keyPath}`, 'allow_anonymous false', `password_file ${join(dir, 'passwd')}`] : ['allow_anonymous true'];
+  if (tls) execFileSync('mosquitto_passwd', ['-b', '-c', join(dir, 'passwd'), tls.user, tls.password]);
+  // `user root`: read the test's files as the user that wrote them (mosquitto drops to `mosquitto` otherwise).
+  writeFileSync(conf, [`listener ${port} 127.0.0.1`, ...auth, 'user root', 'sys_interval 1', 'persistence false', 'log_dest stderr', ''].join('\n'));
   const child = spawnTracked('mosquitto', ['-c', conf], { cwd: dir });
   child.stdout?.resume();
   await waitForPort(port, 10_000);

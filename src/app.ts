@@ -5,12 +5,14 @@
  *          workers, hears host settings changes) -> presence table (listens to liveness)
  *          -> XMPP and MQTT services (adapters: track/touch/untrack, probe/kill)
  *          -> HTTP API (reads presence, acts through liveness handles)
+ *          -> gateways (issue 19: rows of clients other servers terminate, through PresenceIngest)
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from './config/load.js';
 import { PasswordChecker } from './auth/password-cache.js';
 import type { CoreDeps, Service } from './deps.js';
+import { createGatewayService, type GatewayService } from './gateway/service.js';
 import { createHttpApp } from './http/app.js';
 import { resolveApiToken } from './http/token.js';
 import { createLocalHostSettings } from './host-settings.js';
@@ -45,6 +47,7 @@ export interface App {
   readonly http: FastifyInstance;
   readonly services: readonly Service[];
   readonly apiToken: string;
+  readonly gateways: GatewayService;
   start(): Promise<void>;
   /** Graceful stop: stop accepting, close clients with reason shutdown, close HTTP, flush the store. */
   stop(): Promise<void>;
@@ -87,16 +90,20 @@ export function createApp(opts: AppOptions): App {
   let started = false;
   let stopping: Promise<void> | null = null;
   const apiToken = resolveApiToken(config, dataDir, logger);
-  const http = createHttpApp({ ...deps, hostSettings, services: () => services, apiToken, ready: () => started && store.isOpen() });
+  // Gateway timers on the plain scheduler: the watcher's idle ping is exact, not on the liveness grid.
+  const gateways = createGatewayService({ config, ingest: presence, clock, scheduler, logger, metrics });
+  const http = createHttpApp({ ...deps, hostSettings, services: () => services, apiToken, ready: () => started && store.isOpen(), gateways });
 
   return {
     deps,
     http,
     services,
     apiToken,
+    gateways,
     async start() {
       for (const s of services) await s.start();
       await http.listen({ host: config.listeners.http.host, port: config.listeners.http.port });
+      gateways.start();
       started = true;
       logger.info({ event: 'vigil_started', addresses: this.addresses(), data_dir: dataDir }, 'vigil started');
     },
@@ -104,6 +111,7 @@ export function createApp(opts: AppOptions): App {
       stopping ??= (async () => {
         started = false;
         logger.info({ event: 'vigil_stopping' }, 'vigil stopping');
+        gateways.stop();
         await Promise.allSettled(services.map((s) => s.stop()));
         await http.close();
         presence.stop();

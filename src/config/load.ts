@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, parseDocument } from 'yaml';
 import type { ErrorCode } from '../errors.js';
 import { ConfigValueError, type Opt, validate } from './dsl.js';
+import { checkGateways } from './schema/gateways.js';
 import { rootSchema } from './schema/root.js';
 import type { Config } from './types.js';
 
@@ -72,6 +73,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   let config: Config;
   try {
     config = validate(rootSchema, merged);
+    checkGateways(config);
   } catch (err) {
     if (err instanceof ConfigValueError) throw new ConfigError('VIGIL_ERR_CONFIG_INVALID', file, err.message, err.path.join('.'));
     throw err;

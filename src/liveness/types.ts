@@ -42,7 +42,11 @@ export type DisconnectReason =
   | 'socket_error'
   | 'protocol_error'
   | 'shutdown'
-  | 'account_deleted';
+  | 'account_deleted'
+  /** Gateway rows (issue 19): the gateway was lost for gateway_timeout; no gateway reports its own death. */
+  | 'gateway_down'
+  /** Gateway rows: the gateway reported the client offline without a reason Vigil can map. */
+  | 'gateway_offline';
 
 export interface EndpointKey {
   host: string;

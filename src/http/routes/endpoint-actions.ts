@@ -6,17 +6,22 @@
  *   POST   /v1/hosts/{host}/endpoints/{transport}/{id}/ping   probe now: 200 {rtt_ms}; 504 when no
  *          answer within ping_ack_timeout; 409 when the endpoint cannot be probed (why in message);
  *          404 when it is not connected or leaves meanwhile.
+ * `?source=<gateway>` (or no local connection of that id) acts on a gateway row: gateway-rows.ts.
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { EndpointKey, LivenessHandle, LivenessRegistry } from '../../liveness/types.js';
-import type { PresenceTable } from '../../presence/types.js';
+import { LOCAL_SOURCE, type PresenceTable } from '../../presence/types.js';
 import type { HttpDeps } from '../deps.js';
 import { sendError } from '../error-handler.js';
+import { SourceQuery, checkSource, gatewayRows, kickGatewayRows, pingUnsupported } from '../gateway-rows.js';
 import { AUTH_ERRORS, EndpointParams, Transport, errors } from '../schemas.js';
 import { endpointKey, resolveRows } from './endpoints.js';
 
-type Deps = Pick<HttpDeps, 'hostSettings' | 'liveness' | 'presence'>;
+type Deps = Pick<HttpDeps, 'hostSettings' | 'liveness' | 'presence' | 'gateways'>;
+
+const ActionQuery = Type.Object({ source: SourceQuery }, { additionalProperties: false });
+type Req = { Params: Static<typeof EndpointParams>; Querystring: Static<typeof ActionQuery> };
 
 /** Live handles an `{id}` names (a bare JID: every connected resource). */
 export function liveHandles(
@@ -35,7 +40,9 @@ export function liveHandles(
 }
 
 const Kicked = Type.Object({
-  kicked: Type.Array(Type.Object({ transport: Transport, id: Type.String(), generation: Type.Integer() })),
+  kicked: Type.Array(
+    Type.Object({ transport: Transport, id: Type.String(), generation: Type.Integer(), source: Type.Optional(Type.String({ description: 'The gateway, for a gateway row' })) }),
+  ),
 });
 const Pong = Type.Object({
   id: Type.String(),
@@ -46,22 +53,29 @@ const Pong = Type.Object({
 });
 
 export function endpointActionRoutes(app: FastifyInstance, deps: Deps): void {
-  app.delete<{ Params: Static<typeof EndpointParams> }>(
+  app.delete<Req>(
     '/hosts/:host/endpoints/:transport/:id',
     {
       schema: {
-        summary: 'Kick: close the connection(s), reason kicked',
+        summary: 'Kick: close the connection(s), reason kicked (a gateway row: through its API, ?source=)',
         tags: ['endpoints'],
         params: EndpointParams,
-        response: { 200: Kicked, ...errors(400, ...AUTH_ERRORS, 404) },
+        querystring: ActionQuery,
+        response: { 200: Kicked, ...errors(400, ...AUTH_ERRORS, 404, 409, 502) },
       },
     },
     async (req, reply) => {
       const { host } = req.params;
       if (!deps.hostSettings.get(host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
+      const { source } = req.query;
+      if (!checkSource(reply, deps.gateways, source)) return reply;
       const key = endpointKey(req.params);
-      const handles = liveHandles(deps, key);
-      if (handles.length === 0) return sendError(reply, 'VIGIL_ERR_ENDPOINT_NOT_FOUND', `${key.transport} ${key.id} on ${host} is not connected`);
+      const handles = source === undefined || source === LOCAL_SOURCE ? liveHandles(deps, key) : [];
+      if (handles.length === 0) {
+        const rows = source === LOCAL_SOURCE ? [] : gatewayRows(deps.presence, deps.gateways, key, source);
+        if (rows.length > 0) return kickGatewayRows(reply, rows);
+        return sendError(reply, 'VIGIL_ERR_ENDPOINT_NOT_FOUND', `${key.transport} ${key.id} on ${host} is not connected`);
+      }
       const kicked = handles.map((h) => ({ transport: h.ref.transport, id: h.ref.id, generation: h.ref.generation }));
       for (const h of handles) h.kill('kicked');
       req.log.info({ event: 'endpoint_kicked', host, transport: key.transport, ids: kicked.map((k) => k.id) }, 'endpoint kicked');
@@ -69,23 +83,30 @@ export function endpointActionRoutes(app: FastifyInstance, deps: Deps): void {
     },
   );
 
-  app.post<{ Params: Static<typeof EndpointParams> }>(
+  app.post<Req>(
     '/hosts/:host/endpoints/:transport/:id/ping',
     {
       schema: {
-        summary: 'Probe now and answer the round-trip time',
+        summary: 'Probe now and answer the round-trip time (not for gateway rows: 409)',
         tags: ['endpoints'],
         params: EndpointParams,
+        querystring: ActionQuery,
         response: { 200: Pong, ...errors(400, ...AUTH_ERRORS, 404, 409, 504) },
       },
     },
     async (req, reply) => {
       const { host } = req.params;
       if (!deps.hostSettings.get(host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
+      const { source } = req.query;
+      if (!checkSource(reply, deps.gateways, source)) return reply;
       const key = endpointKey(req.params);
-      const handles = liveHandles(deps, key);
+      const handles = source === undefined || source === LOCAL_SOURCE ? liveHandles(deps, key) : [];
       const [h] = handles;
-      if (!h) return sendError(reply, 'VIGIL_ERR_ENDPOINT_NOT_FOUND', `${key.transport} ${key.id} on ${host} is not connected`);
+      if (!h) {
+        const rows = source === LOCAL_SOURCE ? [] : gatewayRows(deps.presence, deps.gateways, key, source);
+        if (rows.length > 0) return pingUnsupported(reply, rows);
+        return sendError(reply, 'VIGIL_ERR_ENDPOINT_NOT_FOUND', `${key.transport} ${key.id} on ${host} is not connected`);
+      }
       if (handles.length > 1) {
         return sendError(reply, 'VIGIL_ERR_ENDPOINT_AMBIGUOUS', handles.map((x) => x.ref.id).join(', '));
       }

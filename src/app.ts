@@ -17,7 +17,7 @@ import { createLivenessRegistry } from './liveness/registry.js';
 import { coalescingScheduler } from './time/coalescing.js';
 import { createLogger } from './log.js';
 import { createMetrics } from './metrics.js';
-import { createMqttService } from './mqtt/service.js';
+import { createMqttService } from './mqtt/listener.js';
 import { createPresenceTable } from './presence/table.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -80,7 +80,7 @@ export function createApp(opts: AppOptions): App {
 
   const services: Service[] = [];
   if (opts.xmpp ?? true) services.push(createXmppService(deps));
-  if (opts.mqtt ?? true) services.push(createMqttService(deps));
+  if (opts.mqtt ?? true) services.push(createMqttService({ ...deps, passwords }));
 
   let started = false;
   let stopping: Promise<void> | null = null;

@@ -18,7 +18,7 @@
  */
 import { ExpiryHeap, type Expiring } from './expiry-heap.js';
 import { HostMap } from './host-map.js';
-import { MqttSession } from './session.js';
+import { MqttSession } from './session-state.js';
 import type { AttachOptions, Deliverable, SessionEffect, SessionFigures, SessionLimits } from './types.js';
 
 export interface SessionKey {

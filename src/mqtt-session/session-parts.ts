@@ -1,5 +1,5 @@
 /**
- * The lazily made parts of an MqttSession (session.ts), kept apart so a clean session with nothing
+ * The lazily made parts of an MqttSession (session-state.ts), kept apart so a clean session with nothing
  * in flight holds only a few fields: the QoS 1/2 state (inflight, awaiting PUBREL, queue, drop
  * counters, timers, packet id cursor) lives in a Flow made on first use, each map inside it on its
  * own first use. The accessors keep the session's code reading them by name; reading never makes

@@ -6,15 +6,15 @@
  * close, expiry, clean-start discard) hands its filters out for removal.
  */
 import type { CoreDeps } from '../deps.js';
-import { deliveryCodec } from '../mqtt-session/delivery-codec.js';
+import { deliveryCodec } from './delivery-codec.js';
 import { SessionWriter } from '../mqtt-session/durable.js';
 import { sessionLimits } from '../mqtt-session/limits.js';
 import { restoreSessions } from '../mqtt-session/restore.js';
-import { SessionService } from '../mqtt-session/service.js';
+import { SessionService } from '../mqtt-session/session-service.js';
 import type { SessionFigures } from '../mqtt-session/types.js';
 import type { Meta } from '../presence/types.js';
 import type { Delivery } from './message.js';
-import type { SubOptions } from './session.js';
+import type { SubOptions } from './channel-session.js';
 
 export interface SessionHooks {
   onDrop(): void;

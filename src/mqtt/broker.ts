@@ -16,12 +16,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IConnackPacket } from 'mqtt-packet';
+import type { PasswordChecker } from '../auth/password-cache.js';
 import type { CoreDeps } from '../deps.js';
 import { createIpLimits, type IpLimits } from '../ip-limits.js';
 import { normaliseLocal } from '../jid.js';
 import type { DisconnectReason, TrackOptions } from '../liveness/types.js';
 import type { TimerHandle } from '../time/scheduler.js';
-import { PasswordChecker } from '../auth/password-cache.js';
 import type { ChannelEnv, Connected, Effect, HostPolicy } from './channel.js';
 import type { ConnectionHost, PacketCounters } from './connection-host.js';
 import type { MqttConnection } from './connection.js';
@@ -32,13 +32,16 @@ import type { Delivery, Message } from './message.js';
 import { createBrokerMetrics, type BrokerMetrics } from './metrics.js';
 import { RC, V3 } from './reason-codes.js';
 import { RetainedIndex } from './retained.js';
-import type { SubOptions } from './session.js';
-import type { SessionService } from '../mqtt-session/service.js';
+import type { SubOptions } from './channel-session.js';
+import type { SessionService } from '../mqtt-session/session-service.js';
 import { composeSessions, snakeFigures } from './broker-sessions.js';
 import { SubscriptionTrie } from './trie.js';
 import { scheduleWill } from './wills.js';
 
-export type BrokerDeps = Pick<CoreDeps, 'config' | 'clock' | 'scheduler' | 'store' | 'liveness' | 'presence' | 'metrics' | 'logger' | 'passwords'>;
+/** What the MQTT side needs from the composition root (app.ts): the core parts and the shared password checker. */
+export type MqttDeps = CoreDeps & { readonly passwords: PasswordChecker };
+
+export type BrokerDeps = Pick<MqttDeps, 'config' | 'clock' | 'scheduler' | 'store' | 'liveness' | 'presence' | 'metrics' | 'logger' | 'passwords'>;
 
 interface SubEntry {
   clientId: string;
@@ -114,7 +117,7 @@ export class Broker implements ConnectionHost {
       rates: Object.fromEntries(names.map((h) => [h, mqttOf(h).max_connection_rate_per_ip])),
       authDelays: Object.fromEntries(names.map((h) => [h, mqttOf(h).auth_failure_delay_ms])),
     });
-    const passwords = (this.passwords = deps.passwords ?? new PasswordChecker(deps.store)); // shared with XMPP in app.ts
+    const passwords = (this.passwords = deps.passwords); // built in app.ts, shared with XMPP
     this.env = {
       resolveHost: (username) => {
         if (username === null) return { policy: this.defaultHost.policy, user: null };

@@ -37,8 +37,8 @@ import { PacketFramer, type FrameError } from './framer.js';
 import { dispatch } from './handlers/index.js';
 import type { Delivery } from './message.js';
 import { RC, disconnectCode, willOnClose } from './reason-codes.js';
-import type { SessionHandle, SessionSink } from '../mqtt-session/service.js';
-import type { SubOptions } from './session.js';
+import type { SessionHandle, SessionSink } from '../mqtt-session/session-service.js';
+import type { SubOptions } from './channel-session.js';
 import { attachStream, destroyStream } from './connection-stream.js';
 
 /** Acknowledgements that promise the client its packet is safe: sent only once durable. */

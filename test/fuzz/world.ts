@@ -9,12 +9,12 @@ import { pino } from 'pino';
 import { makeUserRecord } from '../../src/auth/users.js';
 import { validate } from '../../src/config/dsl.js';
 import { rootSchema } from '../../src/config/schema/root.js';
-import type { CoreDeps } from '../../src/deps.js';
+import { PasswordChecker } from '../../src/auth/password-cache.js';
 import { livenessHostConfigs } from '../../src/host-settings.js';
 import { createLivenessRegistry } from '../../src/liveness/registry.js';
 import { createMetrics } from '../../src/metrics.js';
-import { createMqttService, type MqttService } from '../../src/mqtt/service.js';
-import { MemorySessionDirectory } from '../../src/mqtt/session-directory.js';
+import type { MqttDeps } from '../../src/mqtt/broker.js';
+import { createMqttService, type MqttService } from '../../src/mqtt/listener.js';
 import { createPresenceTable } from '../../src/presence/table.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { ManualScheduler } from '../../src/time/manual.js';
@@ -38,12 +38,10 @@ export interface WorldOptions {
 }
 
 export interface World {
-  deps: CoreDeps;
+  deps: MqttDeps;
   manual: ManualScheduler;
   xmpp: XmppEngine;
   mqtt: MqttService;
-  /** The MQTT service's session directory (in memory). */
-  sessions: MemorySessionDirectory;
   /** Parsed log records at error level and above. */
   errors: LogRecord[];
   /** Every log line (only with keepRaw). */
@@ -100,17 +98,15 @@ export function makeWorld(opts: WorldOptions = {}): World {
     offlineTtlMs: config.presence.offline_ttl * 1000,
     maxOffline: config.presence.max_offline,
   });
-  const deps: CoreDeps = { config, dataDir: config.data_dir, clock, scheduler: manual, logger, store, liveness, presence, metrics: createMetrics() };
+  const deps: MqttDeps = { config, dataDir: config.data_dir, clock, scheduler: manual, logger, store, liveness, presence, metrics: createMetrics(), passwords: new PasswordChecker(store) };
   let n = 0;
   const xmpp = createXmppEngine(deps, { random: () => `r${++n}`, closeGraceMs: 500 });
-  const sessions = new MemorySessionDirectory();
-  const mqtt = createMqttService(deps, { sessions });
+  const mqtt = createMqttService(deps);
   return {
     deps,
     manual,
     xmpp,
     mqtt,
-    sessions,
     errors,
     raw,
     async advance(ms) {

@@ -8,11 +8,12 @@ import { pino } from 'pino';
 import { makeUserRecord } from '../../src/auth/users.js';
 import { validate } from '../../src/config/dsl.js';
 import { rootSchema } from '../../src/config/schema/root.js';
-import type { CoreDeps } from '../../src/deps.js';
+import { PasswordChecker } from '../../src/auth/password-cache.js';
 import { createLivenessRegistry } from '../../src/liveness/registry.js';
 import type { LivenessEvent, LivenessHostConfig } from '../../src/liveness/types.js';
 import { createMetrics } from '../../src/metrics.js';
-import { createMqttService, type MqttService } from '../../src/mqtt/service.js';
+import type { MqttDeps } from '../../src/mqtt/broker.js';
+import { createMqttService, type MqttService } from '../../src/mqtt/listener.js';
 import { createPresenceTable } from '../../src/presence/table.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import type { Store } from '../../src/store/types.js';
@@ -71,7 +72,7 @@ export function rig(opts: RigOptions = {}) {
   const store = opts.store ?? createMemoryStore();
   if (opts.startAt !== undefined) manual.clock.set(opts.startAt);
   const metrics = createMetrics();
-  const deps: CoreDeps = { config, dataDir: '/nonexistent', clock, scheduler, logger: pino({ level: 'silent' }), store, liveness, presence, metrics };
+  const deps: MqttDeps = { config, dataDir: '/nonexistent', clock, scheduler, logger: pino({ level: 'silent' }), store, liveness, presence, metrics, passwords: new PasswordChecker(store) };
   const service: MqttService = createMqttService(deps);
   const addUser = (host: string, user: string, password: string) => store.users.put(makeUserRecord(host, user, password, clock, 64));
   return {

@@ -1,6 +1,6 @@
 /**
  * Acknowledgements (3.1.1 §3.4-3.7, 5.0 §3.4-3.7), both directions of the QoS 1/2 flows, carried
- * out by the session (src/mqtt-session/session.ts):
+ * out by the session (src/mqtt-session/session-state.ts):
  *   PUBACK  (client acks our QoS 1)  -> the slot is freed, the queue drains (through the sink)
  *   PUBREC  (client got our QoS 2)   -> PUBREL through the sink (0x92 for an unknown id); a v5
  *                                       PUBREC >= 0x80 ends the flow [MQTT-4.3.3-4]

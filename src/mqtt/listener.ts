@@ -5,10 +5,9 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { CoreDeps, Service } from '../deps.js';
-import { Broker } from './broker.js';
+import type { Service } from '../deps.js';
+import { Broker, type MqttDeps } from './broker.js';
 import { MqttConnection } from './connection.js';
-import type { MemorySessionDirectory } from './session-directory.js';
 
 export interface MqttService extends Service {
   /** Serve one already-open stream (tests use an in-memory duplex). */
@@ -16,14 +15,8 @@ export interface MqttService extends Service {
   readonly broker: Broker;
 }
 
-export interface MqttServiceOptions {
-  /** Compatibility: bound to the broker's SessionService to count its sessions. */
-  sessions?: MemorySessionDirectory;
-}
-
-export function createMqttService(deps: CoreDeps, opts: MqttServiceOptions = {}): MqttService {
+export function createMqttService(deps: MqttDeps): MqttService {
   const broker = new Broker(deps);
-  opts.sessions?.bind(broker.sessions as never);
   let server: Server | null = null;
   let bound: { host: string; port: number } | null = null;
 

@@ -15,7 +15,7 @@ import type { Clock } from '../time/clock.js';
 import type { Scheduler, TimerHandle } from '../time/scheduler.js';
 import type { SessionWriter } from './durable.js';
 import { ManagedSession, SessionManager, type ManagerEffect, type OpenRequest, type SessionKey } from './manager.js';
-import type { MqttSession } from './session.js';
+import type { MqttSession } from './session-state.js';
 import { SessionTimers } from './timers.js';
 import type { Deliverable, DropReason, Qos2Verdict, SessionEffect, SessionFigures, SessionLimits, SessionTimer } from './types.js';
 

@@ -33,7 +33,7 @@ import type { ChannelState, Connected, Step } from './channel.js';
 import { passwordCheck, withVerdict } from './connect-check.js';
 import type { ConnectionHost } from './connection-host.js';
 import { encodePublish, type EncodeCache } from './deliver.js';
-import { PacketFramer, type FrameError } from './framer.js';
+import { atBoundary, dropInput, holdInput, holding, pushBytes, releaseInput, type FrameError, type Framed } from './framer.js';
 import { dispatch } from './handlers/index.js';
 import type { Delivery } from './message.js';
 import { RC, disconnectCode, willOnClose } from './reason-codes.js';
@@ -56,7 +56,11 @@ function flushConnection(conn: MqttConnection): void {
   conn.flush();
 }
 
-export class MqttConnection extends PacketFramer implements LivenessAdapter, SessionSink<Delivery> {
+export class MqttConnection implements Framed, LivenessAdapter, SessionSink<Delivery> {
+  // Framer state (framer.ts; nothing else touches it): the unfinished packet, its fill, held input.
+  pend: Buffer | null = null;
+  pendFill = 0;
+  held: Buffer[] | null = null;
   state: ChannelState = { phase: 'awaiting_connect' };
   session: SessionHandle<Delivery, SubOptions> | null = null;
   /** The session generation this connection opened (a late close after a takeover is ignored). */
@@ -79,7 +83,6 @@ export class MqttConnection extends PacketFramer implements LivenessAdapter, Ses
     readonly remoteIp: string,
     private readonly host: ConnectionHost,
   ) {
-    super();
     this.openedAtMono = host.monoNow();
     attachStream(stream, this);
   }
@@ -92,36 +95,36 @@ export class MqttConnection extends PacketFramer implements LivenessAdapter, Ses
   onData(buf: Buffer): void {
     if (this.ended) return;
     // The idle fleet's hot packet: a lone PINGREQ at a packet boundary [MQTT-3.12.4-1].
-    if (buf.length === 2 && buf[0] === 0xc0 && buf[1] === 0x00 && this.atBoundary && this.session !== null && this.state.phase === 'connected') {
+    if (buf.length === 2 && buf[0] === 0xc0 && buf[1] === 0x00 && atBoundary(this) && this.session !== null && this.state.phase === 'connected') {
       this.handle?.touch();
       this.host.counters.packetsIn.value++;
       return this.writeFirst(PINGRESP);
     }
     try {
-      this.pushBytes(buf);
+      pushBytes(this, buf);
     } catch (err) {
       this.host.internalError(this, err);
       this.end('protocol_error', RC.unspecified, true);
     }
   }
 
-  // PacketFramer ------------------------------------------------------------------------------
+  // FrameSink ---------------------------------------------------------------------------------
 
-  protected frameLimit(): number {
+  frameLimit(): number {
     const st = this.connected;
     return st ? st.policy.mqtt.max_packet_size : this.host.defaultMaxPacketSize();
   }
 
-  protected framingStopped(): boolean {
+  framingStopped(): boolean {
     return this.ended;
   }
 
-  protected onFrameError(err: FrameError): void {
+  onFrameError(err: FrameError): void {
     if (err === 'too_large') this.host.count('limit');
     this.end('protocol_error', err === 'too_large' ? RC.packetTooLarge : RC.malformed, true);
   }
 
-  protected onFrame(frame: Buffer): void {
+  onFrame(frame: Buffer): void {
     const first = frame[0]!;
     const session = this.session;
     if (session !== null && this.state.phase === 'connected') {
@@ -173,7 +176,7 @@ export class MqttConnection extends PacketFramer implements LivenessAdapter, Ses
 
   /** A CONNECT whose password is checked off the loop: hold input until the outcome is known. */
   private awaitPassword(pkt: Packet, verdict: Promise<boolean>): void {
-    this.holdInput();
+    holdInput(this);
     this.stream.pause();
     verdict.then((ok) => this.passwordChecked(pkt, ok, null), (err: unknown) => this.passwordChecked(pkt, false, err));
   }
@@ -184,9 +187,9 @@ export class MqttConnection extends PacketFramer implements LivenessAdapter, Ses
       if (err !== null) throw err;
       this.apply(dispatch(this.state, pkt, withVerdict(this.host.env, ok), this.session, this.host.nowMs()));
       // Refused: nothing more is read (the failed-auth delay keeps the socket paused until its CONNACK).
-      if (this.state.phase !== 'connected') return this.dropInput();
-      this.releaseInput();
-      if (!this.ended && !this.holding) this.stream.resume();
+      if (this.state.phase !== 'connected') return dropInput(this);
+      releaseInput(this);
+      if (!this.ended && !holding(this)) this.stream.resume();
     } catch (e) {
       this.host.internalError(this, e);
       this.end('protocol_error', RC.unspecified, true);

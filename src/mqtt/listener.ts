@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { Service } from '../deps.js';
 import { Broker, type MqttDeps } from './broker.js';
 import { MqttConnection } from './connection.js';
+import type { SeamFactory } from './seams.js';
 
 export interface MqttService extends Service {
   /** Serve one already-open stream (tests use an in-memory duplex). */
@@ -15,13 +16,14 @@ export interface MqttService extends Service {
   readonly broker: Broker;
 }
 
-export function createMqttService(deps: MqttDeps): MqttService {
-  const broker = new Broker(deps);
+/** `seams`: the per host parts a cluster replaces (seams.ts); default the single-node ones. */
+export function createMqttService(deps: MqttDeps, seams?: SeamFactory): MqttService {
+  const broker = new Broker(deps, seams);
   let server: Server | null = null;
   let bound: { host: string; port: number } | null = null;
 
   const handle = (stream: Duplex, remoteIp = '127.0.0.1'): MqttConnection => {
-    const conn = new MqttConnection(stream, remoteIp, broker);
+    const conn = new MqttConnection(stream, remoteIp, broker.connectionDeps);
     broker.accepted(conn);
     return conn;
   };

@@ -16,7 +16,6 @@
  * nodes its route table names, and keeps local delivery here. Retained messages are not the
  * router's (retained.ts): the broker stores them before it routes.
  */
-import type { Connected } from './channel.js';
 import type { SubOptions } from './channel-session.js';
 import { EncodeCache } from './deliver.js';
 import type { Delivery, Message } from './message.js';
@@ -34,8 +33,8 @@ export interface Router {
 
 /** A connection as the router sees it. */
 export interface Subscriber {
-  /** The negotiated state while connected, else null. */
-  readonly connected: Connected | null;
+  /** Non-null while connected (the connection's negotiated state). */
+  readonly connected: object | null;
   /** A QoS 0 delivery, written at once (the cache holds the encoding shared by this pass). */
   deliverQos0(d: Delivery, cache: EncodeCache | null): void;
 }

@@ -14,6 +14,7 @@ import type { LivenessEvent, LivenessHostConfig } from '../../src/liveness/types
 import { createMetrics } from '../../src/metrics.js';
 import type { MqttDeps } from '../../src/mqtt/broker.js';
 import { createMqttService, type MqttService } from '../../src/mqtt/listener.js';
+import type { SeamFactory } from '../../src/mqtt/seams.js';
 import { createPresenceTable } from '../../src/presence/table.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import type { Store } from '../../src/store/types.js';
@@ -50,6 +51,8 @@ export interface RigOptions {
   store?: Store;
   /** Start from this manual clock time (restart tests). */
   startAt?: number;
+  /** The broker's per host parts (src/mqtt/seams.ts); default the single-node ones. */
+  seams?: (deps: MqttDeps) => SeamFactory;
 }
 
 export function rig(opts: RigOptions = {}) {
@@ -73,7 +76,7 @@ export function rig(opts: RigOptions = {}) {
   if (opts.startAt !== undefined) manual.clock.set(opts.startAt);
   const metrics = createMetrics();
   const deps: MqttDeps = { config, dataDir: '/nonexistent', clock, scheduler, logger: pino({ level: 'silent' }), store, liveness, presence, metrics, passwords: new PasswordChecker(store) };
-  const service: MqttService = createMqttService(deps);
+  const service: MqttService = createMqttService(deps, opts.seams?.(deps));
   const addUser = (host: string, user: string, password: string) => store.users.put(makeUserRecord(host, user, password, clock, 64));
   return {
     deps,

@@ -70,12 +70,13 @@ export class Flow<M extends Deliverable> {
 export const OFFLINE: Link = Object.freeze({ state: 'offline' });
 
 /** Shared by every session that has not used a map yet; typed read-only, and refuses writes at run time too. */
-class EmptyMap extends Map<unknown, never> {
-  override set(): never {
-    throw new TypeError('mqtt-session: the shared empty map is read-only');
-  }
-}
-export const EMPTY_MAP: ReadonlyMap<unknown, never> = Object.freeze(new EmptyMap());
+export const EMPTY_MAP: ReadonlyMap<unknown, never> = Object.freeze(
+  Object.defineProperty(new Map<unknown, never>(), 'set', {
+    value: (): never => {
+      throw new TypeError('mqtt-session: the shared empty map is read-only');
+    },
+  }),
+);
 
 export const EMPTY_QUEUE: Pick<MQueue<never>, 'length' | 'entries'> = Object.freeze({ length: 0, entries: () => [] });
 

@@ -311,7 +311,7 @@ export class Broker implements ClientBroker {
   private retrack(host: string): void {
     const h = this.hosts.get(host);
     if (!h) return;
-    for (const c of h.clients.holders()) {
+    for (const c of h.clients.local.values()) {
       if (c.handle?.live && c.negotiated) c.handle.setOptions(this.trackOptions(host, c.negotiated.keepalive));
     }
   }

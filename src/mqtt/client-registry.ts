@@ -16,8 +16,8 @@
  *
  * A claim may answer with a promise: a cluster registry (issue 15) claims the id in Redis under
  * a fenced generation (one script: new generation, owner, previous owner) and closes a holder on
- * another node itself; only a local previous holder comes back here. `holder()` is always local
- * and synchronous: delivery (router.ts) asks it for every message.
+ * another node itself; only a local previous holder comes back here. `local` is always this
+ * node's, a plain map read on every delivery (router.ts): a lookup, no call.
  */
 
 /** What the registry needs of a holder: its address (per-address counts). */
@@ -40,12 +40,8 @@ export interface ClientRegistry<C extends Holder> {
   claim(clientId: string, holder: C, limits: ClientLimits): Claim<C> | Promise<Claim<C>>;
   /** `holder` closed: free its count, and the id if it still holds it. Once per granted claim. */
   release(clientId: string, holder: C): void;
-  /** The connection of this node that holds `clientId`, if any. */
-  holder(clientId: string): C | undefined;
-  /** Every connection of this node that holds a client id. */
-  holders(): IterableIterator<C>;
-  /** Client ids held on this node. */
-  readonly size: number;
+  /** The connections of this node that hold a client id, by client id (read-only). */
+  readonly local: ReadonlyMap<string, C>;
 }
 
 /** New connections per minute per address (src/ip-limits.ts); taking one uses a token. */
@@ -63,15 +59,12 @@ const REFUSED: Record<ClientLimit, Claim<never>> = {
 export class LocalClientRegistry<C extends Holder> implements ClientRegistry<C> {
   private readonly clients = new Map<string, C>();
   private readonly perIp = new Map<string, number>();
+  readonly local: ReadonlyMap<string, C> = this.clients;
 
   constructor(
     private readonly host: string,
     private readonly rate: ConnectionRate,
   ) {}
-
-  get size(): number {
-    return this.clients.size;
-  }
 
   claim(clientId: string, holder: C, limits: ClientLimits): Claim<C> {
     const ip = holder.remoteIp;
@@ -94,13 +87,5 @@ export class LocalClientRegistry<C extends Holder> implements ClientRegistry<C> 
     if (n <= 0) this.perIp.delete(ip);
     else this.perIp.set(ip, n);
     if (this.clients.get(clientId) === holder) this.clients.delete(clientId);
-  }
-
-  holder(clientId: string): C | undefined {
-    return this.clients.get(clientId);
-  }
-
-  holders(): IterableIterator<C> {
-    return this.clients.values();
   }
 }

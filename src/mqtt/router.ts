@@ -41,8 +41,8 @@ export interface Subscriber {
 
 export interface RouterDeps {
   host: string;
-  /** The client registry's local lookup. */
-  clients: { holder(clientId: string): Subscriber | undefined };
+  /** The connections of this node by client id (the client registry's `local`). */
+  online: ReadonlyMap<string, Subscriber>;
   /** The session service: deliveries that go through a session. */
   sessions: { deliver(host: string, clientId: string, d: Delivery): unknown };
   /** Wall-clock ms (message expiry). */
@@ -58,8 +58,11 @@ export class LocalRouter implements Router {
   private readonly trie = new SubscriptionTrie<SubEntry>();
   /** Matches of the current pass, emptied after each. */
   private readonly scratch: SubEntry[] = [];
+  private readonly online: ReadonlyMap<string, Subscriber>;
 
-  constructor(private readonly deps: RouterDeps) {}
+  constructor(private readonly deps: RouterDeps) {
+    this.online = deps.online;
+  }
 
   get size(): number {
     return this.trie.size;
@@ -107,7 +110,7 @@ export class LocalRouter implements Router {
   }
 
   private sendTo(clientId: string, d: Delivery, cache: EncodeCache): void {
-    const conn = this.deps.clients.holder(clientId);
+    const conn = this.online.get(clientId);
     // QoS 0 to an online client keeps the shared-encoding fast path; the rest goes through the session.
     if (conn && d.qos === 0 && conn.connected) conn.deliverQos0(d, cache);
     else this.deps.sessions.deliver(this.deps.host, clientId, d);

@@ -51,7 +51,7 @@ export function localSeams(deps: Pick<CoreDeps, 'store' | 'clock' | 'scheduler'>
     retained.load();
     return {
       clients,
-      router: new LocalRouter({ host: ctx.host, clients, sessions: ctx.sessions, nowMs }),
+      router: new LocalRouter({ host: ctx.host, online: clients.local, sessions: ctx.sessions, nowMs }),
       retained,
       wills: new LocalWillScheduler({ policy: ctx.policy, scheduler: deps.scheduler, nowMs, publish: ctx.publish, aclDenied: ctx.aclDenied }),
     };

@@ -55,7 +55,7 @@ describe('the broker with seams that answer by promise', () => {
     await settle();
     expect(summary(c.received)).toEqual(summary(one.received));
     expect(summary(c.received)).toEqual(['connack', 'suback', 'publish t/a q1', 'puback']);
-    expect(r.parts.get(HOST)!.clients.holder('pipe')).toBeDefined();
+    expect(r.parts.get(HOST)!.clients.local.get('pipe')).toBeDefined();
   });
 
   it('a CONNECT whose password is checked on the pool, then claimed by promise: input stays held through both', async () => {
@@ -84,8 +84,8 @@ describe('the broker with seams that answer by promise', () => {
     gate.open();
     await settle();
     const clients = r.parts.get(HOST)!.clients;
-    expect(clients.holder('gone')).toBeUndefined();
-    expect(clients.size).toBe(0);
+    expect(clients.local.get('gone')).toBeUndefined();
+    expect(clients.local.size).toBe(0);
     expect(r.service.broker.sessions.figures(HOST, 'gone')).toBeUndefined();
     expect(r.service.broker.connectionCount).toBe(0);
     expect(r.presence.count(HOST, 'mqtt', 'online')).toBe(0);
@@ -107,7 +107,7 @@ describe('the broker with seams that answer by promise', () => {
     expect(second.take('connack')[0]).toMatchObject({ reasonCode: 0 });
     expect(first.take('disconnect')[0]).toMatchObject({ reasonCode: 0x8e });
     expect(first.closed).toBe(true);
-    expect(r.parts.get(HOST)!.clients.size).toBe(1);
+    expect(r.parts.get(HOST)!.clients.local.size).toBe(1);
   });
 
   it('a limit refusing the claim by promise answers CONNACK 3 and closes', async () => {
@@ -118,7 +118,7 @@ describe('the broker with seams that answer by promise', () => {
     const [ack] = await b.connect({}, 'b');
     expect(ack).toMatchObject({ returnCode: 3 });
     expect(b.closed).toBe(true);
-    expect(r.parts.get(HOST)!.clients.size).toBe(1);
+    expect(r.parts.get(HOST)!.clients.local.size).toBe(1);
   });
 
   it('retained messages answered by promise follow the SUBACK; an answer after the close is dropped', async () => {

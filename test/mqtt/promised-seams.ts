@@ -42,20 +42,14 @@ export class PromisedRegistry<C extends Holder> implements ClientRegistry<C> {
     private readonly inner: ClientRegistry<C>,
     private readonly gate = new Gate(),
   ) {}
-  get size(): number {
-    return this.inner.size;
+  get local(): ReadonlyMap<string, C> {
+    return this.inner.local;
   }
   claim(clientId: string, holder: C, limits: ClientLimits): Promise<Claim<C>> {
     return this.gate.pass(() => this.inner.claim(clientId, holder, limits));
   }
   release(clientId: string, holder: C): void {
     this.inner.release(clientId, holder);
-  }
-  holder(clientId: string): C | undefined {
-    return this.inner.holder(clientId);
-  }
-  holders(): IterableIterator<C> {
-    return this.inner.holders();
   }
 }
 

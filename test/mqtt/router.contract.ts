@@ -46,7 +46,7 @@ function world(make: MakeRouter) {
   const sessions: { host: string; clientId: string; d: Delivery }[] = [];
   const f = make({
     host: ROUTER_HOST,
-    clients: { holder: (id) => online.get(id) },
+    online,
     sessions: { deliver: (host, clientId, d) => sessions.push({ host, clientId, d }) },
     nowMs: () => 1_000,
   });

@@ -20,7 +20,7 @@ import { createLivenessRegistry } from './liveness/registry.js';
 import { coalescingScheduler } from './time/coalescing.js';
 import { createLogger } from './log.js';
 import { createMetrics } from './metrics.js';
-import { createMqttService } from './mqtt/service.js';
+import { createMqttService } from './mqtt/listener.js';
 import { createPresenceTable } from './presence/table.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';

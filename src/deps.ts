@@ -6,6 +6,7 @@ import type { PasswordChecker } from './auth/password-cache.js';
 import type { Config } from './config/types.js';
 import type { Metrics } from './metrics.js';
 import type { LivenessRegistry } from './liveness/types.js';
+import type { PresenceIngest } from './presence/ingest.js';
 import type { PresenceTable } from './presence/types.js';
 import type { Store } from './store/types.js';
 import type { Clock } from './time/clock.js';
@@ -20,7 +21,8 @@ export interface CoreDeps {
   logger: Logger;
   store: Store;
   liveness: LivenessRegistry;
-  presence: PresenceTable;
+  /** The presence table; it also takes gateway rows (PresenceIngest, issue 19). */
+  presence: PresenceTable & PresenceIngest;
   metrics: Metrics;
   /** One password cache for every transport (MQTT CONNECT, XMPP PLAIN); when absent each builds its own. */
   passwords?: PasswordChecker;

@@ -1,6 +1,6 @@
 /**
  * Host settings: the per host liveness settings that can change at runtime (ejabberd mod_ping's
- * `send_pings`, `ping_interval`, `ping_ack_timeout`, `timeout_action`, plus `mqtt_probe`), read and
+ * `send_pings`, `ping_interval`, `ping_ack_timeout`, `timeout_action`, plus `mqtt_probe` and `xmpp_probe`), read and
  * changed through REST `GET/PATCH /v1/hosts/{host}/config`.
  *
  * Declared once: they are the config file's own options (schema/ping.ts, schema/host.ts), gathered
@@ -18,7 +18,7 @@
  */
 import type { Logger } from 'pino';
 import { type Infer, obj, validatePartial } from './config/dsl.js';
-import { mqttProbeSchema } from './config/schema/host.js';
+import { mqttProbeSchema, xmppProbeSchema } from './config/schema/host.js';
 import { pingSchema } from './config/schema/ping.js';
 import type { Config } from './config/types.js';
 import { VigilError } from './errors.js';
@@ -28,6 +28,7 @@ import type { HostConfigRepo } from './store/types.js';
 export const hostSettingsSchema = obj('Runtime liveness settings of one host.', {
   ...pingSchema.fields,
   mqtt_probe: mqttProbeSchema,
+  xmpp_probe: xmppProbeSchema,
 });
 
 /** A host's settings: exactly what the liveness core runs a host with (LivenessHostConfig). */
@@ -66,7 +67,7 @@ export function fileHostSettings(config: Pick<Config, 'hosts'>): Record<string, 
   const out: Record<string, HostSettings> = {};
   for (const host of Object.keys(config.hosts).sort()) {
     const h = config.hosts[host]!;
-    out[host] = { ...h.ping, mqtt_probe: h.mqtt_probe };
+    out[host] = { ...h.ping, mqtt_probe: h.mqtt_probe, xmpp_probe: h.xmpp_probe };
   }
   return out;
 }

@@ -40,9 +40,11 @@ export interface EnumOpt<V extends string = string> extends Base {
   values: readonly V[];
   default: V;
 }
-export interface ObjOpt<F extends Fields = Fields> extends Base {
+export interface ObjOpt<F extends Fields = Fields, O extends boolean = boolean> extends Base {
   kind: 'obj';
   fields: F;
+  /** Absent (or null) in the file = null: the feature is off (a listener that is not configured). */
+  optional: O;
 }
 export interface MapOpt<V extends Opt = Opt> extends Base {
   kind: 'map';
@@ -69,8 +71,10 @@ export type Infer<S> = S extends IntOpt | NumOpt
         : string
       : S extends EnumOpt<infer V>
         ? V
-        : S extends ObjOpt<infer F>
-          ? { [K in keyof F]: Infer<F[K]> }
+        : S extends ObjOpt<infer F, infer O>
+          ? O extends true
+            ? { [K in keyof F]: Infer<F[K]> } | null
+            : { [K in keyof F]: Infer<F[K]> }
           : S extends MapOpt<infer V>
             ? Record<string, Infer<V>>
             : S extends ListOpt<infer V>
@@ -96,10 +100,18 @@ export const oneOf = <const V extends string>(o: Spec<EnumOpt<V>>): EnumOpt<V> =
   kind: 'enum',
   ...o,
 });
-export const obj = <F extends Fields>(doc: string, fields: F): ObjOpt<F> => ({
+export const obj = <F extends Fields>(doc: string, fields: F): ObjOpt<F, false> => ({
   kind: 'obj',
   doc,
   fields,
+  optional: false,
+});
+/** An object that is off unless the file has it: absent or null -> null; present -> its fields with their defaults. */
+export const optObj = <F extends Fields>(doc: string, fields: F): ObjOpt<F, true> => ({
+  kind: 'obj',
+  doc,
+  fields,
+  optional: true,
 });
 export const mapOf = <V extends Opt>(o: Spec<MapOpt<V>>): MapOpt<V> => ({ kind: 'map', ...o });
 export const listOf = <V extends Opt>(o: Spec<ListOpt<V>>): ListOpt<V> => ({ kind: 'list', ...o });
@@ -112,6 +124,7 @@ export function defaults<S extends Opt>(opt: S): Infer<S> {
 function defaultsOf(opt: Opt): unknown {
   switch (opt.kind) {
     case 'obj': {
+      if (opt.optional) return null;
       const out: Record<string, unknown> = {};
       for (const [k, f] of Object.entries(opt.fields)) out[k] = defaultsOf(f);
       return out;
@@ -171,7 +184,7 @@ export function describe(opt: Opt): string {
     case 'enum':
       return `one of ${opt.values.join(' | ')}`;
     case 'obj':
-      return `a mapping with keys ${Object.keys(opt.fields).join(', ')}`;
+      return `a mapping with keys ${Object.keys(opt.fields).join(', ')}${opt.optional ? ' (absent: off)' : ''}`;
     case 'map':
       return `a mapping of ${opt.key} to settings`;
     case 'list':
@@ -191,14 +204,14 @@ export function validate<S extends Opt>(opt: S, raw: unknown, path: string[] = [
  * Validate some fields of an object option (a runtime change, not a whole file): only the keys
  * present are checked, no default is filled in, an unknown key is an error. Throws ConfigValueError.
  */
-export function validatePartial<F extends Fields>(opt: ObjOpt<F>, raw: Record<string, unknown>, path: string[] = []): Partial<Infer<ObjOpt<F>>> {
+export function validatePartial<F extends Fields>(opt: ObjOpt<F>, raw: Record<string, unknown>, path: string[] = []): Partial<{ [K in keyof F]: Infer<F[K]> }> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) {
     const field = opt.fields[k];
     if (!field) throw unknownOption(opt, [...path, k], v);
     if (v !== undefined) out[k] = check(field, v, [...path, k]);
   }
-  return out as Partial<Infer<ObjOpt<F>>>;
+  return out as Partial<{ [K in keyof F]: Infer<F[K]> }>;
 }
 
 /** A key the object option does not declare: a typo must not silently fall back to a default. */
@@ -233,6 +246,7 @@ function check(opt: Opt, raw: unknown, path: string[]): unknown {
       if (typeof raw !== 'string' || !opt.values.includes(raw)) fail();
       return raw;
     case 'obj': {
+      if (raw === null && opt.optional) return null;
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail();
       const src = raw as Record<string, unknown>;
       for (const k of Object.keys(src)) {

@@ -13,7 +13,7 @@ export const B = 'b.example';
 /** The file both hosts come from: A lowers ping_interval, B keeps mod_ping's defaults. */
 export const FILE_HOSTS = { [B]: {}, [A]: { ping: { ping_interval: 30 }, mqtt_probe: 'pingreq' } };
 
-const DEFAULTS: HostSettings = { send_pings: true, ping_interval: 60, ping_ack_timeout: 32, timeout_action: 'kill', mqtt_probe: 'keepalive' };
+const DEFAULTS: HostSettings = { send_pings: true, ping_interval: 60, ping_ack_timeout: 32, timeout_action: 'kill', mqtt_probe: 'keepalive', xmpp_probe: 'iq' };
 
 export function hostSettingsContract(name: string, fresh: () => { open(): HostSettingsTable }): void {
   describe(`host settings table contract: ${name}`, () => {

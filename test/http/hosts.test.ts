@@ -20,7 +20,7 @@ describe('GET /v1/hosts', () => {
       items: [
         {
           host: HOST,
-          config: { send_pings: true, ping_interval: 60, ping_ack_timeout: 32, timeout_action: 'kill', mqtt_probe: 'keepalive' },
+          config: { send_pings: true, ping_interval: 60, ping_ack_timeout: 32, timeout_action: 'kill', mqtt_probe: 'keepalive', xmpp_probe: 'iq' },
           online: { xmpp: 1, mqtt: 1 },
           offline: { xmpp: 0, mqtt: 1 },
         },
@@ -36,7 +36,7 @@ describe('GET/PATCH /v1/hosts/{host}/config', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
       host: HOST,
-      config: { send_pings: true, ping_interval: 60, ping_ack_timeout: 32, timeout_action: 'kill', mqtt_probe: 'keepalive' },
+      config: { send_pings: true, ping_interval: 60, ping_ack_timeout: 32, timeout_action: 'kill', mqtt_probe: 'keepalive', xmpp_probe: 'iq' },
       persisted: null,
     });
   });
@@ -83,7 +83,7 @@ describe('GET/PATCH /v1/hosts/{host}/config', () => {
     r = rig();
     await patch(`/v1/hosts/${HOST}/config?persist=true`, { ping_interval: 7, timeout_action: 'none' });
     const replayed = createLocalHostSettings({ config: r.config, overrides: r.store.hostConfig, logger: pino({ level: 'silent' }) });
-    expect(replayed.get(HOST)).toEqual({ send_pings: true, ping_interval: 7, ping_ack_timeout: 32, timeout_action: 'none', mqtt_probe: 'keepalive' });
+    expect(replayed.get(HOST)).toEqual({ send_pings: true, ping_interval: 7, ping_ack_timeout: 32, timeout_action: 'none', mqtt_probe: 'keepalive', xmpp_probe: 'iq' });
   });
 
   it.each([
@@ -93,6 +93,7 @@ describe('GET/PATCH /v1/hosts/{host}/config', () => {
     [{ ping_ack_timeout: 'soon' }, 'body.ping_ack_timeout'],
     [{ timeout_action: 'explode' }, 'body.timeout_action'],
     [{ mqtt_probe: 'magic' }, 'body.mqtt_probe'],
+    [{ xmpp_probe: 'pingreq' }, 'body.xmpp_probe'],
     [{ send_pings: 'yes' }, 'body.send_pings'],
     [{ send_pings: 'true' }, 'body.send_pings'],
     [{ ping_interval: '5' }, 'body.ping_interval'],

@@ -57,6 +57,7 @@ describe('presence change feed', () => {
         host: H,
         transport: 'mqtt',
         source: 'local',
+        via: 'tcp',
         id: 'dev1',
         generation: h.ref.generation,
         state: 'online',

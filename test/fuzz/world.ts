@@ -63,6 +63,9 @@ export function makeWorld(opts: WorldOptions = {}): World {
   const h = opts.host ?? {};
   const config = validate(rootSchema, {
     data_dir: '/nonexistent-vigil-fuzz',
+    // The listener-wide rate (max_conn_rate) runs on the manual clock here: off, the fuzz and the
+    // churn open thousands of connections per manual second (test/transport/gate.test.ts has it).
+    listeners: { xmpp: { max_conn_rate: 0 }, mqtt: { max_conn_rate: 0 } },
     hosts: {
       [FUZZ_DOMAIN]: {
         ping: { ping_interval: 10, ping_ack_timeout: 5, ...(h.ping ?? {}) },

@@ -76,6 +76,10 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
       throw new ConfigError(file, `hosts.${host}: got ${JSON.stringify(host)}, expected a lower-case domain name`, `hosts.${host}`);
     }
   }
+  const r = config.cluster?.redis;
+  if (r && (r.url === null) === (r.nodes.length === 0)) {
+    throw new ConfigError(file, 'cluster.redis: give either url (one Redis) or nodes (Redis Cluster seeds), exactly one of them', 'cluster.redis');
+  }
   const dataDir = resolve(config.data_dir);
   return { config, file, dataDir };
 }

@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from './config/load.js';
 import { PasswordChecker } from './auth/password-cache.js';
+import { ClusterNode } from './cluster/node.js';
 import type { CoreDeps, Service } from './deps.js';
 import { createHttpApp } from './http/app.js';
 import { resolveApiToken } from './http/token.js';
@@ -67,16 +68,20 @@ export function createApp(opts: AppOptions): App {
   // Liveness timers on a grid (src/time/coalescing.ts): one wakeup per slot, not per deadline.
   const livenessScheduler = coalescingScheduler(scheduler, clock, config.liveness.timer_slack_ms);
   const liveness = createLivenessRegistry({ clock, scheduler: livenessScheduler, hosts: hostConfigs, activityTime });
-  const presence = createPresenceTable({
-    clock,
-    scheduler,
-    liveness,
-    feedSize: config.presence.feed_size,
-    offlineTtlMs: config.presence.offline_ttl * 1000,
-    maxOffline: config.presence.max_offline,
-  });
+  // Cluster mode: presence is Redis's, read from this node's mirror (src/cluster/); else the local table.
+  const cluster = config.cluster ? new ClusterNode({ config, clock, scheduler, logger, liveness }) : undefined;
+  const presence =
+    cluster?.presence ??
+    createPresenceTable({
+      clock,
+      scheduler,
+      liveness,
+      feedSize: config.presence.feed_size,
+      offlineTtlMs: config.presence.offline_ttl * 1000,
+      maxOffline: config.presence.max_offline,
+    });
   const passwords = new PasswordChecker(store); // shared: an MQTT login warms XMPP PLAIN and back
-  const deps: CoreDeps = { config, dataDir, clock, scheduler, logger, store, liveness, presence, metrics, passwords };
+  const deps: CoreDeps = { config, dataDir, clock, scheduler, logger, store, liveness, presence, metrics, passwords, ...(cluster ? { cluster } : {}) };
 
   const services: Service[] = [];
   if (opts.xmpp ?? true) services.push(createXmppService(deps));
@@ -93,8 +98,11 @@ export function createApp(opts: AppOptions): App {
     services,
     apiToken,
     async start() {
+      await cluster?.start(); // joined and mirrored before any listener accepts
       for (const s of services) await s.start();
       await http.listen({ host: config.listeners.http.host, port: config.listeners.http.port });
+      const h = this.addresses().http;
+      if (cluster && h) await cluster.announceHttp(`${h.host}:${h.port}`);
       started = true;
       logger.info({ event: 'vigil_started', addresses: this.addresses(), data_dir: dataDir }, 'vigil started');
     },
@@ -104,6 +112,7 @@ export function createApp(opts: AppOptions): App {
         logger.info({ event: 'vigil_stopping' }, 'vigil stopping');
         await Promise.allSettled(services.map((s) => s.stop()));
         await http.close();
+        await cluster?.stop();
         presence.stop();
         liveness.stop();
         store.close();

@@ -13,7 +13,7 @@ export const LivenessStateSchema = Type.Union([
   Type.Literal('paused'),
 ]);
 export const DisconnectReasonSchema = Type.Union(
-  ['client_close', 'ping_timeout', 'keepalive_timeout', 'taken_over', 'kicked', 'socket_error', 'protocol_error', 'shutdown'].map(
+  ['client_close', 'ping_timeout', 'keepalive_timeout', 'taken_over', 'kicked', 'socket_error', 'protocol_error', 'shutdown', 'node_down'].map(
     (r) => Type.Literal(r),
   ),
 );
@@ -53,6 +53,7 @@ export const PresenceViewSchema = Type.Object(
     meta: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]), {
       description: 'Transport-specific fields; for MQTT also the session figures (inflight, queue, drops, expiry)',
     }),
+    node: Type.Optional(Type.String({ description: 'Cluster mode: the node that holds (or last held) the connection' })),
   },
   { $id: 'PresenceView', title: 'Endpoint' },
 );

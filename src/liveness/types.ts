@@ -41,7 +41,9 @@ export type DisconnectReason =
   | 'kicked'
   | 'socket_error'
   | 'protocol_error'
-  | 'shutdown';
+  | 'shutdown'
+  /** Cluster mode: the node holding the connection died (swept by a survivor) or lost its lease. */
+  | 'node_down';
 
 export interface EndpointKey {
   host: string;

@@ -1,0 +1,215 @@
+/**
+ * This Vigil process as a cluster node: composes the Redis link, membership (epoch, lease,
+ * sweeps, self-fencing), the presence writer, the mirror and its feed reader, and the command
+ * channel. Built synchronously by the composition root (app.ts) so the presence table exists
+ * before the protocol services; `start()` connects, joins and takes the snapshot BEFORE the
+ * listeners open, so no connection is accepted by a node that is not a member.
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { Config } from '../config/types.js';
+import type { EndpointKey, LivenessRegistry } from '../liveness/types.js';
+import type { Clock } from '../time/clock.js';
+import type { Scheduler, TimerHandle } from '../time/scheduler.js';
+import { CommandChannel } from './commands.js';
+import { FeedReader } from './feed-reader.js';
+import { K } from './keys.js';
+import { Membership } from './membership.js';
+import { Mirror } from './mirror.js';
+import { type ClusterPresence, createClusterPresence } from './presence.js';
+import { type RedisLink, connectRedis } from './redis.js';
+import { GC } from './scripts.js';
+import { PresenceWriter } from './writer.js';
+
+export interface ClusterDeps {
+  config: Config;
+  clock: Clock;
+  scheduler: Scheduler;
+  logger: Logger;
+  liveness: LivenessRegistry;
+}
+
+export interface NodeInfo {
+  node: string;
+  epoch: number;
+  lease_expires_at: number;
+  endpoints: number;
+  version: string;
+  http: string;
+  started_at: number;
+  self: boolean;
+}
+
+const VERSION = (() => {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+})();
+
+const GC_EVERY_MS = 30_000;
+
+export class ClusterNode {
+  readonly nodeId: string;
+  readonly leaseMs: number;
+  readonly mirror: Mirror;
+  readonly presence: ClusterPresence;
+  private link: RedisLink | null = null;
+  private reader: FeedReader | null = null;
+  private writerRef: PresenceWriter | null = null;
+  private membershipRef: Membership | null = null;
+  private commandsRef: CommandChannel | null = null;
+  private gcTimer: TimerHandle | null = null;
+  private lastErrorLog = 0;
+  http = '';
+
+  constructor(private readonly d: ClusterDeps) {
+    const c = d.config.cluster!;
+    this.nodeId = c.node_id ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40)}-${process.pid}`;
+    this.leaseMs = c.lease_ms;
+    const p = d.config.presence;
+    this.mirror = new Mirror(p.feed_size, p.offline_ttl * 1000, p.max_offline);
+    this.presence = createClusterPresence(this.mirror, () => this.writer, () => this.mirror.sweep(d.clock.now()), () => undefined);
+  }
+
+  get writer(): PresenceWriter {
+    if (!this.writerRef) throw new Error('cluster node not started');
+    return this.writerRef;
+  }
+
+  get membership(): Membership {
+    if (!this.membershipRef) throw new Error('cluster node not started');
+    return this.membershipRef;
+  }
+
+  get commands(): CommandChannel {
+    if (!this.commandsRef) throw new Error('cluster node not started');
+    return this.commandsRef;
+  }
+
+  private onRedisError(err: Error): void {
+    const now = Date.now();
+    if (now - this.lastErrorLog < 5_000) return;
+    this.lastErrorLog = now;
+    this.d.logger.warn({ event: 'cluster_redis_error', err: err.message }, 'Redis connection error');
+  }
+
+  async start(): Promise<void> {
+    const { config, clock, scheduler, logger, liveness } = this.d;
+    const r = config.cluster!.redis;
+    const link = (this.link = await connectRedis({ url: r.url, nodes: r.nodes, password: r.password, tls: r.tls, onError: (e) => this.onRedisError(e) }));
+    const feedSize = config.presence.feed_size;
+    const writer = (this.writerRef = new PresenceWriter({
+      link,
+      liveness,
+      clock,
+      nodeId: this.nodeId,
+      feedSize,
+      logger,
+      figures: (t, h, id) => this.presence.figures(t, h, id),
+      onFenced: () => this.membership.fence('write_fenced'),
+    }));
+    this.membershipRef = new Membership({
+      link,
+      nodeId: this.nodeId,
+      leaseMs: this.leaseMs,
+      version: VERSION,
+      http: () => this.http,
+      clock,
+      scheduler,
+      logger,
+      feedSize,
+      onFenced: () => writer.fence(),
+      onEpoch: (epoch) => writer.resume(epoch),
+    });
+    this.commandsRef = new CommandChannel({
+      link,
+      nodeId: this.nodeId,
+      liveness,
+      clock,
+      scheduler,
+      logger,
+      generationOf: (key) => this.mirror.row(key.host, key.transport, key.id)?.view.generation ?? 0,
+    });
+    this.mirror.onEntry((e, row) => writer.onEntry(e, row));
+    this.reader = new FeedReader({
+      link: await link.duplicate(),
+      mirror: this.mirror,
+      inboxKey: K.inbox(this.nodeId),
+      logger,
+      onInbox: (entries) => this.commands.handle(entries),
+      onControl: () => undefined,
+      now: () => clock.now(),
+    });
+    await this.reader.start();
+    await this.membership.join();
+    this.armGc();
+  }
+
+  private armGc(): void {
+    this.gcTimer = this.d.scheduler.setTimer(GC_EVERY_MS, () => {
+      const p = this.d.config.presence;
+      this.mirror.sweep(this.d.clock.now());
+      this.link
+        ?.script(GC, [K.eps], [String(this.d.clock.now() - p.offline_ttl * 1000), String(p.max_offline), '1000'])
+        .catch((err: unknown) => this.d.logger.warn({ event: 'cluster_gc_failed', err: String(err) }, 'presence GC failed'))
+        .finally(() => this.armGc());
+    });
+  }
+
+  /** Which node holds an endpoint now (from the mirror), or null when it is not online. */
+  ownerOf(key: EndpointKey): string | null {
+    const r = this.mirror.row(key.host, key.transport, key.id);
+    return r && r.view.state === 'online' ? (r.view.node ?? null) : null;
+  }
+
+  /** Nodes of the cluster (GET /v1/cluster), read from Redis. */
+  async nodes(): Promise<NodeInfo[]> {
+    const link = this.link;
+    if (!link) return [];
+    const flat = (await link.send(K.nodes, ['HGETALL', K.nodes])) as string[];
+    const out: NodeInfo[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const node = flat[i]!;
+      const epoch = Number(flat[i + 1]);
+      const [lease, info, held] = await Promise.all([
+        link.send(K.lease, ['ZSCORE', K.lease, node]) as Promise<string | null>,
+        link.send(K.info(node), ['HGETALL', K.info(node)]) as Promise<string[]>,
+        link.send(K.own(node, epoch), ['SCARD', K.own(node, epoch)]) as Promise<number>,
+      ]);
+      const m = new Map<string, string>();
+      for (let j = 0; j + 1 < info.length; j += 2) m.set(info[j]!, info[j + 1]!);
+      out.push({
+        node,
+        epoch,
+        lease_expires_at: Number(lease ?? 0),
+        endpoints: Number(held),
+        version: m.get('version') ?? 'unknown',
+        http: m.get('http') ?? '',
+        started_at: Number(m.get('started_at') ?? 0),
+        self: node === this.nodeId,
+      });
+    }
+    return out.sort((a, b) => a.node.localeCompare(b.node));
+  }
+
+  /** Record the REST address once listening (GET /v1/cluster shows it). */
+  async announceHttp(address: string): Promise<void> {
+    this.http = address;
+    await this.link?.send(K.info(this.nodeId), ['HSET', K.info(this.nodeId), 'http', address]);
+  }
+
+  /** Graceful stop, after the services closed their clients: flush, leave, disconnect. */
+  async stop(): Promise<void> {
+    this.gcTimer?.cancel();
+    this.gcTimer = null;
+    if (this.writerRef) await Promise.race([this.writerRef.idle(), new Promise((r) => setTimeout(r, 2_000))]);
+    await this.membershipRef?.leave();
+    this.writerRef?.stop();
+    this.commandsRef?.stop();
+    await this.reader?.stop();
+    await this.link?.close();
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Cluster test rig: one private redis-server and N Vigil apps (as composed by app.ts) in this
+ * process, each with its own listeners on port 0 and `cluster.redis.url` pointing at the server.
+ * Real clients (mqtt.js, @xmpp/client) connect to the nodes' sockets; REST goes over real HTTP.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { pino } from 'pino';
+import { type App, createApp } from '../../src/app.js';
+import { makeUserRecord } from '../../src/auth/users.js';
+import { parseConfig } from '../../src/config/load.js';
+import { createMemoryStore } from '../../src/store/memory.js';
+import type { Store } from '../../src/store/types.js';
+import { type RedisServer, startRedis } from '../support/redis-server.js';
+
+export const HOST = 'example.org';
+export const TOKEN = 'test-token-0123456789';
+
+export function clusterYaml(opts: { dir: string; redisUrl: string; nodeId: string; leaseMs: number; extra?: string[] }): string {
+  return [
+    `data_dir: ${opts.dir}`,
+    'listeners: {xmpp: {host: 127.0.0.1, port: 0}, mqtt: {host: 127.0.0.1, port: 0}, http: {host: 127.0.0.1, port: 0}}',
+    `hosts: {${HOST}: {mqtt: {allow_anonymous: true, max_connections_per_ip: 0, max_connection_rate_per_ip: 0}}}`,
+    `api: {token: ${TOKEN}}`,
+    `cluster: {redis: {url: "${opts.redisUrl}"}, node_id: ${opts.nodeId}, lease_ms: ${opts.leaseMs}}`,
+    'log: {level: silent}',
+    ...(opts.extra ?? []),
+  ].join('\n');
+}
+
+export interface ClusterRig {
+  redis: RedisServer;
+  nodes: App[];
+  stores: Store[];
+  /** Add a node (after start): returns it started. */
+  addNode(id: string): Promise<App>;
+  stop(): Promise<void>;
+}
+
+export async function startCluster(n: number, opts: { leaseMs?: number; users?: [string, string][] } = {}): Promise<ClusterRig> {
+  const redis = await startRedis();
+  const nodes: App[] = [];
+  const stores: Store[] = [];
+  const addNode = async (id: string) => {
+    const dir = mkdtempSync(join(tmpdir(), `vigil-cluster-${id}-`));
+    const loaded = parseConfig(clusterYaml({ dir, redisUrl: redis.url, nodeId: id, leaseMs: opts.leaseMs ?? 1_500 }), join(dir, 'vigil.yaml'));
+    const store = createMemoryStore();
+    for (const [u, p] of opts.users ?? []) store.users.put(makeUserRecord(HOST, u, p, { now: () => Date.now() }));
+    const app = createApp({ loaded, store, processMetrics: false, logger: pino({ level: 'silent' }) });
+    await app.start();
+    nodes.push(app);
+    stores.push(store);
+    return app;
+  };
+  for (let i = 0; i < n; i++) await addNode(`n${i + 1}`);
+  return {
+    redis,
+    nodes,
+    stores,
+    addNode,
+    async stop() {
+      await Promise.allSettled(nodes.map((a) => a.stop()));
+      await redis.stop();
+    },
+  };
+}
+
+export const port = (app: App, svc: 'mqtt' | 'xmpp' | 'http'): number => app.addresses()[svc]!.port;
+
+export function api(app: App, path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Response> {
+  return fetch(`http://127.0.0.1:${port(app, 'http')}/v1${path}`, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${TOKEN}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    ...(init.body ? { body: init.body } : {}),
+  });
+}
+
+export async function json<T = Record<string, unknown>>(res: Promise<Response>): Promise<T> {
+  return (await (await res).json()) as T;
+}
+
+export function mqttConnect(app: App, opts: mqtt.IClientOptions = {}): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const c = mqtt.connect({ host: '127.0.0.1', port: port(app, 'mqtt'), reconnectPeriod: 0, connectTimeout: 5_000, ...opts });
+    c.once('connect', () => resolve(c));
+    c.once('error', (e) => {
+      c.end(true);
+      reject(e);
+    });
+  });
+}
+
+/** Poll `cond` every 10 ms (real sockets, real Redis: no manual clock here) until true or `ms`. */
+export async function until(cond: () => boolean | Promise<boolean>, ms = 5_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`${what} not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -25,6 +25,10 @@ export const errorCatalog = {
   VIGIL_ERR_PING_TIMEOUT: { status: 504, message: 'No answer to the ping within ping_ack_timeout' },
   VIGIL_ERR_PING_UNPROBEABLE: { status: 409, message: 'The endpoint cannot be probed' },
   VIGIL_ERR_FEED_GONE: { status: 410, message: 'Too far behind the change feed; take a new snapshot' },
+  // Cluster mode (issue 15)
+  VIGIL_ERR_CLUSTER_FORWARD_TIMEOUT: { status: 504, message: 'The node holding the endpoint did not answer in time' },
+  VIGIL_ERR_NOT_CLUSTERED: { status: 404, message: 'This node does not run in cluster mode' },
+  VIGIL_ERR_CLUSTER_UNAVAILABLE: { status: 503, message: 'Redis cannot be reached' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;

@@ -6,7 +6,7 @@
  * error is a catalog `{code, message}` (error-handler.ts).
  *
  * Route modules, one per resource: routes/health.ts, hosts.ts, endpoints.ts, endpoint-actions.ts,
- * events.ts, users.ts, metrics.ts.
+ * events.ts, users.ts, metrics.ts, cluster.ts.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
@@ -16,6 +16,7 @@ import type { CoreDeps, Service } from '../deps.js';
 import { bearerAuth } from './auth.js';
 import { installErrorHandlers } from './error-handler.js';
 import { registerLivenessMetrics } from './liveness-metrics.js';
+import { clusterRoutes } from './routes/cluster.js';
 import { endpointActionRoutes } from './routes/endpoint-actions.js';
 import { endpointRoutes } from './routes/endpoints.js';
 import { eventRoutes } from './routes/events.js';
@@ -86,6 +87,7 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
     endpointActionRoutes(v1, deps);
     eventRoutes(v1, deps);
     userRoutes(v1, deps);
+    clusterRoutes(v1, deps);
   }, { prefix: '/v1' });
   return app;
 }

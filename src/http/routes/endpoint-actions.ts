@@ -6,10 +6,13 @@
  *   POST   /v1/hosts/{host}/endpoints/{transport}/{id}/ping   probe now: 200 {rtt_ms}; 504 when no
  *          answer within ping_ack_timeout; 409 when the endpoint cannot be probed (why in message);
  *          404 when it is not connected or leaves meanwhile.
+ * Cluster mode: an endpoint held by another node is acted on by its owner (src/cluster/commands.ts),
+ * with the same answers; 504 VIGIL_ERR_CLUSTER_FORWARD_TIMEOUT when the owner does not answer.
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { EndpointKey, LivenessHandle, LivenessRegistry } from '../../liveness/types.js';
+import type { ForwardResult } from '../../cluster/commands.js';
+import type { EndpointKey, LivenessHandle, LivenessRegistry, ProbeNowResult } from '../../liveness/types.js';
 import type { PresenceTable } from '../../presence/types.js';
 import type { HttpDeps } from '../app.js';
 import { sendError } from '../error-handler.js';
@@ -17,7 +20,21 @@ import { hostSettings } from '../host-config.js';
 import { AUTH_ERRORS, EndpointParams, Transport, errors } from '../schemas.js';
 import { endpointKey, resolveRows } from './endpoints.js';
 
-type Deps = Pick<HttpDeps, 'config' | 'liveness' | 'presence'>;
+type Deps = Pick<HttpDeps, 'config' | 'liveness' | 'presence' | 'cluster'>;
+
+/** Cluster mode: online rows an `{id}` names that another node holds (acted on by forwarding). */
+function remoteRows(deps: Deps, key: EndpointKey): EndpointKey[] {
+  const me = deps.cluster?.nodeId;
+  if (!me) return [];
+  return resolveRows(deps.presence, key)
+    .filter((r) => r.state === 'online' && r.node !== undefined && r.node !== me)
+    .map((r) => ({ host: r.host, transport: r.transport, id: r.id }));
+}
+
+/** How long a forwarded action waits for the owner: the host's ping_ack_timeout plus a margin. */
+function forwardTimeoutMs(deps: Deps, host: string): number {
+  return (hostSettings(deps, host)?.ping_ack_timeout ?? 32) * 1000 + 2_000;
+}
 
 /** Live handles an `{id}` names (a bare JID: every connected resource). */
 export function liveHandles(
@@ -54,7 +71,7 @@ export function endpointActionRoutes(app: FastifyInstance, deps: Deps): void {
         summary: 'Kick: close the connection(s), reason kicked',
         tags: ['endpoints'],
         params: EndpointParams,
-        response: { 200: Kicked, ...errors(400, ...AUTH_ERRORS, 404) },
+        response: { 200: Kicked, ...errors(400, ...AUTH_ERRORS, 404, 504) },
       },
     },
     async (req, reply) => {
@@ -62,10 +79,24 @@ export function endpointActionRoutes(app: FastifyInstance, deps: Deps): void {
       if (!hostSettings(deps, host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
       const key = endpointKey(req.params);
       const handles = liveHandles(deps, key);
-      if (handles.length === 0) return sendError(reply, 'VIGIL_ERR_ENDPOINT_NOT_FOUND', `${key.transport} ${key.id} on ${host} is not connected`);
-      const kicked = handles.map((h) => ({ transport: h.ref.transport, id: h.ref.id, generation: h.ref.generation }));
+      const remote = remoteRows(deps, key).filter((r) => !handles.some((h) => h.ref.id === r.id));
+      if (handles.length === 0 && remote.length === 0) return sendError(reply, 'VIGIL_ERR_ENDPOINT_NOT_FOUND', `${key.transport} ${key.id} on ${host} is not connected`);
+      // Cluster mode answers the cluster generation (the one presence shows), a single node its own.
+      const generationOf = (h: LivenessHandle) => (deps.cluster ? (deps.presence.get(h.ref)?.generation ?? h.ref.generation) : h.ref.generation);
+      const kicked = handles.map((h) => ({ transport: h.ref.transport, id: h.ref.id, generation: generationOf(h) }));
       for (const h of handles) h.kill('kicked');
-      req.log.info({ event: 'endpoint_kicked', host, transport: key.transport, ids: kicked.map((k) => k.id) }, 'endpoint kicked');
+      if (handles.length > 0) req.log.info({ event: 'endpoint_kicked', host, transport: key.transport, ids: kicked.map((k) => k.id) }, 'endpoint kicked');
+      const cluster = deps.cluster;
+      if (cluster && remote.length > 0) {
+        const answers = await Promise.all(
+          remote.map((r) => cluster.commands.request(cluster.ownerOf(r) ?? '', { op: 'kick', key: r }, forwardTimeoutMs(deps, host))),
+        );
+        for (const a of answers) if (a.kind === 'kicked') for (const k of a.ids) kicked.push({ transport: key.transport, id: k.id, generation: k.generation });
+        if (kicked.length === 0) {
+          if (answers.some((a) => a.kind === 'timeout')) return sendError(reply, 'VIGIL_ERR_CLUSTER_FORWARD_TIMEOUT', remote.map((r) => `${r.id} on ${cluster.ownerOf(r)}`).join(', '));
+          return sendError(reply, 'VIGIL_ERR_ENDPOINT_NOT_FOUND', `${key.transport} ${key.id} on ${host} is not connected`);
+        }
+      }
       return { kicked };
     },
   );
@@ -85,23 +116,39 @@ export function endpointActionRoutes(app: FastifyInstance, deps: Deps): void {
       if (!hostSettings(deps, host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
       const key = endpointKey(req.params);
       const handles = liveHandles(deps, key);
-      const [h] = handles;
-      if (!h) return sendError(reply, 'VIGIL_ERR_ENDPOINT_NOT_FOUND', `${key.transport} ${key.id} on ${host} is not connected`);
-      if (handles.length > 1) {
-        return sendError(reply, 'VIGIL_ERR_ENDPOINT_AMBIGUOUS', handles.map((x) => x.ref.id).join(', '));
+      const remote = handles.length === 0 ? remoteRows(deps, key) : [];
+      const count = handles.length + remote.length;
+      if (count === 0) return sendError(reply, 'VIGIL_ERR_ENDPOINT_NOT_FOUND', `${key.transport} ${key.id} on ${host} is not connected`);
+      if (count > 1) {
+        return sendError(reply, 'VIGIL_ERR_ENDPOINT_AMBIGUOUS', [...handles.map((x) => x.ref.id), ...remote.map((r) => r.id)].join(', '));
       }
-      const result = await h.probeNow();
+      const h = handles[0];
+      let id: string;
+      let result: ProbeNowResult;
+      if (h) {
+        id = h.ref.id;
+        result = await h.probeNow();
+      } else {
+        const r = remote[0]!;
+        const cluster = deps.cluster!;
+        const owner = cluster.ownerOf(r) ?? '';
+        const a: ForwardResult = await cluster.commands.request(owner, { op: 'ping', key: r }, forwardTimeoutMs(deps, host));
+        if (a.kind === 'timeout') return sendError(reply, 'VIGIL_ERR_CLUSTER_FORWARD_TIMEOUT', `${r.id} on ${owner}`);
+        if (a.kind !== 'ping') return sendError(reply, 'VIGIL_ERR_ENDPOINT_NOT_FOUND', `${r.id} is not connected`);
+        id = a.id;
+        result = a.result;
+      }
       switch (result.kind) {
         case 'answered':
-          return { id: h.ref.id, rtt_ms: result.rttMs, answer: 'pong' as const };
+          return { id, rtt_ms: result.rttMs, answer: 'pong' as const };
         case 'unsupported':
-          return { id: h.ref.id, rtt_ms: result.rttMs, answer: 'unsupported' as const };
+          return { id, rtt_ms: result.rttMs, answer: 'unsupported' as const };
         case 'timeout':
-          return sendError(reply, 'VIGIL_ERR_PING_TIMEOUT', h.ref.id);
+          return sendError(reply, 'VIGIL_ERR_PING_TIMEOUT', id);
         case 'unprobeable':
           return sendError(reply, 'VIGIL_ERR_PING_UNPROBEABLE', result.why);
         case 'gone':
-          return sendError(reply, 'VIGIL_ERR_ENDPOINT_NOT_FOUND', `${h.ref.id} disconnected during the probe`);
+          return sendError(reply, 'VIGIL_ERR_ENDPOINT_NOT_FOUND', `${id} disconnected during the probe`);
       }
     },
   );

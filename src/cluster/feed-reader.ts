@@ -62,7 +62,7 @@ export class FeedReader {
 
   async stop(): Promise<void> {
     this.running = false;
-    await this.d.link.close();
+    await this.d.link.close(true);
     await this.loop?.catch(() => undefined);
   }
 

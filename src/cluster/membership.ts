@@ -41,6 +41,11 @@ export interface MembershipDeps {
   onFenced(): void;
   /** Joined with a new epoch (after start or after a fence). */
   onEpoch(epoch: number): void;
+  /**
+   * Redis lost this node's record while the node's own lease was good (a Redis restart that lost
+   * data): rejoined with a new epoch without closing clients; re-assert what they hold.
+   */
+  onRecovered(): void;
 }
 
 const SWEEP_BATCH = 500;
@@ -51,11 +56,14 @@ export class Membership {
   /** Monotonic ms at which the last successful renewal was sent. */
   private renewedAt = 0;
   private timer: TimerHandle | null = null;
+  private watch: TimerHandle | null = null;
   private renewing = false;
+  private verifying = false;
   private readonly sweeping = new Set<string>();
   /** Endpoints set offline by this node's sweeps (tests, metrics). */
   swept = 0;
   fences = 0;
+  recoveries = 0;
 
   constructor(private readonly d: MembershipDeps) {}
 
@@ -64,8 +72,10 @@ export class Membership {
   }
 
   async join(): Promise<void> {
+    this.timer?.cancel();
+    this.timer = null;
     const sentAt = this.d.clock.monotonic();
-    const r = (await this.d.link.script(REGISTER, [K.nodes], [this.d.nodeId, String(this.d.leaseMs), this.d.version, this.d.http(), String(this.d.clock.now())])) as [number, string, number];
+    const r = (await this.d.link.script(REGISTER, [K.nodes], [this.d.nodeId, String(this.d.leaseMs), this.d.version, this.d.http(), String(this.d.clock.now()), String(this.epoch)])) as [number, string, number];
     const [epoch, old] = r;
     this.epoch = Number(epoch);
     this.renewedAt = sentAt;
@@ -85,6 +95,8 @@ export class Membership {
   }
 
   private arm(): void {
+    this.timer?.cancel();
+    this.timer = null;
     if (this.state === 'left') return;
     this.timer = this.d.scheduler.setTimer(this.renewEveryMs, () => {
       this.timer = null;
@@ -101,9 +113,14 @@ export class Membership {
     try {
       const r = (await this.d.link.script(RENEW, [K.nodes], [this.d.nodeId, String(this.epoch), String(this.d.leaseMs)])) as string[];
       if (this.state !== 'member') return;
-      if (r[0] === 'FENCED') return this.fence('epoch_replaced');
+      if (r[0] === 'FENCED') return await this.fencedBy(r[1] ?? '');
       this.renewedAt = sentAt;
-      for (let i = 2; i + 1 < r.length; i += 2) {
+      if (this.verifying) {
+        this.verifying = false;
+        this.d.onEpoch(this.epoch); // a write was refused, the lease is good again: writes resume
+      }
+      this.watchNext(Number(r[1]), r[2] ? Number(r[2]) : null);
+      for (let i = 3; i + 1 < r.length; i += 2) {
         const node = r[i]!;
         if (node !== this.d.nodeId) void this.sweep(node, r[i + 1]!);
       }
@@ -113,6 +130,43 @@ export class Membership {
     } finally {
       this.renewing = false;
     }
+  }
+
+  /**
+   * RENEW answered FENCED. `missing` while this node's own clock says the lease is good means Redis
+   * lost the record (restart without the data): join again and re-assert, clients stay. Anything
+   * else (another process took the node id, the lease ran out in Redis) fences.
+   */
+  private async fencedBy(why: string): Promise<void> {
+    if (why === 'missing' && !this.leaseLost()) {
+      this.d.logger.warn({ event: 'cluster_record_lost', node: this.d.nodeId, epoch: this.epoch }, 'Redis lost this node\'s record: rejoining and re-asserting local endpoints');
+      this.recoveries++;
+      await this.join();
+      this.d.onRecovered();
+      return;
+    }
+    this.fence(why === 'replaced' ? 'epoch_replaced' : `lease_${why}`);
+  }
+
+  /** A write answered FENCED: renew now to learn why (fence, or recover from lost data). */
+  verify(): void {
+    this.verifying = true;
+    void this.tick();
+  }
+
+  /**
+   * Look again right after the next other lease deadline (Redis time), so a dead node is swept
+   * within its lease rather than up to lease/3 later. The extra look is one RENEW.
+   */
+  private watchNext(redisNow: number, deadline: number | null): void {
+    if (deadline === null || this.state !== 'member') return;
+    const wait = deadline - redisNow + 5;
+    if (wait >= this.renewEveryMs) return; // the regular renewal comes first
+    this.watch?.cancel();
+    this.watch = this.d.scheduler.setTimer(Math.max(0, wait), () => {
+      this.watch = null;
+      void this.tick();
+    });
   }
 
   /** Stop serving: close local clients; rejoin with a new epoch on the next tick. */
@@ -160,6 +214,8 @@ export class Membership {
     this.state = 'left';
     this.timer?.cancel();
     this.timer = null;
+    this.watch?.cancel();
+    this.watch = null;
     if (was !== 'member') return;
     try {
       await this.d.link.script(LEAVE, [K.nodes], [this.d.nodeId, String(this.epoch)]);

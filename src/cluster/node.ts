@@ -109,7 +109,7 @@ export class ClusterNode {
       feedSize,
       logger,
       figures: (t, h, id) => this.presence.figures(t, h, id),
-      onFenced: () => this.membership.fence('write_fenced'),
+      onFenced: () => this.membership.verify(),
     }));
     this.membershipRef = new Membership({
       link,
@@ -123,6 +123,7 @@ export class ClusterNode {
       feedSize,
       onFenced: () => writer.fence(),
       onEpoch: (epoch) => writer.resume(epoch),
+      onRecovered: () => writer.reassert(),
     });
     this.commandsRef = new CommandChannel({
       link,

@@ -31,7 +31,8 @@ export interface RedisLink {
   /** Connection up (true) / lost (false). Returns an unsubscribe function. */
   onStatus(listener: (up: boolean) => void): () => void;
   readonly up: boolean;
-  close(): Promise<void>;
+  /** Close; `force` drops commands still waiting (a blocked XREAD) instead of waiting for them. */
+  close(force?: boolean): Promise<void>;
 }
 
 export interface RedisOptions {
@@ -52,7 +53,7 @@ function isNoScript(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith('NOSCRIPT');
 }
 
-function makeLink(sender: Sender, listeners: Set<(up: boolean) => void>, state: { up: boolean }, dup: () => Promise<RedisLink>, close: () => Promise<void>): RedisLink {
+function makeLink(sender: Sender, listeners: Set<(up: boolean) => void>, state: { up: boolean }, dup: () => Promise<RedisLink>, close: (force: boolean) => Promise<void>): RedisLink {
   return {
     send: (key, args) => sender(key, [...args]),
     async script(s, keys, args) {
@@ -72,7 +73,7 @@ function makeLink(sender: Sender, listeners: Set<(up: boolean) => void>, state: 
     get up() {
       return state.up;
     },
-    close,
+    close: (force = false) => close(force),
   };
 }
 
@@ -97,9 +98,10 @@ export async function connectRedis(opts: RedisOptions): Promise<RedisLink> {
     await client.connect();
     setUp(true);
     const sender: Sender = (_key, args) => client.sendCommand(args);
-    return makeLink(sender, listeners, state, () => connectRedis(opts), async () => {
+    return makeLink(sender, listeners, state, () => connectRedis(opts), async (force) => {
       listeners.clear();
-      if (client.isOpen) await client.close().catch(() => client.destroy());
+      if (force) client.destroy();
+      else if (client.isOpen) await client.close().catch(() => client.destroy());
     });
   }
   const cluster = createCluster({
@@ -111,8 +113,9 @@ export async function connectRedis(opts: RedisOptions): Promise<RedisLink> {
   await cluster.connect();
   setUp(true);
   const sender: Sender = (key, args) => cluster.sendCommand(key, false, args);
-  return makeLink(sender, listeners, state, () => connectRedis(opts), async () => {
+  return makeLink(sender, listeners, state, () => connectRedis(opts), async (force) => {
     listeners.clear();
-    await cluster.close().catch(() => cluster.destroy());
+    if (force) cluster.destroy();
+    else await cluster.close().catch(() => cluster.destroy());
   });
 }

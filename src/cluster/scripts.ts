@@ -105,13 +105,19 @@ return {'OK', out}
 `);
 
 /**
- * REGISTER: KEYS[1] = {vigil}:nodes; ARGV node, lease ms, version, http address, started_at.
+ * REGISTER: KEYS[1] = {vigil}:nodes; ARGV node, lease ms, version, http address, started_at, the
+ * node's previous epoch (0 at start).
  * Takes a new epoch (INCR) and a lease. Answers {epoch, previous epoch or '', Redis now}.
  */
 export const REGISTER = luaScript('register', `${PRELUDE}
 local node = ARGV[1]
 local old = redis.call('HGET', P .. 'nodes', node)
 local epoch = redis.call('INCR', P .. 'epoch')
+-- After Redis lost its data the counter starts again: never hand a node an epoch it had before.
+if epoch <= tonumber(ARGV[6]) then
+  epoch = tonumber(ARGV[6]) + 1
+  redis.call('SET', P .. 'epoch', epoch)
+end
 redis.call('HSET', P .. 'nodes', node, epoch)
 redis.call('ZADD', P .. 'lease', now + tonumber(ARGV[2]), node)
 redis.call('DEL', P .. 'info:' .. node)
@@ -120,14 +126,24 @@ return {epoch, old or '', now}
 `);
 
 /**
- * RENEW: KEYS[1] = {vigil}:nodes; ARGV node, epoch, lease ms. Answers {'FENCED'} when the epoch
- * is no longer this node's, else {'OK', now, expired node, its epoch, ...} (leases run out).
+ * RENEW: KEYS[1] = {vigil}:nodes; ARGV node, epoch, lease ms. Answers {'FENCED', why}: `replaced`
+ * (another epoch holds the node id), `expired` (an expired lease is never renewed: a sweep may have
+ * begun) or `missing` (no record: Redis lost its data, or the node was swept); else {'OK', now, the next other lease deadline or '', expired node,
+ * its epoch, ...} (leases run out), so the caller can look again right when the next one ends.
  */
 export const RENEW = luaScript('renew', `${PRELUDE}
 local node, epoch = ARGV[1], ARGV[2]
-if redis.call('HGET', P .. 'nodes', node) ~= epoch then return {'FENCED'} end
+local cur = redis.call('HGET', P .. 'nodes', node)
+if not cur then return {'FENCED', 'missing'} end
+if cur ~= epoch then return {'FENCED', 'replaced'} end
+if tonumber(redis.call('ZSCORE', P .. 'lease', node) or '0') < now then return {'FENCED', 'expired'} end
 redis.call('ZADD', P .. 'lease', now + tonumber(ARGV[3]), node)
-local out = {'OK', now}
+local nextDl = redis.call('ZRANGEBYSCORE', P .. 'lease', now, '+inf', 'WITHSCORES', 'LIMIT', 0, 2)
+local soonest = ''
+for i = 1, #nextDl, 2 do
+  if nextDl[i] ~= node then soonest = nextDl[i + 1]; break end
+end
+local out = {'OK', now, soonest}
 for _, n in ipairs(redis.call('ZRANGEBYSCORE', P .. 'lease', '-inf', now - 1)) do
   table.insert(out, n)
   table.insert(out, redis.call('HGET', P .. 'nodes', n) or '')

@@ -47,7 +47,7 @@ export interface WriterDeps {
   logger: Logger;
   /** Extra figures of an endpoint merged into its meta at offline (MQTT session figures). */
   figures(transport: Transport, host: string, id: string): Meta;
-  /** APPLY answered FENCED: this node's epoch is no longer current. */
+  /** APPLY answered FENCED: the writer paused with its queue; membership decides (fence or recover). */
   onFenced(): void;
 }
 
@@ -63,6 +63,8 @@ export class PresenceWriter {
   private readonly byName = new Map<string, LocalEp>();
   private readonly announced = new Map<LocalEp, LivenessState>();
   private queue: Op[] = [];
+  /** Ops at the head of the queue that are in the call in flight (never changed while sent). */
+  private sending = 0;
   private scheduled = false;
   private inFlight: Promise<void> | null = null;
   private serial = 0;
@@ -89,6 +91,18 @@ export class PresenceWriter {
     for (const ep of [...this.byName.values()]) ep.handle.kill('node_down');
     this.byName.clear();
     this.announced.clear();
+  }
+
+  /**
+   * Redis lost data and this node rejoined: write every local connection again. An `on` with the
+   * same token answers REPLAY where Redis still has it, and takes a new generation where it does
+   * not (if another node also holds that id, the later `online` wins there as for any takeover).
+   */
+  reassert(): void {
+    for (const ep of this.byName.values()) {
+      ep.seq = 0;
+      this.push(ep, { o: 'on', k: ep.name, c: ep.conn, at: this.d.clock.now(), av: ep.handle.ref.transport === 'mqtt' ? 1 : 0 }, (r) => this.onOnline(ep, r));
+    }
   }
 
   stop(): void {
@@ -128,6 +142,13 @@ export class PresenceWriter {
         this.announced.delete(ep);
         const h = ep.handle;
         const figures = this.d.figures(e.ref.transport, e.ref.host, e.ref.id);
+        // Connected and gone before anything was sent (a burst, or Redis away): neither is written.
+        if (this.unsentIndex(ep.conn, 'on') >= 0) {
+          const kept = this.queue.filter((op, i) => i < this.sending || op.c !== ep.conn);
+          for (const op of this.queue) if (!kept.includes(op)) this.callbacks.delete(op);
+          this.queue = kept;
+          return;
+        }
         const op: Op = { o: 'off', k: ep.name, c: ep.conn, at: e.at, r: e.reason, la: h.lastActivityAt(), rt: h.lastRttMs ?? '' };
         if (Object.keys(figures).length > 0) op.m = figures;
         this.push(ep, op);
@@ -158,7 +179,8 @@ export class PresenceWriter {
     const ep = this.local(ref);
     if (!ep) return;
     // Meta set right after tracking rides on the pending `on` (one op, one feed entry per connect).
-    const pending = this.queue.find((op) => op.c === ep.conn && op.o === 'on');
+    const at = this.unsentIndex(ep.conn, 'on');
+    const pending = at >= 0 ? this.queue[at] : undefined;
     if (pending && !announce) {
       pending.m = { ...((pending.m as Meta | undefined) ?? {}), ...meta };
       return;
@@ -185,6 +207,12 @@ export class PresenceWriter {
     ep.gen = Number(r[0]);
     ep.seq = Number(r[1]);
     if (ep.supersededAt > ep.seq && ep.seq > 0) this.takeOver(ep);
+  }
+
+  /** Index of a queued op of `conn` not yet sent, or -1. */
+  private unsentIndex(conn: string, o: string): number {
+    for (let i = this.queue.length - 1; i >= this.sending; i--) if (this.queue[i]!.c === conn && this.queue[i]!.o === o) return i;
+    return -1;
   }
 
   private readonly callbacks = new Map<Op, (r: [number, number, number, string]) => void>();
@@ -215,17 +243,21 @@ export class PresenceWriter {
   private async flush(): Promise<void> {
     while (this.queue.length > 0 && !this.paused) {
       const batch = this.queue.slice(0, BATCH);
+      this.sending = batch.length;
       let r: [string, [number, number, number, string][]] | [string];
       try {
         r = (await this.d.link.script(APPLY, [K.seq], [this.d.nodeId, String(this.epoch), String(this.d.feedSize), JSON.stringify(batch)])) as typeof r;
       } catch (err) {
+        this.sending = 0;
         this.d.logger.warn({ event: 'cluster_write_failed', ops: batch.length, err: String(err) }, 'presence write failed, retrying');
         await new Promise((res) => setTimeout(res, this.retryMs));
         this.retryMs = Math.min(this.retryMs * 2, 1_000);
         continue;
       }
       this.retryMs = 50;
+      this.sending = 0;
       if (r[0] === 'FENCED') {
+        this.paused = true;
         this.d.onFenced();
         return;
       }

@@ -5,7 +5,7 @@
  * production restart), which the cluster tests use for "Redis restarts under load".
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +15,8 @@ export interface RedisServer {
   readonly url: string;
   readonly dir: string;
   pid(): number | undefined;
-  /** SIGTERM (SIGKILL after 3 s), then start again on the same port and directory. */
-  restart(opts?: { kill?: boolean }): Promise<void>;
+  /** SIGTERM (SIGKILL with kill, or after 3 s), then start again on the same port; `fresh`: with no data. */
+  restart(opts?: { kill?: boolean; fresh?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -94,6 +94,10 @@ export async function startRedis(opts: { args?: string[]; port?: number } = {}):
     pid: () => child?.pid,
     async restart(o = {}) {
       await stopChild(child, o.kill ? 'SIGKILL' : 'SIGTERM');
+      if (o.fresh) {
+        rmSync(dir, { recursive: true, force: true });
+        mkdirSync(dir, { recursive: true });
+      }
       await start();
     },
     async stop() {

@@ -6,6 +6,7 @@
  * (same tsx loader flags) when it was started without it.
  */
 import { spawnSync } from 'node:child_process';
+import * as cluster from './cluster.js';
 import * as liveness from './liveness.js';
 import * as mqttBroker from './mqtt-broker.js';
 import * as mqttKeepalive from './mqtt-keepalive-precision.js';
@@ -27,6 +28,7 @@ export interface Scenario {
 
 const scenarios: Record<string, Scenario> = { liveness, rest, 'xmpp-ping-precision': xmppPingPrecision, 'mqtt-keepalive': mqttKeepalive, 'mqtt-broker': mqttBroker };
 scenarios['mqtt-sessions'] = mqttSessions;
+scenarios.cluster = cluster;
 
 /** The side-by-side suite (Vigil vs Aedes, Mosquitto, ejabberd; bench/suite/), in run order. */
 const compare: Record<string, Scenario> = {

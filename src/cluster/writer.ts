@@ -53,6 +53,12 @@ export interface WriterDeps {
 
 const NOTABLE: ReadonlySet<LivenessState> = new Set(['unresponsive', 'paused']);
 const BATCH = 500;
+/**
+ * How long ops gather before one APPLY: a round trip costs the node ~30 us of CPU (encode, two
+ * system calls, decode), so under a connect storm a 1 ms window turns many calls into one
+ * (bench/cluster.ts); alone, an op waits 1 ms more.
+ */
+const GATHER_MS = 1;
 
 export class PresenceWriter {
   epoch = 0;
@@ -226,10 +232,10 @@ export class PresenceWriter {
   private schedule(): void {
     if (this.scheduled || this.inFlight || this.paused) return;
     this.scheduled = true;
-    setImmediate(() => {
+    setTimeout(() => {
       this.scheduled = false;
       if (!this.inFlight && !this.paused) this.inFlight = this.flush().finally(() => this.afterFlush());
-    });
+    }, GATHER_MS);
   }
 
   private afterFlush(): void {

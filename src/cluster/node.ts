@@ -9,11 +9,12 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.js';
+import { validateHostPatch } from '../host-settings.js';
 import type { EndpointKey, LivenessRegistry } from '../liveness/types.js';
 import type { Clock } from '../time/clock.js';
 import type { Scheduler, TimerHandle } from '../time/scheduler.js';
 import { CommandChannel } from './commands.js';
-import { FeedReader } from './feed-reader.js';
+import { FeedReader, type StreamEntry } from './feed-reader.js';
 import { K } from './keys.js';
 import { Membership } from './membership.js';
 import { Mirror } from './mirror.js';
@@ -50,6 +51,8 @@ const VERSION = (() => {
 })();
 
 const GC_EVERY_MS = 30_000;
+/** How long a cluster-wide settings change waits for Redis before the REST call answers 503. */
+const PUBLISH_TIMEOUT_MS = 3_000;
 
 export class ClusterNode {
   readonly nodeId: string;
@@ -141,12 +144,67 @@ export class ClusterNode {
       inboxKey: K.inbox(this.nodeId),
       logger,
       onInbox: (entries) => this.commands.handle(entries),
-      onControl: () => undefined,
+      onControl: (entries) => this.onControl(entries),
       now: () => clock.now(),
     });
     await this.reader.start();
     await this.membership.join();
+    await this.adoptHostSettings();
     this.armGc();
+  }
+
+  /**
+   * Cluster-wide host settings: a PATCH on any node is stored in `{vigil}:hostcfg` (merged) and
+   * announced on the control stream; every node applies it. Returns once Redis has both (throws
+   * when Redis cannot be reached: the caller answers 503 and changes nothing).
+   */
+  async publishHostSettings(host: string, patch: Record<string, unknown>): Promise<void> {
+    let timer: TimerHandle | null = null;
+    const late = new Promise<never>((_, reject) => {
+      timer = this.d.scheduler.setTimer(PUBLISH_TIMEOUT_MS, () => reject(new Error('Redis did not answer')));
+    });
+    try {
+      await Promise.race([this.writeHostSettings(host, patch), late]);
+    } finally {
+      (timer as TimerHandle | null)?.cancel();
+    }
+  }
+
+  private async writeHostSettings(host: string, patch: Record<string, unknown>): Promise<void> {
+    const link = this.link;
+    if (!link) throw new Error('cluster node not started');
+    const had = (await link.send(K.hostcfg, ['HGET', K.hostcfg, host])) as string | null;
+    const merged = { ...(had ? (JSON.parse(had) as Record<string, unknown>) : {}), ...patch };
+    await link.send(K.hostcfg, ['HSET', K.hostcfg, host, JSON.stringify(merged)]);
+    await link.send(K.ctl, ['XADD', K.ctl, 'MAXLEN', '~', '1000', '*', 'from', this.nodeId, 'host', host, 'patch', JSON.stringify(patch)]);
+  }
+
+  /** At join: the settings other nodes changed at runtime apply here too (over the file's). */
+  private async adoptHostSettings(): Promise<void> {
+    const flat = (await this.link!.send(K.hostcfg, ['HGETALL', K.hostcfg])) as string[];
+    for (let i = 0; i + 1 < flat.length; i += 2) this.applyHostPatch(flat[i]!, flat[i + 1]!);
+  }
+
+  private onControl(entries: StreamEntry[]): void {
+    for (const e of entries) {
+      const f = new Map<string, string>();
+      for (let i = 0; i + 1 < e.fields.length; i += 2) f.set(e.fields[i]!, e.fields[i + 1]!);
+      if (f.get('from') === this.nodeId) continue; // applied when it was asked
+      this.applyHostPatch(f.get('host') ?? '', f.get('patch') ?? '{}');
+    }
+  }
+
+  private applyHostPatch(host: string, json: string): void {
+    const { liveness, logger } = this.d;
+    const base = liveness.hostConfig(host);
+    if (!base) return; // a host this node does not serve
+    try {
+      const next = validateHostPatch(base, JSON.parse(json) as Record<string, unknown>);
+      liveness.setHostConfig(host, next);
+      logger.info({ event: 'host_config_changed', host, patch: JSON.parse(json) as unknown, cluster: true }, 'host config changed by the cluster');
+    } catch (err) {
+      logger.warn({ event: 'host_config_override_ignored', host, err: String(err) }, 'cluster host settings do not fit the schema');
+    }
   }
 
   private armGc(): void {

@@ -126,6 +126,18 @@ describe('REST from any node', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(2_900);
   });
 
+  it('PATCH host config on one node applies on every node, and on a node that joins later', async () => {
+    const r = await api(c.nodes[2]!, `/hosts/${HOST}/config`, { method: 'PATCH', body: JSON.stringify({ ping_interval: 7, mqtt_probe: 'pingreq' }) });
+    expect(r.status).toBe(200);
+    for (const app of c.nodes) {
+      await until(() => app.deps.liveness.hostConfig(HOST)?.ping_interval === 7 && app.deps.liveness.hostConfig(HOST)?.mqtt_probe === 'pingreq', 5_000, 'applied everywhere');
+    }
+    const late = await c.addNode('n4');
+    expect(late.deps.liveness.hostConfig(HOST)).toMatchObject({ ping_interval: 7, mqtt_probe: 'pingreq' });
+    const cfg = await json<{ config: { ping_interval: number } }>(api(late, `/hosts/${HOST}/config`));
+    expect(cfg.config.ping_interval).toBe(7);
+  });
+
   it('SSE: a reader resumes on another node with Last-Event-ID, without a gap', async () => {
     const warm = await mqttConnect(c.nodes[1]!, { clientId: 'sse-0' });
     await new Promise<void>((r) => warm.end(false, {}, () => r()));

@@ -4,6 +4,8 @@
  *   GET   /v1/hosts/{host}/config   current settings (+ persisted overrides)
  *   PATCH /v1/hosts/{host}/config   change settings; live timers re-armed by the registry, nothing
  *                                   dropped; `?persist=true` also stores them (survive restart)
+ * Cluster mode: a PATCH applies on every node (stored in Redis, announced on the control stream,
+ * adopted by nodes that join later); 503 VIGIL_ERR_CLUSTER_UNAVAILABLE when Redis cannot be reached.
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
@@ -23,7 +25,7 @@ import {
 } from '../host-config.js';
 import { AUTH_ERRORS, HostParams, errors } from '../schemas.js';
 
-type Deps = Pick<HttpDeps, 'config' | 'liveness' | 'presence' | 'store' | 'logger'>;
+type Deps = Pick<HttpDeps, 'config' | 'liveness' | 'presence' | 'store' | 'logger' | 'cluster'>;
 
 const Settings = Type.Unsafe<LivenessHostConfig>(hostSettingsSchema);
 const Counts = Type.Object({ xmpp: Type.Integer(), mqtt: Type.Integer() });
@@ -116,7 +118,7 @@ export function hostRoutes(app: FastifyInstance, deps: Deps): void {
         params: HostParams,
         querystring: PatchQuery,
         body: Type.Unsafe<HostConfigPatch>(hostConfigPatchSchema),
-        response: { 200: HostConfigReply, ...errors(400, ...AUTH_ERRORS, 404) },
+        response: { 200: HostConfigReply, ...errors(400, ...AUTH_ERRORS, 404, 503) },
       },
     },
     async (req, res) => {
@@ -129,6 +131,15 @@ export function hostRoutes(app: FastifyInstance, deps: Deps): void {
         if (!(err instanceof ConfigValueError)) throw err;
         const field = `body.${err.path.join('.')}`;
         return sendError(res, 'VIGIL_ERR_BAD_REQUEST', `${field}: ${err.message}`, { field });
+      }
+      if (deps.cluster) {
+        // Cluster mode: stored in Redis and announced first, so either every node changes or none.
+        try {
+          await deps.cluster.publishHostSettings(host, patch);
+        } catch (err) {
+          req.log.warn({ event: 'cluster_write_failed', err: String(err) }, 'PATCH host config: Redis cannot be reached');
+          return sendError(res, 'VIGIL_ERR_CLUSTER_UNAVAILABLE', 'the change was not applied on any node');
+        }
       }
       const config = deps.liveness.setHostConfig(host, patch);
       if (req.query.persist) deps.store.hostConfig.put(host, toOverrides(patch, deps.store.hostConfig.get(host) ?? {}));

@@ -49,6 +49,7 @@ export class CommandChannel {
   private n = 0;
   forwarded = 0;
   served = 0;
+  stanzas = 0;
 
   constructor(private readonly d: CommandDeps) {}
 
@@ -70,6 +71,21 @@ export class CommandChannel {
     });
   }
 
+  private readonly stanzaHandlers: ((to: string, el: unknown) => void)[] = [];
+
+  /** A one-way stanza for a session on `node` (XMPP across nodes); order per sender is kept. */
+  sendStanza(node: string, to: string, el: unknown): void {
+    const inbox = K.inbox(node);
+    this.stanzas++;
+    this.d.link
+      .send(inbox, ['XADD', inbox, 'MAXLEN', '~', INBOX_MAXLEN, '*', 'xs', to, 'el', JSON.stringify(el)])
+      .catch((err: unknown) => this.d.logger.warn({ event: 'cluster_stanza_failed', node, err: String(err) }, 'could not hand a stanza to its node'));
+  }
+
+  onStanza(handler: (to: string, el: unknown) => void): void {
+    this.stanzaHandlers.push(handler);
+  }
+
   /** Entries read from this node's inbox: requests to serve, answers to deliver. */
   handle(entries: StreamEntry[]): void {
     for (const e of entries) {
@@ -83,6 +99,12 @@ export class CommandChannel {
         this.pending.delete(rid);
         p.timer.cancel();
         p.resolve(JSON.parse(res) as ForwardResult);
+        continue;
+      }
+      const to = f.get('xs');
+      if (to !== undefined) {
+        const el = f.get('el');
+        if (el) for (const h of this.stanzaHandlers) h(to, JSON.parse(el) as unknown);
         continue;
       }
       const from = f.get('from');

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/types.js';
 import { validateHostPatch } from '../host-settings.js';
 import type { EndpointKey, LivenessRegistry } from '../liveness/types.js';
+import type { PresenceView } from '../presence/types.js';
 import type { Clock } from '../time/clock.js';
 import type { Scheduler, TimerHandle } from '../time/scheduler.js';
 import { CommandChannel } from './commands.js';
@@ -66,6 +67,7 @@ export class ClusterNode {
   private commandsRef: CommandChannel | null = null;
   private gcTimer: TimerHandle | null = null;
   private lastErrorLog = 0;
+  private readonly stanzaHandlers: ((to: string, el: unknown) => void)[] = [];
   http = '';
 
   constructor(private readonly d: ClusterDeps) {
@@ -137,6 +139,7 @@ export class ClusterNode {
       logger,
       generationOf: (key) => this.mirror.row(key.host, key.transport, key.id)?.view.generation ?? 0,
     });
+    for (const h of this.stanzaHandlers) this.commandsRef.onStanza((to, el) => h(to, el));
     this.mirror.onEntry((e, row) => writer.onEntry(e, row));
     this.reader = new FeedReader({
       link: await link.duplicate(),
@@ -252,6 +255,23 @@ export class ClusterNode {
       });
     }
     return out.sort((a, b) => a.node.localeCompare(b.node));
+  }
+
+  // ---- XMPP across nodes (src/xmpp/remote-router.ts ClusterStanzas) ----
+
+  xmppRows(host: string, jid: string): PresenceView[] {
+    const exact = this.mirror.get(host, 'xmpp', jid);
+    if (exact) return [exact];
+    return jid.includes('/') ? [] : this.mirror.listByPrefix(host, 'xmpp', jid);
+  }
+
+  sendStanza(node: string, to: string, el: unknown): void {
+    this.commands.sendStanza(node, to, el);
+  }
+
+  /** Registered before start() (the XMPP engine is built first); handed to the channel at start. */
+  onStanza(handler: (to: string, el: unknown) => void): void {
+    this.stanzaHandlers.push(handler);
   }
 
   /** Record the REST address once listening (GET /v1/cluster shows it). */

@@ -12,6 +12,7 @@ import { PasswordChecker } from '../auth/password-cache.js';
 import { createIpLimits } from '../ip-limits.js';
 import { xmppCounters } from './metrics.js';
 import type { XmppHostOptions } from './options.js';
+import { createClusterRouter } from './remote-router.js';
 import { type Router, createRouter } from './router.js';
 import type { XmppWorld } from './world.js';
 
@@ -40,7 +41,8 @@ export function createXmppEngine(deps: CoreDeps, opts: EngineOptions = {}): Xmpp
   const hostNames = Object.keys(config.hosts);
   const hostOptions = (domain: string): XmppHostOptions | undefined => config.hosts[domain]?.xmpp;
   const counters = xmppCounters(deps.metrics);
-  const router = createRouter();
+  // Cluster mode: resources on other nodes are reachable too (remote-router.ts).
+  const router = deps.cluster ? createClusterRouter(createRouter(), deps.cluster) : createRouter();
   const contexts = new Map<string, SecureContext>();
   const live = new Set<Connection>();
   const perIp = new Map<string, number>();

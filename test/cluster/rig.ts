@@ -39,7 +39,14 @@ export interface ClusterRig {
   stop(): Promise<void>;
 }
 
-export async function startCluster(n: number, opts: { leaseMs?: number; users?: [string, string][] } = {}): Promise<ClusterRig> {
+export interface ClusterOptions {
+  leaseMs?: number;
+  users?: [string, string][];
+  /** Mutual subscriptions (both) seeded in every node's store: [user, contact bare JID]. */
+  contacts?: [string, string][];
+}
+
+export async function startCluster(n: number, opts: ClusterOptions = {}): Promise<ClusterRig> {
   const redis = await startRedis();
   const nodes: App[] = [];
   const stores: Store[] = [];
@@ -48,6 +55,9 @@ export async function startCluster(n: number, opts: { leaseMs?: number; users?: 
     const loaded = parseConfig(clusterYaml({ dir, redisUrl: redis.url, nodeId: id, leaseMs: opts.leaseMs ?? 1_500 }), join(dir, 'vigil.yaml'));
     const store = createMemoryStore();
     for (const [u, p] of opts.users ?? []) store.users.put(makeUserRecord(HOST, u, p, { now: () => Date.now() }));
+    for (const [u, jid] of opts.contacts ?? []) {
+      store.rosters.put(HOST, u, { jid, name: null, subscription: 'both', askOut: false, pendingIn: false, approved: false, groups: [] });
+    }
     const app = createApp({ loaded, store, processMetrics: false, logger: pino({ level: 'silent' }) });
     await app.start();
     nodes.push(app);

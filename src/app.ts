@@ -58,10 +58,10 @@ export function createApp(opts: AppOptions): App {
   const logger = opts.logger ?? createLogger(config.log.level);
   const clock = opts.clock ?? systemClock;
   const scheduler = opts.scheduler ?? systemScheduler;
-  const store = opts.store ?? openStore('sqlite', dataDir);
+  const ownStore = opts.store ?? openStore('sqlite', dataDir);
   const metrics = createMetrics({ processMetrics: opts.processMetrics ?? true });
 
-  const hostConfigs = applyStoredHostConfig(livenessHostConfigs(config), store, logger);
+  const hostConfigs = applyStoredHostConfig(livenessHostConfigs(config), ownStore, logger);
   // Production reads the clock once per event-loop turn for touch() (bench/liveness.ts: ~9 ns vs ~55 ns
   // a touch); an injected (manual) clock needs the exact time on every touch.
   const activityTime = opts.clock ? 'exact' : 'turn';
@@ -69,7 +69,9 @@ export function createApp(opts: AppOptions): App {
   const livenessScheduler = coalescingScheduler(scheduler, clock, config.liveness.timer_slack_ms);
   const liveness = createLivenessRegistry({ clock, scheduler: livenessScheduler, hosts: hostConfigs, activityTime });
   // Cluster mode: presence is Redis's, read from this node's mirror (src/cluster/); else the local table.
-  const cluster = config.cluster ? new ClusterNode({ config, clock, scheduler, logger, liveness }) : undefined;
+  const cluster = config.cluster ? new ClusterNode({ config, store: ownStore, clock, scheduler, logger, liveness }) : undefined;
+  // Cluster mode: users and rosters are the cluster's (Redis, replicated on every node).
+  const store = cluster ? cluster.storeOver(ownStore) : ownStore;
   const presence =
     cluster?.presence ??
     createPresenceTable({

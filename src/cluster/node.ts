@@ -12,6 +12,7 @@ import type { Config } from '../config/types.js';
 import { validateHostPatch } from '../host-settings.js';
 import type { EndpointKey, LivenessRegistry } from '../liveness/types.js';
 import type { PresenceView } from '../presence/types.js';
+import type { Store } from '../store/types.js';
 import type { Clock } from '../time/clock.js';
 import type { Scheduler, TimerHandle } from '../time/scheduler.js';
 import { CommandChannel } from './commands.js';
@@ -21,11 +22,14 @@ import { Membership } from './membership.js';
 import { Mirror } from './mirror.js';
 import { type ClusterPresence, createClusterPresence } from './presence.js';
 import { type RedisLink, connectRedis } from './redis.js';
+import { Replica, type RosterListener } from './replica.js';
 import { GC } from './scripts.js';
 import { PresenceWriter } from './writer.js';
 
 export interface ClusterDeps {
   config: Config;
+  /** This node's own store: its users and rosters seed an empty cluster (replica.ts). */
+  store: Store;
   clock: Clock;
   scheduler: Scheduler;
   logger: Logger;
@@ -60,6 +64,8 @@ export class ClusterNode {
   readonly leaseMs: number;
   readonly mirror: Mirror;
   readonly presence: ClusterPresence;
+  /** Users and rosters: Redis, replicated in memory on every node. */
+  readonly replica: Replica;
   private link: RedisLink | null = null;
   private reader: FeedReader | null = null;
   private writerRef: PresenceWriter | null = null;
@@ -76,6 +82,7 @@ export class ClusterNode {
     this.leaseMs = c.lease_ms;
     const p = d.config.presence;
     this.mirror = new Mirror(p.feed_size, p.offline_ttl * 1000, p.max_offline);
+    this.replica = new Replica(this.nodeId, d.logger);
     this.presence = createClusterPresence(this.mirror, () => this.writer, () => this.mirror.sweep(d.clock.now()), () => undefined);
   }
 
@@ -153,6 +160,7 @@ export class ClusterNode {
     await this.reader.start();
     await this.membership.join();
     await this.adoptHostSettings();
+    await this.replica.start(link, this.d.store);
     this.armGc();
   }
 
@@ -188,8 +196,32 @@ export class ClusterNode {
     for (let i = 0; i + 1 < flat.length; i += 2) this.applyHostPatch(flat[i]!, flat[i + 1]!);
   }
 
+  /**
+   * This node's store with users and rosters taken from the cluster (the rest stays local: MQTT
+   * sessions and retained messages are issue 16's).
+   */
+  storeOver(store: Store): Store {
+    return {
+      kind: store.kind,
+      users: this.replica.users,
+      rosters: this.replica.rosters,
+      retained: store.retained,
+      hostConfig: store.hostConfig,
+      kv: store.kv,
+      sessions: store.sessions,
+      isOpen: () => store.isOpen(),
+      close: () => store.close(),
+    };
+  }
+
+  onRemoteRoster(l: RosterListener): void {
+    this.replica.onRemoteRoster(l);
+  }
+
   private onControl(entries: StreamEntry[]): void {
+    this.replica.apply(entries.filter((e) => e.fields.includes('t')));
     for (const e of entries) {
+      if (e.fields.includes('t')) continue;
       const f = new Map<string, string>();
       for (let i = 0; i + 1 < e.fields.length; i += 2) f.set(e.fields[i]!, e.fields[i + 1]!);
       if (f.get('from') === this.nodeId) continue; // applied when it was asked
@@ -266,7 +298,7 @@ export class ClusterNode {
   }
 
   sendStanza(node: string, to: string, el: unknown): void {
-    this.commands.sendStanza(node, to, el);
+    this.replica.afterWrites(() => this.commands.sendStanza(node, to, el));
   }
 
   /** Registered before start() (the XMPP engine is built first); handed to the channel at start. */
@@ -284,7 +316,7 @@ export class ClusterNode {
   async stop(): Promise<void> {
     this.gcTimer?.cancel();
     this.gcTimer = null;
-    if (this.writerRef) await Promise.race([this.writerRef.idle(), new Promise((r) => setTimeout(r, 2_000))]);
+    if (this.writerRef) await Promise.race([Promise.all([this.writerRef.idle(), this.replica.idle()]), new Promise((r) => setTimeout(r, 2_000))]);
     await this.membershipRef?.leave();
     this.writerRef?.stop();
     this.commandsRef?.stop();

@@ -103,7 +103,7 @@ export function mqttConnect(app: App, opts: mqtt.IClientOptions = {}): Promise<M
 }
 
 /** Poll `cond` every 10 ms (real sockets, real Redis: no manual clock here) until true or `ms`. */
-export async function until(cond: () => boolean | Promise<boolean>, ms = 5_000, what = 'condition'): Promise<void> {
+export async function until(cond: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`${what} not met within ${ms} ms`);

@@ -20,6 +20,8 @@
  *   {vigil}:inbox:<node>        STREAM: forwarded commands (kick, ping-now) and their replies
  *   {vigil}:ctl                 STREAM: cluster-wide control (host settings changes)
  *   {vigil}:hostcfg             HASH: host -> JSON of runtime settings overrides (PATCH)
+ *   {vigil}:users               HASH: <host>|<user> -> JSON user record (replica.ts)
+ *   {vigil}:roster:<host>|<user> HASH: contact JID -> JSON roster item (replica.ts)
  */
 import type { Transport } from '../liveness/types.js';
 

@@ -81,6 +81,10 @@ export async function startRedis(opts: { args?: string[]; port?: number } = {}):
     log = '';
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--daemonize', 'no', ...(opts.args ?? [])];
     const c = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // A test file that dies on a timeout must not leave its server behind.
+    const reap = () => c.kill('SIGKILL');
+    process.once('exit', reap);
+    c.once('exit', () => process.off('exit', reap));
     c.stdout?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
     c.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
     child = c;

@@ -14,9 +14,76 @@ import type { DisconnectReason, LivenessState, Transport } from '../liveness/typ
 import type { ChangeEntry, ChangeKind, FeedRead, ListFilter, ListPage, Meta, PresenceView, Show } from '../presence/types.js';
 import { parseEpName } from './keys.js';
 
+/**
+ * The fields of an endpoint hash or a feed entry, read once from the reply's flat list into one
+ * shape (no Map per entry: this runs for every change on every node). Names: scripts.ts.
+ */
+export class Fields {
+  k = '';
+  t = '';
+  r = '';
+  x = '';
+  at = '';
+  g = '';
+  n = '';
+  c = '';
+  st = '';
+  av = '';
+  sh = '';
+  su = '';
+  pr = '';
+  lv = '';
+  ca = '';
+  da = '';
+  la = '';
+  rt = '';
+  lr = '';
+  m = '';
+  o = '';
+  s = '';
+
+  constructor(flat: readonly string[]) {
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const v = flat[i + 1]!;
+      switch (flat[i]) {
+        case 'k': this.k = v; break;
+        case 't': this.t = v; break;
+        case 'r': this.r = v; break;
+        case 'x': this.x = v; break;
+        case 'at': this.at = v; break;
+        case 'g': this.g = v; break;
+        case 'n': this.n = v; break;
+        case 'c': this.c = v; break;
+        case 'st': this.st = v; break;
+        case 'av': this.av = v; break;
+        case 'sh': this.sh = v; break;
+        case 'su': this.su = v; break;
+        case 'pr': this.pr = v; break;
+        case 'lv': this.lv = v; break;
+        case 'ca': this.ca = v; break;
+        case 'da': this.da = v; break;
+        case 'la': this.la = v; break;
+        case 'rt': this.rt = v; break;
+        case 'lr': this.lr = v; break;
+        case 'm': this.m = v; break;
+        case 'o': this.o = v; break;
+        case 's': this.s = v; break;
+        default: break;
+      }
+    }
+  }
+}
+
 export interface MirrorRow {
   readonly name: string;
-  view: PresenceView;
+  readonly host: string;
+  readonly transport: Transport;
+  readonly id: string;
+  /** The row's fields after its last change; its view is built when read. */
+  f: Fields;
+  view: PresenceView | null;
+  online: boolean;
+  node: string;
   conn: string;
   /** Seq of the last change applied. */
   seq: number;
@@ -31,79 +98,82 @@ export interface RawEntry {
   fields: readonly string[];
 }
 
-const num = (s: string | undefined): number | null => (s === undefined || s === '' ? null : Number(s));
-const KINDS = new Set<ChangeKind>(['online', 'offline', 'availability', 'liveness', 'meta']);
+const num = (s: string): number | null => (s === '' ? null : Number(s));
+const KINDS = new Set<string>(['online', 'offline', 'availability', 'liveness', 'meta']);
 
-function fieldMap(fields: readonly string[]): Map<string, string> {
-  const m = new Map<string, string>();
-  for (let i = 0; i + 1 < fields.length; i += 2) m.set(fields[i]!, fields[i + 1]!);
-  return m;
-}
-
-/** A PresenceView from endpoint hash fields (keys.ts / scripts.ts name them). */
-export function viewFromFields(name: string, f: Map<string, string>): PresenceView | null {
-  const ep = parseEpName(name);
-  if (!ep) return null;
+/** A PresenceView from endpoint fields. */
+export function viewFromFields(host: string, transport: Transport, id: string, f: Fields): PresenceView {
   let meta: Meta = {};
-  try {
-    const m = f.get('m');
-    if (m) meta = JSON.parse(m) as Meta;
-    if (Array.isArray(meta)) meta = {}; // cjson encodes an empty table as []
-  } catch {
-    meta = {};
+  if (f.m) {
+    try {
+      meta = JSON.parse(f.m) as Meta;
+      if (Array.isArray(meta)) meta = {}; // cjson encodes an empty table as []
+    } catch {
+      meta = {};
+    }
   }
-  const online = f.get('st') === 'online';
+  const online = f.st === 'online';
   return {
-    host: ep.host,
-    transport: ep.transport,
-    id: ep.id,
-    generation: Number(f.get('g') ?? 0),
+    host,
+    transport,
+    id,
+    generation: Number(f.g || 0),
     state: online ? 'online' : 'offline',
-    available: f.get('av') === '1',
-    show: (f.get('sh') || null) as Show | null,
-    status: f.get('su') || null,
-    priority: num(f.get('pr')),
-    liveness: (f.get('lv') || null) as LivenessState | null,
-    connected_at: Number(f.get('ca') ?? 0),
-    disconnected_at: online ? null : num(f.get('da')),
-    last_activity_at: Number(f.get('la') ?? 0),
+    available: f.av === '1',
+    show: (f.sh || null) as Show | null,
+    status: f.su || null,
+    priority: num(f.pr),
+    liveness: (f.lv || null) as LivenessState | null,
+    connected_at: Number(f.ca || 0),
+    disconnected_at: online ? null : num(f.da),
+    last_activity_at: Number(f.la || 0),
     next_deadline_at: null,
-    last_rtt_ms: num(f.get('rt')),
-    last_disconnect_reason: (f.get('lr') || null) as DisconnectReason | null,
+    last_rtt_ms: num(f.rt),
+    last_disconnect_reason: (f.lr || null) as DisconnectReason | null,
     meta,
-    node: f.get('n') ?? '',
+    node: f.n,
   };
 }
 
 /** The ChangeEntry of a feed entry; null for a quiet one (an unannounced meta change). */
-function entryOf(seq: number, kind: ChangeKind, view: PresenceView, f: Map<string, string>): ChangeEntry | null {
-  if (f.get('x') === 'q' || !KINDS.has(kind)) return null;
-  const entry: ChangeEntry = { seq, at: Number(f.get('at') ?? 0), kind, host: view.host, transport: view.transport, id: view.id, generation: view.generation, row: view };
-  const reason = f.get('r');
-  if (kind === 'offline' && reason) entry.reason = reason as DisconnectReason;
-  if (kind === 'online') entry.takeover = f.get('x') === '1';
+function entryOf(seq: number, f: Fields): ChangeEntry | null {
+  if (f.x === 'q' || !KINDS.has(f.t)) return null;
+  const ep = parseEpName(f.k);
+  if (!ep) return null;
+  const view = viewFromFields(ep.host, ep.transport, ep.id, f);
+  const kind = f.t as ChangeKind;
+  const entry: ChangeEntry = { seq, at: Number(f.at || 0), kind, host: ep.host, transport: ep.transport, id: ep.id, generation: view.generation, row: view };
+  if (kind === 'offline' && f.r) entry.reason = f.r as DisconnectReason;
+  if (kind === 'online') entry.takeover = f.x === '1';
   return entry;
 }
 
 const copy = (v: PresenceView): PresenceView => ({ ...v, meta: { ...v.meta } });
+
+function viewOfRow(r: MirrorRow): PresenceView {
+  return (r.view ??= viewFromFields(r.host, r.transport, r.id, r.f));
+}
+
+/** A ring slot: the fields of an entry until someone reads it, then the entry itself. */
+type Slot = { seq: number; f: Fields; entry: ChangeEntry | null | undefined };
 
 export class Mirror {
   private readonly rows = new Map<string, MirrorRow>();
   /** Per host: rows in creation order (append-only, removed rows compacted lazily). */
   private readonly byHost = new Map<string, MirrorRow[]>();
   private readonly offline = new Set<MirrorRow>();
-  private readonly ring: (ChangeEntry | undefined)[];
+  private readonly ring: (Slot | undefined)[];
   private first = 0;
   private last = 0;
   private readonly listeners = new Set<(e: ChangeEntry) => void>();
-  private readonly entryListeners = new Set<(e: ChangeEntry, row: MirrorRow) => void>();
+  private readonly entryListeners = new Set<(seq: number, kind: string, row: MirrorRow) => void>();
 
   constructor(
     readonly feedSize: number,
     private readonly offlineTtlMs: number,
     private readonly maxOffline: number,
   ) {
-    this.ring = new Array<ChangeEntry | undefined>(feedSize);
+    this.ring = new Array<Slot | undefined>(feedSize);
   }
 
   lastSeq(): number {
@@ -126,36 +196,39 @@ export class Mirror {
 
   /** A row read from Redis (snapshot): HGETALL fields. */
   load(name: string, fields: readonly string[]): void {
-    const f = fieldMap(fields);
-    const view = viewFromFields(name, f);
-    if (!view) return;
-    this.put(name, view, f);
+    this.put(name, new Fields(fields));
   }
 
-  private put(name: string, view: PresenceView, f: Map<string, string>): MirrorRow {
-    const seq = Number(f.get('s') ?? 0);
-    const order = Number(f.get('o') ?? seq);
+  private put(name: string, f: Fields): MirrorRow | null {
+    const seq = Number(f.s || 0);
+    const order = Number(f.o || seq);
+    const online = f.st === 'online';
     const had = this.rows.get(name);
     if (had && had.order === order) {
-      if (had.view.state === 'offline') this.offline.delete(had);
-      had.view = view;
-      had.conn = f.get('c') ?? '';
+      if (!had.online) this.offline.delete(had);
+      had.f = f;
+      had.view = null;
+      had.online = online;
+      had.node = f.n;
+      had.conn = f.c;
       had.seq = seq;
-      if (view.state === 'offline') this.offline.add(had);
+      if (!online) this.offline.add(had);
       return had;
     }
+    const ep = parseEpName(name);
+    if (!ep) return null;
     if (had) this.remove(had);
-    const row: MirrorRow = { name, view, conn: f.get('c') ?? '', seq, order, removed: false };
+    const row: MirrorRow = { name, host: ep.host, transport: ep.transport, id: ep.id, f, view: null, online, node: f.n, conn: f.c, seq, order, removed: false };
     this.rows.set(name, row);
-    let list = this.byHost.get(view.host);
-    if (!list) this.byHost.set(view.host, (list = []));
+    let list = this.byHost.get(ep.host);
+    if (!list) this.byHost.set(ep.host, (list = []));
     // Entries come in seq order, so a new row's order is the largest (snapshot rows come sorted).
     if (list.length > 0 && list[list.length - 1]!.order > order) {
       let i = list.length;
       while (i > 0 && list[i - 1]!.order > order) i--;
       list.splice(i, 0, row);
     } else list.push(row);
-    if (view.state === 'offline') this.offline.add(row);
+    if (!online) this.offline.add(row);
     return row;
   }
 
@@ -164,48 +237,48 @@ export class Mirror {
     row.removed = true;
     if (this.rows.get(row.name) === row) this.rows.delete(row.name);
     this.offline.delete(row);
-    const list = this.byHost.get(row.view.host);
+    const list = this.byHost.get(row.host);
     if (list && list.length > 1024) {
       let dead = 0;
       for (const r of list) if (r.removed) dead++;
-      if (dead * 2 > list.length) this.byHost.set(row.view.host, list.filter((r) => !r.removed));
+      if (dead * 2 > list.length) this.byHost.set(row.host, list.filter((r) => !r.removed));
     }
   }
 
-  /** Apply one feed entry (in seq order). Returns the ChangeEntry served, or null (quiet, stale). */
-  apply(raw: RawEntry): ChangeEntry | null {
-    if (raw.seq <= this.last) return null;
-    const f = fieldMap(raw.fields);
-    const name = f.get('k') ?? '';
-    const kind = f.get('t') as ChangeKind;
+  /** Apply one feed entry (in seq order). Views and ChangeEntry objects are built when read. */
+  apply(raw: RawEntry): void {
+    if (raw.seq <= this.last) return;
     this.last = raw.seq;
-    const view = viewFromFields(name, f);
-    if (!view) return null;
-    const had = this.rows.get(name);
-    let row: MirrorRow;
-    if (had && had.seq >= raw.seq) row = had; // the snapshot already has it
-    else row = this.put(name, view, f);
-    const entry = entryOf(raw.seq, kind, view, f);
-    if (!entry) return null;
-    this.ring[raw.seq % this.feedSize] = entry;
+    const f = new Fields(raw.fields);
+    if (!KINDS.has(f.t)) return;
+    const had = this.rows.get(f.k);
+    const row = had && had.seq >= raw.seq ? had : this.put(f.k, f); // the snapshot may have it already
+    if (!row || f.x === 'q') return;
+    const slot: Slot = { seq: raw.seq, f, entry: undefined };
+    this.ring[raw.seq % this.feedSize] = slot;
     if (this.first === 0) this.first = raw.seq;
-    for (const l of this.entryListeners) l(entry, row);
-    for (const l of this.listeners) l(entry);
-    if (kind === 'offline') this.trimOffline();
-    return entry;
+    for (const l of this.entryListeners) l(raw.seq, f.t, row);
+    if (this.listeners.size > 0) {
+      const e = this.entryAt(slot);
+      if (e) for (const l of this.listeners) l(e);
+    }
+    if (f.t === 'offline') this.trimOffline();
   }
 
   /** Entries older than the snapshot (the stream's tail), so a reader can resume from them here. */
   preload(raws: readonly RawEntry[]): void {
     for (const raw of raws) {
       if (raw.seq > this.last || raw.seq <= this.last - this.feedSize) continue;
-      const f = fieldMap(raw.fields);
-      const view = viewFromFields(f.get('k') ?? '', f);
-      const entry = view && entryOf(raw.seq, f.get('t') as ChangeKind, view, f);
-      if (!entry) continue;
-      this.ring[raw.seq % this.feedSize] = entry;
+      const f = new Fields(raw.fields);
+      if (f.x === 'q' || !KINDS.has(f.t)) continue;
+      this.ring[raw.seq % this.feedSize] = { seq: raw.seq, f, entry: undefined };
       if (raw.seq < this.first) this.first = raw.seq;
     }
+  }
+
+  private entryAt(slot: Slot): ChangeEntry | null {
+    if (slot.entry === undefined) slot.entry = entryOf(slot.seq, slot.f);
+    return slot.entry;
   }
 
   private trimOffline(): void {
@@ -218,16 +291,21 @@ export class Mirror {
   /** Drop offline rows older than the TTL (the GC script does the same in Redis). */
   sweep(now: number): void {
     const cutoff = now - this.offlineTtlMs;
-    for (const r of [...this.offline]) if ((r.view.disconnected_at ?? 0) <= cutoff) this.remove(r);
+    for (const r of [...this.offline]) if (Number(r.f.da || 0) <= cutoff) this.remove(r);
   }
 
   row(host: string, transport: Transport, id: string): MirrorRow | undefined {
     return this.rows.get(`${host}|${transport}|${id}`);
   }
 
+  /** The row's current view (shared: do not change it). */
+  viewOf(r: MirrorRow): PresenceView {
+    return viewOfRow(r);
+  }
+
   get(host: string, transport: Transport, id: string): PresenceView | undefined {
     const r = this.row(host, transport, id);
-    return r && copy(r.view);
+    return r && copy(viewOfRow(r));
   }
 
   list(host: string, filter: ListFilter, limit: number, cursor: string | null): ListPage {
@@ -244,42 +322,41 @@ export class Mirror {
     let lastOrder = 0;
     for (let i = lo; i < list.length; i++) {
       const r = list[i]!;
-      const v = r.view;
       if (r.removed) continue;
-      if (filter.transport !== undefined && v.transport !== filter.transport) continue;
-      if (filter.state !== undefined && v.state !== filter.state) continue;
-      if (filter.liveness !== undefined && v.liveness !== filter.liveness) continue;
+      if (filter.transport !== undefined && r.transport !== filter.transport) continue;
+      if (filter.state !== undefined && (r.online ? 'online' : 'offline') !== filter.state) continue;
+      if (filter.liveness !== undefined && (r.f.lv || null) !== filter.liveness) continue;
       if (items.length === limit) return { items, next_cursor: lastOrder.toString(36) };
-      items.push(copy(v));
+      items.push(copy(viewOfRow(r)));
       lastOrder = r.order;
     }
     return { items, next_cursor: null };
   }
 
   listByPrefix(host: string, transport: Transport, prefix: string): PresenceView[] {
-    const out: MirrorRow[] = [];
+    const out: PresenceView[] = [];
     for (const r of this.byHost.get(host) ?? []) {
-      if (r.removed || r.view.transport !== transport) continue;
-      if (r.view.id === prefix || r.view.id.startsWith(`${prefix}/`)) out.push(r);
+      if (r.removed || r.transport !== transport) continue;
+      if (r.id === prefix || r.id.startsWith(`${prefix}/`)) out.push(copy(viewOfRow(r)));
     }
-    return out.map((r) => copy(r.view));
+    return out;
   }
 
   count(host: string, transport?: Transport, state?: 'online' | 'offline'): number {
     let n = 0;
     for (const r of this.byHost.get(host) ?? []) {
       if (r.removed) continue;
-      if (transport !== undefined && r.view.transport !== transport) continue;
-      if (state !== undefined && r.view.state !== state) continue;
+      if (transport !== undefined && r.transport !== transport) continue;
+      if (state !== undefined && (r.online ? 'online' : 'offline') !== state) continue;
       n++;
     }
     return n;
   }
 
-  /** Rows online on a node (GET /v1/cluster, tests). */
+  /** Rows online on a node (tests). */
   onlineOn(node: string): number {
     let n = 0;
-    for (const r of this.rows.values()) if (r.view.state === 'online' && r.view.node === node) n++;
+    for (const r of this.rows.values()) if (r.online && r.node === node) n++;
     return n;
   }
 
@@ -289,8 +366,9 @@ export class Mirror {
     if (after < oldest - 1 && this.last > 0) return { kind: 'gone', oldest_seq: oldest, last_seq: this.last };
     const entries: ChangeEntry[] = [];
     for (let s = after + 1; s <= this.last && entries.length < limit; s++) {
-      const e = this.ring[s % this.feedSize];
-      if (e && e.seq === s) entries.push(e);
+      const slot = this.ring[s % this.feedSize];
+      const e = slot && slot.seq === s ? this.entryAt(slot) : null;
+      if (e) entries.push(e);
     }
     return { kind: 'ok', entries, last_seq: this.last };
   }
@@ -300,8 +378,8 @@ export class Mirror {
     return () => this.listeners.delete(listener);
   }
 
-  /** Every served entry with its row (the node watches takeovers of its own connections here). */
-  onEntry(listener: (e: ChangeEntry, row: MirrorRow) => void): () => void {
+  /** Every served entry's seq, kind and row (the node watches takeovers of its own connections here). */
+  onEntry(listener: (seq: number, kind: string, row: MirrorRow) => void): () => void {
     this.entryListeners.add(listener);
     return () => this.entryListeners.delete(listener);
   }

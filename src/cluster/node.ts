@@ -144,10 +144,10 @@ export class ClusterNode {
       clock,
       scheduler,
       logger,
-      generationOf: (key) => this.mirror.row(key.host, key.transport, key.id)?.view.generation ?? 0,
+      generationOf: (key) => Number(this.mirror.row(key.host, key.transport, key.id)?.f.g ?? 0),
     });
     for (const h of this.stanzaHandlers) this.commandsRef.onStanza((to, el) => h(to, el));
-    this.mirror.onEntry((e, row) => writer.onEntry(e, row));
+    this.mirror.onEntry((seq, kind, row) => writer.onEntry(seq, kind, row));
     this.reader = new FeedReader({
       link: await link.duplicate(),
       mirror: this.mirror,
@@ -256,7 +256,7 @@ export class ClusterNode {
   /** Which node holds an endpoint now (from the mirror), or null when it is not online. */
   ownerOf(key: EndpointKey): string | null {
     const r = this.mirror.row(key.host, key.transport, key.id);
-    return r && r.view.state === 'online' ? (r.view.node ?? null) : null;
+    return r && r.online ? r.node : null;
   }
 
   /** Nodes of the cluster (GET /v1/cluster), read from Redis. */

@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { EndpointRef, LivenessEvent, LivenessHandle, LivenessRegistry, LivenessState, Transport } from '../liveness/types.js';
-import type { Availability, ChangeEntry, Meta } from '../presence/types.js';
+import type { Availability, Meta } from '../presence/types.js';
 import type { Clock } from '../time/clock.js';
 import { K, epName } from './keys.js';
 import type { MirrorRow } from './mirror.js';
@@ -195,12 +195,12 @@ export class PresenceWriter {
   }
 
   /** The mirror applied an entry: a later `online` of an endpoint held here takes it over. */
-  onEntry(e: ChangeEntry, row: MirrorRow): void {
-    if (e.kind !== 'online') return;
+  onEntry(seq: number, kind: string, row: MirrorRow): void {
+    if (kind !== 'online') return;
     const ep = this.byName.get(row.name);
-    if (!ep || row.conn === ep.conn || row.view.node === this.d.nodeId) return;
-    if (ep.seq === 0) ep.supersededAt = Math.max(ep.supersededAt, e.seq);
-    else if (e.seq > ep.seq) this.takeOver(ep);
+    if (!ep || row.conn === ep.conn || row.node === this.d.nodeId) return;
+    if (ep.seq === 0) ep.supersededAt = Math.max(ep.supersededAt, seq);
+    else if (seq > ep.seq) this.takeOver(ep);
   }
 
   private takeOver(ep: LocalEp): void {

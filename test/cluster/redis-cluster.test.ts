@@ -36,7 +36,7 @@ afterAll(async () => {
 it('Redis Cluster: shared presence and a takeover across two nodes', async () => {
   const first = await mqttConnect(apps[0]!, { clientId: 'rc-1', protocolVersion: 5 });
   await until(() => apps[1]!.deps.presence.get({ host: HOST, transport: 'mqtt', id: 'rc-1' })?.state === 'online', 10_000, 'node b sees rc-1');
-  const closed = new Promise((r) => first.once('close', r));
+  const closed = new Promise<void>((r) => first.once('close', () => r()));
   const second = await mqttConnect(apps[1]!, { clientId: 'rc-1', protocolVersion: 5 });
   await closed;
   await until(() => apps[0]!.deps.presence.get({ host: HOST, transport: 'mqtt', id: 'rc-1' })?.node === 'b', 10_000, 'node a sees the takeover');

@@ -69,7 +69,7 @@ export function createApp(opts: AppOptions): App {
   const livenessScheduler = coalescingScheduler(scheduler, clock, config.liveness.timer_slack_ms);
   const liveness = createLivenessRegistry({ clock, scheduler: livenessScheduler, hosts: hostConfigs, activityTime });
   // Cluster mode: presence is Redis's, read from this node's mirror (src/cluster/); else the local table.
-  const cluster = config.cluster ? new ClusterNode({ config, store: ownStore, clock, scheduler, logger, liveness }) : undefined;
+  const cluster = config.cluster ? new ClusterNode({ config, store: ownStore, metrics, clock, scheduler, logger, liveness }) : undefined;
   // Cluster mode: users and rosters are the cluster's (Redis, replicated on every node).
   const store = cluster ? cluster.storeOver(ownStore) : ownStore;
   const presence =
@@ -92,7 +92,9 @@ export function createApp(opts: AppOptions): App {
   let started = false;
   let stopping: Promise<void> | null = null;
   const apiToken = resolveApiToken(config, dataDir, logger);
-  const http = createHttpApp({ ...deps, services: () => services, apiToken, ready: () => started && store.isOpen() });
+  // Ready: listeners up, store open, and in cluster mode a member (not joining, not fenced).
+  const ready = () => started && store.isOpen() && (!cluster || cluster.membership.state === 'member');
+  const http = createHttpApp({ ...deps, services: () => services, apiToken, ready });
 
   return {
     deps,

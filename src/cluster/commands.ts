@@ -41,6 +41,8 @@ export interface CommandDeps {
   logger: Logger;
   /** The cluster generation of a local connection (for kick answers). */
   generationOf(key: EndpointKey): number;
+  /** Count an event in /metrics. */
+  count(event: 'forwarded' | 'stanza'): void;
 }
 
 export class CommandChannel {
@@ -57,6 +59,7 @@ export class CommandChannel {
   request(node: string, req: ForwardRequest, timeoutMs: number): Promise<ForwardResult> {
     const rid = `${this.prefix}-${(++this.n).toString(36)}`;
     this.forwarded++;
+    this.d.count('forwarded');
     return new Promise((resolve) => {
       const timer = this.d.scheduler.setTimer(timeoutMs, () => {
         this.pending.delete(rid);
@@ -77,6 +80,7 @@ export class CommandChannel {
   sendStanza(node: string, to: string, el: unknown): void {
     const inbox = K.inbox(node);
     this.stanzas++;
+    this.d.count('stanza');
     this.d.link
       .send(inbox, ['XADD', inbox, 'MAXLEN', '~', INBOX_MAXLEN, '*', 'xs', to, 'el', JSON.stringify(el)])
       .catch((err: unknown) => this.d.logger.warn({ event: 'cluster_stanza_failed', node, err: String(err) }, 'could not hand a stanza to its node'));

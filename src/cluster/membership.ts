@@ -46,6 +46,8 @@ export interface MembershipDeps {
    * data): rejoined with a new epoch without closing clients; re-assert what they hold.
    */
   onRecovered(): void;
+  /** Count an event in /metrics. */
+  count(event: 'swept' | 'fenced' | 'recovered', n?: number): void;
 }
 
 const SWEEP_BATCH = 500;
@@ -141,6 +143,7 @@ export class Membership {
     if (why === 'missing' && !this.leaseLost()) {
       this.d.logger.warn({ event: 'cluster_record_lost', node: this.d.nodeId, epoch: this.epoch }, 'Redis lost this node\'s record: rejoining and re-asserting local endpoints');
       this.recoveries++;
+      this.d.count('recovered');
       await this.join();
       this.d.onRecovered();
       return;
@@ -174,6 +177,7 @@ export class Membership {
     if (this.state !== 'member') return;
     this.state = 'fenced';
     this.fences++;
+    this.d.count('fenced');
     this.d.logger.error({ event: 'cluster_fenced', node: this.d.nodeId, epoch: this.epoch, why }, 'lost the cluster lease: closing local clients');
     this.d.onFenced();
   }
@@ -197,6 +201,7 @@ export class Membership {
         const r = (await this.d.link.script(SWEEP, [K.nodes], [this.d.nodeId, String(this.epoch), node, epoch, String(SWEEP_BATCH), String(this.d.feedSize), String(this.d.leaseMs)])) as [string, number, number];
         if (r[0] !== 'OK') return;
         this.swept += Number(r[1]);
+        this.d.count('swept', Number(r[1]));
         if (Number(r[1]) > 0 || Number(r[2]) === 0) {
           this.d.logger.info({ event: 'cluster_node_swept', node, epoch: Number(epoch), swept: Number(r[1]), left: Number(r[2]) }, 'swept a dead node');
         }

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.js';
+import type { Metrics } from '../metrics.js';
 import { validateHostPatch } from '../host-settings.js';
 import type { EndpointKey, LivenessRegistry } from '../liveness/types.js';
 import type { PresenceView } from '../presence/types.js';
@@ -28,6 +29,7 @@ import { PresenceWriter } from './writer.js';
 
 export interface ClusterDeps {
   config: Config;
+  metrics: Metrics;
   /** This node's own store: its users and rosters seed an empty cluster (replica.ts). */
   store: Store;
   clock: Clock;
@@ -55,8 +57,10 @@ const VERSION = (() => {
   }
 })();
 
+type ClusterEvent = 'stale_write' | 'taken_over' | 'swept' | 'fenced' | 'recovered' | 'forwarded' | 'stanza';
+
 const GC_EVERY_MS = 30_000;
-/** How long a cluster-wide settings change waits for Redis before the REST call answers 503. */
+/** How long a cluster-wide settings change or GET /v1/cluster waits for Redis before answering 503. */
 const PUBLISH_TIMEOUT_MS = 3_000;
 
 export class ClusterNode {
@@ -73,6 +77,7 @@ export class ClusterNode {
   private commandsRef: CommandChannel | null = null;
   private gcTimer: TimerHandle | null = null;
   private lastErrorLog = 0;
+  private readonly events;
   private readonly stanzaHandlers: ((to: string, el: unknown) => void)[] = [];
   http = '';
 
@@ -83,6 +88,7 @@ export class ClusterNode {
     const p = d.config.presence;
     this.mirror = new Mirror(p.feed_size, p.offline_ttl * 1000, p.max_offline);
     this.replica = new Replica(this.nodeId, d.logger);
+    this.events = d.metrics.counter('vigil_cluster_events_total', 'Cluster events: stale_write (a late write of a taken-over or swept connection, dropped), taken_over (a local connection closed for a newer one on another node), swept (endpoints of dead nodes set offline by this node), fenced, recovered, forwarded, stanza.', ['event'] as const);
     this.presence = createClusterPresence(this.mirror, () => this.writer, () => this.mirror.sweep(d.clock.now()), () => undefined);
   }
 
@@ -99,6 +105,11 @@ export class ClusterNode {
   get commands(): CommandChannel {
     if (!this.commandsRef) throw new Error('cluster node not started');
     return this.commandsRef;
+  }
+
+  /** vigil_cluster_events_total{event}: rare cluster events, counted (stale writes, sweeps, fences, ...). */
+  private count(event: ClusterEvent, n = 1): void {
+    if (n > 0) this.events.inc({ event }, n);
   }
 
   private onRedisError(err: Error): void {
@@ -122,6 +133,7 @@ export class ClusterNode {
       logger,
       figures: (t, h, id) => this.presence.figures(t, h, id),
       onFenced: () => this.membership.verify(),
+      count: (event) => this.count(event),
     }));
     this.membershipRef = new Membership({
       link,
@@ -134,6 +146,7 @@ export class ClusterNode {
       logger,
       feedSize,
       onFenced: () => writer.fence(),
+      count: (event, n) => this.count(event, n),
       onEpoch: (epoch) => writer.resume(epoch),
       onRecovered: () => writer.reassert(),
     });
@@ -144,6 +157,7 @@ export class ClusterNode {
       clock,
       scheduler,
       logger,
+      count: (event) => this.count(event),
       generationOf: (key) => Number(this.mirror.row(key.host, key.transport, key.id)?.f.g ?? 0),
     });
     for (const h of this.stanzaHandlers) this.commandsRef.onStanza((to, el) => h(to, el));
@@ -169,16 +183,8 @@ export class ClusterNode {
    * announced on the control stream; every node applies it. Returns once Redis has both (throws
    * when Redis cannot be reached: the caller answers 503 and changes nothing).
    */
-  async publishHostSettings(host: string, patch: Record<string, unknown>): Promise<void> {
-    let timer: TimerHandle | null = null;
-    const late = new Promise<never>((_, reject) => {
-      timer = this.d.scheduler.setTimer(PUBLISH_TIMEOUT_MS, () => reject(new Error('Redis did not answer')));
-    });
-    try {
-      await Promise.race([this.writeHostSettings(host, patch), late]);
-    } finally {
-      (timer as TimerHandle | null)?.cancel();
-    }
+  publishHostSettings(host: string, patch: Record<string, unknown>): Promise<void> {
+    return this.withinPublishTimeout(this.writeHostSettings(host, patch));
   }
 
   private async writeHostSettings(host: string, patch: Record<string, unknown>): Promise<void> {
@@ -259,8 +265,24 @@ export class ClusterNode {
     return r && r.online ? r.node : null;
   }
 
-  /** Nodes of the cluster (GET /v1/cluster), read from Redis. */
-  async nodes(): Promise<NodeInfo[]> {
+  /** Nodes of the cluster (GET /v1/cluster), read from Redis; rejects when Redis does not answer in 3 s. */
+  nodes(): Promise<NodeInfo[]> {
+    return this.withinPublishTimeout(this.readNodes());
+  }
+
+  private async withinPublishTimeout<T>(p: Promise<T>): Promise<T> {
+    let timer: TimerHandle | null = null;
+    const late = new Promise<never>((_, reject) => {
+      timer = this.d.scheduler.setTimer(PUBLISH_TIMEOUT_MS, () => reject(new Error('Redis did not answer')));
+    });
+    try {
+      return await Promise.race([p, late]);
+    } finally {
+      (timer as TimerHandle | null)?.cancel();
+    }
+  }
+
+  private async readNodes(): Promise<NodeInfo[]> {
     const link = this.link;
     if (!link) return [];
     const flat = (await link.send(K.nodes, ['HGETALL', K.nodes])) as string[];

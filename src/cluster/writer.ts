@@ -49,6 +49,8 @@ export interface WriterDeps {
   figures(transport: Transport, host: string, id: string): Meta;
   /** APPLY answered FENCED: the writer paused with its queue; membership decides (fence or recover). */
   onFenced(): void;
+  /** Count an event in /metrics. */
+  count(event: 'stale_write' | 'taken_over'): void;
 }
 
 const NOTABLE: ReadonlySet<LivenessState> = new Set(['unresponsive', 'paused']);
@@ -206,6 +208,7 @@ export class PresenceWriter {
   private takeOver(ep: LocalEp): void {
     if (this.byName.get(ep.name) !== ep) return;
     this.takenOver++;
+    this.d.count('taken_over');
     ep.handle.kill('taken_over');
   }
 
@@ -274,7 +277,10 @@ export class PresenceWriter {
         const cb = this.callbacks.get(op);
         this.callbacks.delete(op);
         if (!res) return;
-        if (res[3] === 'STALE') this.stale++;
+        if (res[3] === 'STALE') {
+          this.stale++;
+          this.d.count('stale_write');
+        }
         else cb?.(res);
       });
     }

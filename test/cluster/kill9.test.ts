@@ -61,4 +61,7 @@ it('kill -9: endpoints of the dead node go offline with node_down within the lea
   const swept = c.nodes.map((a) => a.deps.cluster!.membership.swept);
   expect(swept.sort()).toEqual([0, 20]);
   await until(async () => (await json<{ nodes: { node: string }[] }>(api(c.nodes[0]!, '/cluster'))).nodes.length === 2, 5_000, 'n3 left the node list');
+  const sweeper = c.nodes.find((a) => a.deps.cluster!.membership.swept === 20)!;
+  const metrics = await (await fetch(`http://127.0.0.1:${sweeper.addresses().http!.port}/metrics`)).text();
+  expect(metrics).toMatch(/vigil_cluster_events_total\{event="swept"\} 20/);
 }, 60_000);

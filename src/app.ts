@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { LoadedConfig } from './config/load.js';
 import { PasswordChecker } from './auth/password-cache.js';
 import { ClusterNode } from './cluster/node.js';
+import type { RedisLink } from './cluster/redis.js';
 import type { CoreDeps, Service } from './deps.js';
 import { createHttpApp } from './http/app.js';
 import { resolveApiToken } from './http/token.js';
@@ -38,6 +39,8 @@ export interface AppOptions {
   mqtt?: boolean;
   /** Collect process metrics (event loop lag, memory) into /metrics. Default true. */
   processMetrics?: boolean;
+  /** Cluster mode, tests: wraps every Redis connection (fault injection, src/cluster/node.ts). */
+  wrapRedisLink?: (link: RedisLink) => RedisLink;
 }
 
 export interface App {
@@ -69,7 +72,7 @@ export function createApp(opts: AppOptions): App {
   const livenessScheduler = coalescingScheduler(scheduler, clock, config.liveness.timer_slack_ms);
   const liveness = createLivenessRegistry({ clock, scheduler: livenessScheduler, hosts: hostConfigs, activityTime });
   // Cluster mode: presence is Redis's, read from this node's mirror (src/cluster/); else the local table.
-  const cluster = config.cluster ? new ClusterNode({ config, store: ownStore, metrics, clock, scheduler, logger, liveness }) : undefined;
+  const cluster = config.cluster ? new ClusterNode({ config, store: ownStore, metrics, clock, scheduler, logger, liveness, ...(opts.wrapRedisLink ? { wrapLink: opts.wrapRedisLink } : {}) }) : undefined;
   // Cluster mode: users and rosters are the cluster's (Redis, replicated on every node).
   const store = cluster ? cluster.storeOver(ownStore) : ownStore;
   const presence =

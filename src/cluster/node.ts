@@ -36,6 +36,8 @@ export interface ClusterDeps {
   scheduler: Scheduler;
   logger: Logger;
   liveness: LivenessRegistry;
+  /** Fault injection for tests: wraps every Redis connection this node opens (partitions). */
+  wrapLink?: (link: RedisLink) => RedisLink;
 }
 
 export interface NodeInfo {
@@ -122,7 +124,8 @@ export class ClusterNode {
   async start(): Promise<void> {
     const { config, clock, scheduler, logger, liveness } = this.d;
     const r = config.cluster!.redis;
-    const link = (this.link = await connectRedis({ url: r.url, nodes: r.nodes, password: r.password, tls: r.tls, onError: (e) => this.onRedisError(e) }));
+    const raw = await connectRedis({ url: r.url, nodes: r.nodes, password: r.password, tls: r.tls, onError: (e) => this.onRedisError(e) });
+    const link = (this.link = this.d.wrapLink ? this.d.wrapLink(raw) : raw);
     const feedSize = config.presence.feed_size;
     const writer = (this.writerRef = new PresenceWriter({
       link,

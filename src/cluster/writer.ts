@@ -38,6 +38,12 @@ interface LocalEp {
 
 type Op = { o: string; k: string; c: string; at: number } & Record<string, unknown>;
 
+/** Ops of one connection not yet sent, while its `on` is among them (both O(1) to find). */
+interface Unsent {
+  on: Op;
+  ops: Op[];
+}
+
 export interface WriterDeps {
   link: RedisLink;
   liveness: LivenessRegistry;
@@ -71,8 +77,10 @@ export class PresenceWriter {
   private readonly byName = new Map<string, LocalEp>();
   private readonly announced = new Map<LocalEp, LivenessState>();
   private queue: Op[] = [];
-  /** Ops at the head of the queue that are in the call in flight (never changed while sent). */
-  private sending = 0;
+  /** Connections whose `on` is still queued, not sent: their ops can be merged or dropped. */
+  private readonly unsent = new Map<string, Unsent>();
+  /** Ops taken out of the queue unsent (a connection that came and went before any was sent). */
+  private readonly dropped = new Set<Op>();
   private scheduled = false;
   private inFlight: Promise<void> | null = null;
   private serial = 0;
@@ -93,9 +101,15 @@ export class PresenceWriter {
     this.schedule();
   }
 
-  /** Fenced: stop writing and close every local connection (their records are the sweeper's). */
+  /** Fenced: stop writing, forget what waited, close every local connection (their records are the sweeper's). */
   fence(): void {
     this.paused = true;
+    // Nothing queued is written under a later epoch: what was sent is swept with the old epoch
+    // (the node sweeps its previous epoch when it joins again), what was not never happened.
+    this.queue = [];
+    this.unsent.clear();
+    this.dropped.clear();
+    this.callbacks.clear();
     for (const ep of [...this.byName.values()]) ep.handle.kill('node_down');
     this.byName.clear();
     this.announced.clear();
@@ -151,10 +165,13 @@ export class PresenceWriter {
         const h = ep.handle;
         const figures = this.d.figures(e.ref.transport, e.ref.host, e.ref.id);
         // Connected and gone before anything was sent (a burst, or Redis away): neither is written.
-        if (this.unsentIndex(ep.conn, 'on') >= 0) {
-          const kept = this.queue.filter((op, i) => i < this.sending || op.c !== ep.conn);
-          for (const op of this.queue) if (!kept.includes(op)) this.callbacks.delete(op);
-          this.queue = kept;
+        const u = this.unsent.get(ep.conn);
+        if (u) {
+          this.unsent.delete(ep.conn);
+          for (const op of u.ops) {
+            this.dropped.add(op);
+            this.callbacks.delete(op);
+          }
           return;
         }
         const op: Op = { o: 'off', k: ep.name, c: ep.conn, at: e.at, r: e.reason, la: h.lastActivityAt(), rt: h.lastRttMs ?? '' };
@@ -187,8 +204,7 @@ export class PresenceWriter {
     const ep = this.local(ref);
     if (!ep) return;
     // Meta set right after tracking rides on the pending `on` (one op, one feed entry per connect).
-    const at = this.unsentIndex(ep.conn, 'on');
-    const pending = at >= 0 ? this.queue[at] : undefined;
+    const pending = this.unsent.get(ep.conn)?.on;
     if (pending && !announce) {
       pending.m = { ...((pending.m as Meta | undefined) ?? {}), ...meta };
       return;
@@ -218,16 +234,12 @@ export class PresenceWriter {
     if (ep.supersededAt > ep.seq && ep.seq > 0) this.takeOver(ep);
   }
 
-  /** Index of a queued op of `conn` not yet sent, or -1. */
-  private unsentIndex(conn: string, o: string): number {
-    for (let i = this.queue.length - 1; i >= this.sending; i--) if (this.queue[i]!.c === conn && this.queue[i]!.o === o) return i;
-    return -1;
-  }
-
   private readonly callbacks = new Map<Op, (r: [number, number, number, string]) => void>();
 
   private push(_ep: LocalEp, op: Op, cb?: (r: [number, number, number, string]) => void): void {
     this.queue.push(op);
+    if (op.o === 'on') this.unsent.set(op.c, { on: op, ops: [op] });
+    else this.unsent.get(op.c)?.ops.push(op);
     if (cb) this.callbacks.set(op, cb);
     this.schedule();
   }
@@ -249,28 +261,41 @@ export class PresenceWriter {
     for (const f of w) f();
   }
 
+  /** Up to BATCH ops off the head of the queue, dropped ones left out; their connections' ops are now fixed. */
+  private takeBatch(): Op[] {
+    const batch: Op[] = [];
+    let i = 0;
+    while (batch.length < BATCH && i < this.queue.length) {
+      const op = this.queue[i++]!;
+      if (this.dropped.delete(op)) continue;
+      if (op.o === 'on' && this.unsent.get(op.c)?.on === op) this.unsent.delete(op.c);
+      batch.push(op);
+    }
+    this.queue.splice(0, i);
+    return batch;
+  }
+
   private async flush(): Promise<void> {
     while (this.queue.length > 0 && !this.paused) {
-      const batch = this.queue.slice(0, BATCH);
-      this.sending = batch.length;
+      const batch = this.takeBatch();
+      if (batch.length === 0) continue;
       let r: [string, [number, number, number, string][]] | [string];
       try {
         r = (await this.d.link.script(APPLY, [K.seq], [this.d.nodeId, String(this.epoch), String(this.d.feedSize), JSON.stringify(batch)])) as typeof r;
       } catch (err) {
-        this.sending = 0;
+        this.queue.unshift(...batch); // sent again as it was (idempotent ops)
         this.d.logger.warn({ event: 'cluster_write_failed', ops: batch.length, err: String(err) }, 'presence write failed, retrying');
         await new Promise((res) => setTimeout(res, this.retryMs));
         this.retryMs = Math.min(this.retryMs * 2, 1_000);
         continue;
       }
       this.retryMs = 50;
-      this.sending = 0;
       if (r[0] === 'FENCED') {
+        this.queue.unshift(...batch);
         this.paused = true;
         this.d.onFenced();
         return;
       }
-      this.queue.splice(0, batch.length);
       const results = r[1] ?? [];
       batch.forEach((op, i) => {
         const res = results[i];

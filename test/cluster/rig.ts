@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { type App, createApp } from '../../src/app.js';
+import type { RedisLink } from '../../src/cluster/redis.js';
 import { makeUserRecord } from '../../src/auth/users.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createMemoryStore } from '../../src/store/memory.js';
@@ -44,6 +45,25 @@ export interface ClusterOptions {
   users?: [string, string][];
   /** Mutual subscriptions (both) seeded in every node's store: [user, contact bare JID]. */
   contacts?: [string, string][];
+  /** Per node id: a wrapper of its Redis connections (fault injection, see partitionable()). */
+  wrap?: Record<string, (link: RedisLink) => RedisLink>;
+}
+
+/** A Redis link wrapper that can be cut off (every call fails at once) and healed: a partition. */
+export function partitionable() {
+  let cut = false;
+  const fail = () => Promise.reject(new Error('partitioned (test)'));
+  const wrap = (l: RedisLink): RedisLink => ({
+    send: (key, args) => (cut ? fail() : l.send(key, args)),
+    script: (sc, keys, args) => (cut ? fail() : l.script(sc, keys, args)),
+    duplicate: async () => wrap(await l.duplicate()),
+    onStatus: (listener) => l.onStatus(listener),
+    get up() {
+      return !cut && l.up;
+    },
+    close: (force) => l.close(force),
+  });
+  return { wrap, cut: () => void (cut = true), heal: () => void (cut = false) };
 }
 
 export async function startCluster(n: number, opts: ClusterOptions = {}): Promise<ClusterRig> {
@@ -58,7 +78,8 @@ export async function startCluster(n: number, opts: ClusterOptions = {}): Promis
     for (const [u, jid] of opts.contacts ?? []) {
       store.rosters.put(HOST, u, { jid, name: null, subscription: 'both', askOut: false, pendingIn: false, approved: false, groups: [] });
     }
-    const app = createApp({ loaded, store, processMetrics: false, logger: pino({ level: 'silent' }) });
+    const wrap = opts.wrap?.[id];
+    const app = createApp({ loaded, store, processMetrics: false, logger: pino({ level: 'silent' }), ...(wrap ? { wrapRedisLink: wrap } : {}) });
     await app.start();
     nodes.push(app);
     stores.push(store);

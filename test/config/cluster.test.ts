@@ -30,3 +30,15 @@ describe('cluster config', () => {
     expect(c.redis.password).toBe('s3cret');
   });
 });
+
+describe('config check hides secrets', () => {
+  it('api.token and cluster.redis.password are shown as (set)', async () => {
+    const { hideSecrets } = await import('../../src/cli/config-check.js');
+    const { rootSchema } = await import('../../src/config/schema/root.js');
+    const c = parse('api: {token: tok-0123456789abcdef}\ncluster: {redis: {url: "redis://x:1", password: "sekrit"}}');
+    const shown = JSON.stringify(hideSecrets(rootSchema, c));
+    expect(shown).not.toContain('sekrit');
+    expect(shown).not.toContain('tok-0123456789abcdef');
+    expect(shown).toContain('"password":"(set)"');
+  });
+});

@@ -162,6 +162,8 @@ export class Mirror {
   /** Per host: rows in creation order (append-only, removed rows compacted lazily). */
   private readonly byHost = new Map<string, MirrorRow[]>();
   private readonly offline = new Set<MirrorRow>();
+  /** Rows per host and transport: [offline, online]. */
+  private readonly counts = new Map<string, Record<Transport, [number, number]>>();
   private readonly ring: (Slot | undefined)[];
   private first = 0;
   private last = 0;
@@ -189,6 +191,7 @@ export class Mirror {
     this.rows.clear();
     this.byHost.clear();
     this.offline.clear();
+    this.counts.clear();
     this.ring.fill(undefined);
     this.first = lastSeq + 1;
     this.last = lastSeq;
@@ -208,7 +211,9 @@ export class Mirror {
       if (!had.online) this.offline.delete(had);
       had.f = f;
       had.view = null;
+      this.tally(had, -1);
       had.online = online;
+      this.tally(had, 1);
       had.node = f.n;
       had.conn = f.c;
       had.seq = seq;
@@ -220,6 +225,7 @@ export class Mirror {
     if (had) this.remove(had);
     const row: MirrorRow = { name, host: ep.host, transport: ep.transport, id: ep.id, f, view: null, online, node: f.n, conn: f.c, seq, order, removed: false };
     this.rows.set(name, row);
+    this.tally(row, 1);
     let list = this.byHost.get(ep.host);
     if (!list) this.byHost.set(ep.host, (list = []));
     // Entries come in seq order, so a new row's order is the largest (snapshot rows come sorted).
@@ -235,6 +241,7 @@ export class Mirror {
   private remove(row: MirrorRow): void {
     if (row.removed) return;
     row.removed = true;
+    this.tally(row, -1);
     if (this.rows.get(row.name) === row) this.rows.delete(row.name);
     this.offline.delete(row);
     const list = this.byHost.get(row.host);
@@ -343,14 +350,21 @@ export class Mirror {
   }
 
   count(host: string, transport?: Transport, state?: 'online' | 'offline'): number {
+    const c = this.counts.get(host);
+    if (!c) return 0;
     let n = 0;
-    for (const r of this.byHost.get(host) ?? []) {
-      if (r.removed) continue;
-      if (transport !== undefined && r.transport !== transport) continue;
-      if (state !== undefined && (r.online ? 'online' : 'offline') !== state) continue;
-      n++;
+    for (const t of transport ? [transport] : (['xmpp', 'mqtt'] as const)) {
+      if (state !== 'offline') n += c[t][1];
+      if (state !== 'online') n += c[t][0];
     }
     return n;
+  }
+
+  /** Keep the per host, transport and state counts (GET /v1/hosts reads them, O(1)). */
+  private tally(r: MirrorRow, d: number): void {
+    let c = this.counts.get(r.host);
+    if (!c) this.counts.set(r.host, (c = { xmpp: [0, 0], mqtt: [0, 0] }));
+    c[r.transport][r.online ? 1 : 0] += d;
   }
 
   /** Rows online on a node (tests). */

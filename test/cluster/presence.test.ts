@@ -83,4 +83,16 @@ describe('shared presence', () => {
     await until(async () => (await endpoint(2, 'dev-4'))?.state === 'offline');
     expect((await endpoint(0, 'dev-4'))!.last_disconnect_reason).toBe('client_close');
   });
+
+  it('GET /v1/hosts counts match the listed rows on every node', async () => {
+    for (const app of c.nodes) {
+      const hosts = await json<{ items: { host: string; online: { mqtt: number }; offline: { mqtt: number } }[] }>(api(app, '/hosts'));
+      const h = hosts.items.find((x) => x.host === HOST)!;
+      const on = await json<ListPage>(api(app, `/hosts/${HOST}/endpoints?transport=mqtt&state=online&limit=1000`));
+      const off = await json<ListPage>(api(app, `/hosts/${HOST}/endpoints?transport=mqtt&state=offline&limit=1000`));
+      expect([h.online.mqtt, h.offline.mqtt]).toEqual([on.items.length, off.items.length]);
+      expect(on.items.length).toBeGreaterThanOrEqual(3);
+      expect(off.items.length).toBe(1);
+    }
+  });
 });

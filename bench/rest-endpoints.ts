@@ -16,7 +16,7 @@ import { pino } from 'pino';
 import { validate } from '../src/config/dsl.js';
 import { rootSchema } from '../src/config/schema/root.js';
 import { createHttpApp } from '../src/http/app.js';
-import { fileHostSettings } from '../src/host-settings.js';
+import { createLocalHostSettings } from '../src/host-settings.js';
 import { createLivenessRegistry } from '../src/liveness/registry.js';
 import type { LivenessAdapter } from '../src/liveness/types.js';
 import { createMetrics } from '../src/metrics.js';
@@ -55,7 +55,10 @@ export async function run(args: string[]): Promise<void> {
   const iterations = option(args, '--iterations', 2_000);
   const config = validate(rootSchema, { hosts: { [HOST]: {} } });
   const scheduler = new ManualScheduler(); // no timer fires during the run: a quiet table
-  const liveness = createLivenessRegistry({ clock: systemClock, scheduler, hosts: { [HOST]: fileHostSettings(config, HOST)! } });
+  const store = createMemoryStore();
+  const logger = pino({ level: 'silent' });
+  const hostSettings = createLocalHostSettings({ config, overrides: store.hostConfig, logger });
+  const liveness = createLivenessRegistry({ clock: systemClock, scheduler, hosts: hostSettings.all() });
   const presence = createPresenceTable({
     clock: systemClock,
     scheduler,
@@ -77,9 +80,10 @@ export async function run(args: string[]): Promise<void> {
     dataDir: '/nonexistent',
     clock: systemClock,
     scheduler,
-    logger: pino({ level: 'silent' }),
-    store: createMemoryStore(),
+    logger,
+    store,
     liveness,
+    hostSettings,
     presence,
     metrics: createMetrics(),
     services: () => [],

@@ -20,15 +20,16 @@ import { pino } from 'pino';
 import { makeUserRecord } from '../src/auth/users.js';
 import { validate } from '../src/config/dsl.js';
 import { rootSchema } from '../src/config/schema/root.js';
-import type { CoreDeps } from '../src/deps.js';
-import { livenessHostConfigs } from '../src/host-settings.js';
+import { PasswordChecker } from '../src/auth/password-cache.js';
+import { fileHostSettings } from '../src/host-settings.js';
 import { createLivenessRegistry } from '../src/liveness/registry.js';
 import { createMetrics } from '../src/metrics.js';
 import { createPresenceTable } from '../src/presence/table.js';
 import { createMemoryStore } from '../src/store/memory.js';
 import { systemClock } from '../src/time/clock.js';
 import { systemScheduler } from '../src/time/scheduler.js';
-import { createXmppService } from '../src/xmpp/service.js';
+import type { XmppDeps } from '../src/xmpp/engine.js';
+import { createXmppListener } from '../src/xmpp/listener.js';
 import { createXmlStreamParser } from '../src/xmpp/xml-stream.js';
 import { SCRAM_ITERATIONS, startEjabberd as startSuiteEjabberd } from './suite/ejabberd.js';
 import { installExitHooks } from './suite/proc.js';
@@ -130,9 +131,9 @@ async function startVigil(n: number, interval: number, ack: number): Promise<Ser
   });
   const store = createMemoryStore();
   for (let i = 0; i < n; i++) store.users.put(makeUserRecord(DOMAIN, `u${i}`, PASSWORD, systemClock, SCRAM_ITERATIONS));
-  const liveness = createLivenessRegistry({ clock: systemClock, scheduler: systemScheduler, hosts: livenessHostConfigs(config) });
+  const liveness = createLivenessRegistry({ clock: systemClock, scheduler: systemScheduler, hosts: fileHostSettings(config) });
   const presence = createPresenceTable({ clock: systemClock, scheduler: systemScheduler, liveness, feedSize: 10_000, offlineTtlMs: 60_000, maxOffline: 10_000 });
-  const deps: CoreDeps = {
+  const deps: XmppDeps = {
     config,
     dataDir: '/nonexistent',
     clock: systemClock,
@@ -142,8 +143,9 @@ async function startVigil(n: number, interval: number, ack: number): Promise<Ser
     liveness,
     presence,
     metrics: createMetrics(),
+    passwords: new PasswordChecker(store),
   };
-  const svc = createXmppService(deps);
+  const svc = createXmppListener(deps);
   await svc.start();
   return {
     name: 'Vigil',

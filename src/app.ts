@@ -1,7 +1,8 @@
 /**
  * Composition root: builds every part in visible order and owns start/stop. No protocol logic here.
  *
- *   config -> store -> liveness registry (per-host workers) -> presence table (listens to liveness)
+ *   config -> store -> host settings (file + stored overrides) -> liveness registry (per-host
+ *          workers, hears host settings changes) -> presence table (listens to liveness)
  *          -> XMPP and MQTT services (adapters: track/touch/untrack, probe/kill)
  *          -> HTTP API (reads presence, acts through liveness handles)
  */
@@ -9,12 +10,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from './config/load.js';
 import { PasswordChecker } from './auth/password-cache.js';
+import { createClusterHostSettings } from './cluster/host-settings.js';
 import { ClusterNode } from './cluster/node.js';
 import type { RedisLink } from './cluster/redis.js';
 import type { CoreDeps, Service } from './deps.js';
 import { createHttpApp } from './http/app.js';
 import { resolveApiToken } from './http/token.js';
-import { applyStoredHostConfig, livenessHostConfigs } from './host-settings.js';
+import { createLocalHostSettings } from './host-settings.js';
 import { createLivenessRegistry } from './liveness/registry.js';
 import { coalescingScheduler } from './time/coalescing.js';
 import { createLogger } from './log.js';
@@ -25,7 +27,7 @@ import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
 import { type Clock, systemClock } from './time/clock.js';
 import { type Scheduler, systemScheduler } from './time/scheduler.js';
-import { createXmppService } from './xmpp/service.js';
+import { createXmppListener } from './xmpp/listener.js';
 
 export interface AppOptions {
   loaded: LoadedConfig;
@@ -64,16 +66,18 @@ export function createApp(opts: AppOptions): App {
   const ownStore = opts.store ?? openStore('sqlite', dataDir);
   const metrics = createMetrics({ processMetrics: opts.processMetrics ?? true });
 
-  const hostConfigs = applyStoredHostConfig(livenessHostConfigs(config), ownStore, logger);
+  const localHostSettings = createLocalHostSettings({ config, overrides: ownStore.hostConfig, logger });
   // Production reads the clock once per event-loop turn for touch() (bench/liveness.ts: ~9 ns vs ~55 ns
   // a touch); an injected (manual) clock needs the exact time on every touch.
   const activityTime = opts.clock ? 'exact' : 'turn';
   // Liveness timers on a grid (src/time/coalescing.ts): one wakeup per slot, not per deadline.
   const livenessScheduler = coalescingScheduler(scheduler, clock, config.liveness.timer_slack_ms);
-  const liveness = createLivenessRegistry({ clock, scheduler: livenessScheduler, hosts: hostConfigs, activityTime });
+  const liveness = createLivenessRegistry({ clock, scheduler: livenessScheduler, hosts: localHostSettings.all(), activityTime });
   // Cluster mode: presence is Redis's, read from this node's mirror (src/cluster/); else the local table.
   const cluster = config.cluster ? new ClusterNode({ config, store: ownStore, metrics, clock, scheduler, logger, liveness, ...(opts.wrapRedisLink ? { wrapLink: opts.wrapRedisLink } : {}) }) : undefined;
-  // Cluster mode: users and rosters are the cluster's (Redis, replicated on every node).
+  // Cluster mode: host settings, users and rosters are the cluster's (Redis, applied on every node).
+  const hostSettings = cluster ? createClusterHostSettings(localHostSettings, cluster) : localHostSettings;
+  hostSettings.subscribe((host, settings) => liveness.setHostConfig(host, settings));
   const store = cluster ? cluster.storeOver(ownStore) : ownStore;
   const presence =
     cluster?.presence ??
@@ -86,10 +90,10 @@ export function createApp(opts: AppOptions): App {
       maxOffline: config.presence.max_offline,
     });
   const passwords = new PasswordChecker(store); // shared: an MQTT login warms XMPP PLAIN and back
-  const deps: CoreDeps = { config, dataDir, clock, scheduler, logger, store, liveness, presence, metrics, passwords, ...(cluster ? { cluster } : {}) };
+  const deps = { config, dataDir, clock, scheduler, logger, store, liveness, presence, metrics, passwords, ...(cluster ? { cluster } : {}) } satisfies CoreDeps;
 
   const services: Service[] = [];
-  if (opts.xmpp ?? true) services.push(createXmppService(deps));
+  if (opts.xmpp ?? true) services.push(createXmppListener(deps));
   if (opts.mqtt ?? true) services.push(createMqttService(deps));
 
   let started = false;
@@ -97,7 +101,7 @@ export function createApp(opts: AppOptions): App {
   const apiToken = resolveApiToken(config, dataDir, logger);
   // Ready: listeners up, store open, and in cluster mode a member (not joining, not fenced).
   const ready = () => started && store.isOpen() && (!cluster || cluster.membership.state === 'member');
-  const http = createHttpApp({ ...deps, services: () => services, apiToken, ready });
+  const http = createHttpApp({ ...deps, hostSettings, services: () => services, apiToken, ready });
 
   return {
     deps,

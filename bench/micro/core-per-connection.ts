@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 import { loadConfig } from '../../src/config/load.js';
-import { livenessHostConfigs } from '../../src/host-settings.js';
+import { fileHostSettings } from '../../src/host-settings.js';
 import { createLivenessRegistry } from '../../src/liveness/registry.js';
 import type { DisconnectReason, EndpointRef, LivenessAdapter, LivenessHandle, LivenessRegistry } from '../../src/liveness/types.js';
 import { deliveryCodec } from '../../src/mqtt-session/delivery-codec.js';
@@ -92,7 +92,7 @@ interface Parts {
 }
 
 function rig(parts: Parts): Rig {
-  const liveness = createLivenessRegistry({ clock: systemClock, scheduler: systemScheduler, hosts: livenessHostConfigs(config), activityTime: 'turn' });
+  const liveness = createLivenessRegistry({ clock: systemClock, scheduler: systemScheduler, hosts: fileHostSettings(config), activityTime: 'turn' });
   const presence = parts.presence
     ? createPresenceTable({
         clock: systemClock,

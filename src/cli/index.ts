@@ -83,7 +83,7 @@ export async function runCli(argv: string[], io: CliIo = stdio): Promise<number>
     ctx = { loaded: loadConfig({ file, env: io.env ?? process.env }), out: io.out, err: io.err };
   } catch (err) {
     if (err instanceof ConfigError) {
-      io.err(`vigil: invalid configuration: ${err.message}`);
+      io.err(`vigil: ${err.code}: ${err.message}`);
       return 1;
     }
     throw err;

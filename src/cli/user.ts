@@ -17,7 +17,7 @@ import { formatJid, type Jid, JidError, normaliseDomain, parseJid } from '../jid
 import { openSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import { systemClock } from '../time/clock.js';
-import type { CliCommand, CliContext } from './context.js';
+import { type CliCommand, type CliContext, CommandError } from './context.js';
 
 const USAGE = {
   user: `Usage: vigil user <command> [options]
@@ -53,9 +53,6 @@ type Verb = Exclude<keyof typeof USAGE, 'user'>;
 /** Wrong invocation: exit 2 with the verb's usage. */
 class UsageError extends Error {}
 
-/** Arguments parsed, but the request cannot be done: exit 1. */
-class CommandError extends Error {}
-
 const HELP = { help: { type: 'boolean', short: 'h' } } as const;
 
 function parse<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O, maxPositionals: number) {
@@ -79,9 +76,7 @@ function requireConfiguredHost(ctx: CliContext, host: string): void {
   const hosts = configuredHosts(ctx);
   if (!hosts.includes(host)) {
     const list = hosts.length > 0 ? hosts.join(', ') : '(none)';
-    throw new CommandError(
-      `VIGIL_ERR_UNKNOWN_HOST: host ${JSON.stringify(host)} is not configured in ${ctx.loaded.file}; configured hosts: ${list}`,
-    );
+    throw new CommandError('VIGIL_ERR_UNKNOWN_HOST', `host ${JSON.stringify(host)} is not configured in ${ctx.loaded.file}; configured hosts: ${list}`);
   }
 }
 
@@ -92,11 +87,11 @@ function accountJid(input: string | undefined): Jid & { local: string } {
   try {
     jid = parseJid(input);
   } catch (err) {
-    if (err instanceof JidError) throw new CommandError(`${err.code}: ${err.message}`);
+    if (err instanceof JidError) throw new CommandError(err.code, err.message);
     throw err;
   }
-  if (jid.local === null) throw new CommandError(`VIGIL_ERR_BAD_JID: ${JSON.stringify(input)} has no user part (expected user@host)`);
-  if (jid.resource !== null) throw new CommandError(`VIGIL_ERR_BAD_JID: ${JSON.stringify(input)} has a resource; give the bare JID user@host`);
+  if (jid.local === null) throw new CommandError('VIGIL_ERR_BAD_JID', `${JSON.stringify(input)} has no user part (expected user@host)`);
+  if (jid.resource !== null) throw new CommandError('VIGIL_ERR_BAD_JID', `${JSON.stringify(input)} has a resource; give the bare JID user@host`);
   return { ...jid, local: jid.local };
 }
 
@@ -118,7 +113,7 @@ async function readPassword(values: { password?: string | undefined; 'password-f
     try {
       text = stripNewline(await readFile(file, 'utf8'));
     } catch (err) {
-      throw new CommandError(`cannot read the password file ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      throw new CommandError(null, `cannot read the password file ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
     }
   } else if (password === '-') {
     text = stripNewline(await readAll(ctx.stdin ?? process.stdin));
@@ -128,7 +123,7 @@ async function readPassword(values: { password?: string | undefined; 'password-f
     throw new UsageError('a password is required: --password PW, --password - (stdin) or --password-file FILE');
   }
   const problem = passwordProblem(text);
-  if (problem) throw new CommandError(`refusing the password: ${problem}`);
+  if (problem) throw new CommandError(null, `refusing the password: ${problem}`);
   return text;
 }
 
@@ -137,7 +132,7 @@ async function withStore<T>(ctx: CliContext, fn: (store: Store) => T): Promise<T
   try {
     store = openSqliteStore(ctx.loaded.dataDir);
   } catch (err) {
-    throw new CommandError(`cannot open the store in ${ctx.loaded.dataDir}: ${(err as Error).message}`);
+    throw new CommandError(null, `cannot open the store in ${ctx.loaded.dataDir}: ${(err as Error).message}`);
   }
   try {
     return await fn(store);
@@ -158,8 +153,8 @@ async function setPassword(verb: 'add' | 'passwd', argv: string[], ctx: CliConte
   const name = formatJid(jid);
   return withStore(ctx, (store) => {
     const existing = store.users.get(jid.domain, jid.local);
-    if (verb === 'add' && existing) throw new CommandError(`VIGIL_ERR_USER_EXISTS: ${name} already exists (use "vigil user passwd")`);
-    if (verb === 'passwd' && !existing) throw new CommandError(`VIGIL_ERR_USER_NOT_FOUND: ${name} does not exist`);
+    if (verb === 'add' && existing) throw new CommandError('VIGIL_ERR_USER_EXISTS', `${name} already exists (use "vigil user passwd")`);
+    if (verb === 'passwd' && !existing) throw new CommandError('VIGIL_ERR_USER_NOT_FOUND', `${name} does not exist`);
     const record = makeUserRecord(jid.domain, jid.local, password, systemClock);
     store.users.put(existing ? { ...record, createdAt: existing.createdAt } : record);
     ctx.out(`${verb === 'add' ? 'added' : 'password changed for'} ${name}`);
@@ -174,7 +169,7 @@ async function del(argv: string[], ctx: CliContext): Promise<number> {
   const jid = accountJid(positionals[0]);
   const name = formatJid(jid);
   return withStore(ctx, (store) => {
-    if (!store.users.delete(jid.domain, jid.local)) throw new CommandError(`VIGIL_ERR_USER_NOT_FOUND: ${name} does not exist`);
+    if (!store.users.delete(jid.domain, jid.local)) throw new CommandError('VIGIL_ERR_USER_NOT_FOUND', `${name} does not exist`);
     store.rosters.clear(jid.domain, jid.local);
     ctx.out(`deleted ${name}`);
     return 0;
@@ -189,7 +184,7 @@ async function list(argv: string[], ctx: CliContext): Promise<number> {
     try {
       host = normaliseDomain(positionals[0]);
     } catch (err) {
-      if (err instanceof JidError) throw new CommandError(`${err.code}: ${err.message}`);
+      if (err instanceof JidError) throw new CommandError(err.code, err.message);
       throw err;
     }
     requireConfiguredHost(ctx, host);
@@ -231,7 +226,7 @@ export const userCommand: CliCommand = async (argv, ctx) => {
       return 2;
     }
     if (err instanceof CommandError || err instanceof VigilError) {
-      ctx.err(`vigil user ${entry.verb}: ${err.message}`);
+      ctx.err(`vigil user ${entry.verb}: ${err instanceof VigilError ? `${err.code}: ` : ''}${err.message}`);
       return 1;
     }
     ctx.err(`vigil user ${entry.verb}: ${err instanceof Error ? err.message : String(err)}`);

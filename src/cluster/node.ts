@@ -10,7 +10,6 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.js';
 import type { Metrics } from '../metrics.js';
-import { validateHostPatch } from '../host-settings.js';
 import type { EndpointKey, LivenessRegistry } from '../liveness/types.js';
 import type { PresenceView } from '../presence/types.js';
 import type { Store } from '../store/types.js';
@@ -81,6 +80,7 @@ export class ClusterNode {
   private lastErrorLog = 0;
   private readonly events;
   private readonly stanzaHandlers: ((to: string, el: unknown) => void)[] = [];
+  private readonly hostSettingsHandlers: ((host: string, patch: Record<string, unknown>) => void)[] = [];
   http = '';
 
   constructor(private readonly d: ClusterDeps) {
@@ -239,16 +239,22 @@ export class ClusterNode {
   }
 
   private applyHostPatch(host: string, json: string): void {
-    const { liveness, logger } = this.d;
-    const base = liveness.hostConfig(host);
-    if (!base) return; // a host this node does not serve
+    let patch: Record<string, unknown>;
     try {
-      const next = validateHostPatch(base, JSON.parse(json) as Record<string, unknown>);
-      liveness.setHostConfig(host, next);
-      logger.info({ event: 'host_config_changed', host, patch: JSON.parse(json) as unknown, cluster: true }, 'host config changed by the cluster');
-    } catch (err) {
-      logger.warn({ event: 'host_config_override_ignored', host, err: String(err) }, 'cluster host settings do not fit the schema');
+      patch = JSON.parse(json) as Record<string, unknown>;
+    } catch {
+      return;
     }
+    for (const h of this.hostSettingsHandlers) h(host, patch);
+  }
+
+  /** Settings changes made by other nodes (and, at join, what Redis holds): the host settings seam listens. */
+  onHostSettings(handler: (host: string, patch: Record<string, unknown>) => void): void {
+    this.hostSettingsHandlers.push(handler);
+  }
+
+  get logger(): Logger {
+    return this.d.logger;
   }
 
   private armGc(): void {

@@ -199,6 +199,24 @@ export function validate<S extends Opt>(opt: S, raw: unknown, path: string[] = [
   return check(opt, raw, path) as Infer<S>;
 }
 
+/**
+ * Validate some fields of an object option (a runtime change, not a whole file): only the keys
+ * present are checked, no default is filled in, an unknown key is an error. Throws ConfigValueError.
+ */
+export function validatePartial<F extends Fields>(opt: ObjOpt<F>, raw: Record<string, unknown>, path: string[] = []): Partial<Infer<ObjOpt<F>>> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    const field = opt.fields[k];
+    if (!field) throw unknownOption(opt, [...path, k], v);
+    if (v !== undefined) out[k] = check(field, v, [...path, k]);
+  }
+  return out as Partial<Infer<ObjOpt<F>>>;
+}
+
+/** A key the object option does not declare: a typo must not silently fall back to a default. */
+const unknownOption = (opt: ObjOpt, path: string[], value: unknown) =>
+  new ConfigValueError(path, value, `no such option (known: ${Object.keys(opt.fields).join(', ')})`);
+
 function check(opt: Opt, raw: unknown, path: string[]): unknown {
   if (raw === undefined) return defaultsOf(opt);
   const fail = (): never => {
@@ -230,9 +248,7 @@ function check(opt: Opt, raw: unknown, path: string[]): unknown {
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail();
       const src = raw as Record<string, unknown>;
       for (const k of Object.keys(src)) {
-        if (!(k in opt.fields)) {
-          throw new ConfigValueError([...path, k], src[k], `no such option (known: ${Object.keys(opt.fields).join(', ')})`);
-        }
+        if (!(k in opt.fields)) throw unknownOption(opt, [...path, k], src[k]);
       }
       const out: Record<string, unknown> = {};
       for (const [k, f] of Object.entries(opt.fields)) out[k] = check(f, src[k], [...path, k]);

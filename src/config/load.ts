@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, parseDocument } from 'yaml';
+import type { ErrorCode } from '../errors.js';
 import { ConfigValueError, type Opt, validate } from './dsl.js';
 import { rootSchema } from './schema/root.js';
 import type { Config } from './types.js';
@@ -29,10 +30,14 @@ export interface LoadedConfig {
   dataDir: string;
 }
 
-/** A configuration that cannot be used; the message names file, key path, value and expectation. */
+/**
+ * A configuration that cannot be used; the message names file, key path, value and expectation.
+ * `VIGIL_ERR_CONFIG_FILE`: the file cannot be read or is not YAML; `VIGIL_ERR_CONFIG_INVALID`: a
+ * value does not fit the schema (then `keyPath` names it, when there is one key to blame).
+ */
 export class ConfigError extends Error {
-  readonly code = 'VIGIL_ERR_CONFIG_INVALID';
   constructor(
+    readonly code: Extract<ErrorCode, 'VIGIL_ERR_CONFIG_FILE' | 'VIGIL_ERR_CONFIG_INVALID'>,
     readonly file: string,
     message: string,
     readonly keyPath: string | null = null,
@@ -50,7 +55,7 @@ export function loadConfig(opts: { file?: string | null; env?: NodeJS.ProcessEnv
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(file, `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw new ConfigError('VIGIL_ERR_CONFIG_FILE', file, `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
   return parseConfig(text, file, opts.env ?? process.env);
 }
@@ -60,7 +65,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = e.linePos?.[0];
-    throw new ConfigError(file, `not valid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}: ${e.message.split('\n')[0]}`);
+    throw new ConfigError('VIGIL_ERR_CONFIG_FILE', file, `not valid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}: ${e.message.split('\n')[0]}`);
   }
   const raw: unknown = doc.toJS() ?? {};
   const merged = applyEnv(raw, env, file);
@@ -68,17 +73,17 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   try {
     config = validate(rootSchema, merged);
   } catch (err) {
-    if (err instanceof ConfigValueError) throw new ConfigError(file, err.message, err.path.join('.'));
+    if (err instanceof ConfigValueError) throw new ConfigError('VIGIL_ERR_CONFIG_INVALID', file, err.message, err.path.join('.'));
     throw err;
   }
   for (const host of Object.keys(config.hosts)) {
     if (!/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/.test(host)) {
-      throw new ConfigError(file, `hosts.${host}: got ${JSON.stringify(host)}, expected a lower-case domain name`, `hosts.${host}`);
+      throw new ConfigError('VIGIL_ERR_CONFIG_INVALID', file, `hosts.${host}: got ${JSON.stringify(host)}, expected a lower-case domain name`, `hosts.${host}`);
     }
   }
   const r = config.cluster?.redis;
   if (r && (r.url === null) === (r.nodes.length === 0)) {
-    throw new ConfigError(file, 'cluster.redis: give either url (one Redis) or nodes (Redis Cluster seeds), exactly one of them', 'cluster.redis');
+    throw new ConfigError('VIGIL_ERR_CONFIG_INVALID', file, 'cluster.redis: give either url (one Redis) or nodes (Redis Cluster seeds), exactly one of them', 'cluster.redis');
   }
   const dataDir = resolve(config.data_dir);
   return { config, file, dataDir };
@@ -130,7 +135,7 @@ function setPath(root: Record<string, unknown>, path: string[], value: unknown, 
     const next = cur[key];
     if (next === undefined || next === null) cur[key] = {};
     else if (typeof next !== 'object' || Array.isArray(next)) {
-      throw new ConfigError(file, `${source}: ${path.join('.')} cannot be set, ${key} is not a mapping`);
+      throw new ConfigError('VIGIL_ERR_CONFIG_INVALID', file, `${source}: ${path.join('.')} cannot be set, ${key} is not a mapping`);
     }
     cur = cur[key] as Record<string, unknown>;
   }

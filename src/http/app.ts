@@ -12,8 +12,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { CoreDeps, Service } from '../deps.js';
 import { bearerAuth } from './auth.js';
+import type { HttpDeps } from './deps.js';
 import { installErrorHandlers } from './error-handler.js';
 import { registerLivenessMetrics } from './liveness-metrics.js';
 import { clusterRoutes } from './routes/cluster.js';
@@ -26,16 +26,6 @@ import { metricsRoutes } from './routes/metrics.js';
 import { userRoutes } from './routes/users.js';
 import { ChangeEntrySchema, ErrorBody, PresenceViewSchema } from './schemas.js';
 
-export interface HttpDeps extends CoreDeps {
-  services: () => Service[];
-  apiToken: string;
-  /** True once the store is open and the listeners are up. */
-  ready: () => boolean;
-}
-
-/** Default largest request body (api.max_body_bytes): PATCH and user bodies are tiny. */
-export const BODY_LIMIT_BYTES = 64 * 1024;
-
 /**
  * Request log lines name the method and the path only: a query string may carry a secret (RFC 6750
  * §2.3 access_token, a client's own mistake), and headers carry the bearer token.
@@ -45,7 +35,7 @@ const requestSerializer = (req: { method: string; url: string; ip?: string }) =>
 export function createHttpApp(deps: HttpDeps): FastifyInstance {
   const app = Fastify<Server, IncomingMessage, ServerResponse, FastifyBaseLogger>({
     loggerInstance: deps.logger.child({}, { serializers: { req: requestSerializer } }),
-    bodyLimit: deps.config.api.max_body_bytes ?? BODY_LIMIT_BYTES,
+    bodyLimit: deps.config.api.max_body_bytes,
     // Unknown fields are errors, never silently dropped (a typo must not be ignored).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     return503OnClosing: true,

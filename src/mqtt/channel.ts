@@ -12,11 +12,12 @@
  * shape the acknowledgements, and what it sends goes out through the connection as its sink.
  */
 import type { IConnackPacket, Packet, QoS } from 'mqtt-packet';
+import type { Infer } from '../config/dsl.js';
+import type { mqttSchema } from '../config/schema/mqtt.js';
 import type { DisconnectReason } from '../liveness/types.js';
 import type { Acl } from './acl.js';
 import type { Message, PublishProperties } from './message.js';
 import type { ChannelSession, SubOptions } from './session.js';
-import type { MqttHostConfig } from './host-policy.js';
 
 export type ProtocolVersion = 3 | 4 | 5;
 
@@ -32,10 +33,13 @@ export interface Will {
   expiryS: number | null;
 }
 
-/** A host's MQTT settings as the channel needs them. */
+/** A host's `mqtt.*` options as the config file declares them (src/config/schema/mqtt.ts). */
+export type MqttHostOptions = Infer<typeof mqttSchema>;
+
+/** A host's MQTT settings as the channel needs them (built by host-policy.ts). */
 export interface HostPolicy {
   host: string;
-  mqtt: MqttHostConfig;
+  mqtt: MqttHostOptions;
   acl: Acl;
 }
 

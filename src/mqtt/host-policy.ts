@@ -1,14 +1,11 @@
 /**
- * Per host MQTT policy: the validated `mqtt.*` options of a host plus its compiled ACL.
- * Built once per host config and rebuilt when the config changes.
+ * Per host MQTT policy: the validated `mqtt.*` options of a host plus its compiled ACL, in the
+ * shape the channel reads (channel.ts HostPolicy). Built once per host config and rebuilt when the
+ * config changes. The options are validated once, by the config loader; nothing here re-checks.
  */
-import type { Infer } from '../config/dsl.js';
-import type { mqttSchema } from '../config/schema/mqtt.js';
 import { compileAcl } from './acl.js';
-import type { HostPolicy } from './channel.js';
+import type { HostPolicy, MqttHostOptions } from './channel.js';
 
-export type MqttHostConfig = Infer<typeof mqttSchema>;
-
-export function hostPolicy(host: string, mqtt: MqttHostConfig): HostPolicy {
+export function hostPolicy(host: string, mqtt: MqttHostOptions): HostPolicy {
   return { host, mqtt, acl: compileAcl(mqtt.acl, mqtt.acl_default) };
 }

@@ -1,12 +1,13 @@
 /**
  * The small pieces around a c2s connection (connection.ts) that keep per-session memory low:
  * socket listeners shared by every connection (each socket carries its connection under a
- * symbol), the bound session the stanza layer sees (session.ts) and the liveness adapter, both
+ * symbol), the bound session the stanza layer sees (c2s-session.ts) and the liveness adapter, both
  * small objects with their code on the prototype instead of closures per connection.
  */
 import type { Duplex } from 'node:stream';
-import type { DisconnectReason, EndpointRef, LivenessAdapter } from '../liveness/types.js';
-import { type C2sSession, type PresenceState, newPresenceState } from './session.js';
+import { type SecureContext, TLSSocket } from 'node:tls';
+import type { DisconnectReason, EndpointRef, LivenessAdapter, LivenessHandle } from '../liveness/types.js';
+import { type C2sSession, type PresenceState, newPresenceState } from './c2s-session.js';
 import type { XmlEl } from './xml.js';
 
 /** What the pieces here call on the connection. */
@@ -38,9 +39,13 @@ function onSocketClose(this: Carrier): void {
 }
 const ignore = () => undefined;
 
-/** The bound session as the stanza layer sees it (session.ts). */
+/**
+ * The bound session as the stanza layer sees it (c2s-session.ts), with its liveness handle: what a
+ * resumable session (XEP-0198) keeps when its socket goes.
+ */
 export class BoundSession implements C2sSession {
   ref: EndpointRef | null = null;
+  handle: LivenessHandle | null = null;
   readonly presence: PresenceState = newPresenceState();
   interested = false;
   constructor(
@@ -86,4 +91,16 @@ export function detachSocket(io: Duplex): void {
   io.removeListener('error', onSocketError);
   (io as Carrier)[CONN] = undefined;
   io.on('error', ignore);
+}
+
+/**
+ * STARTTLS (RFC 6120 §5.4.3.3): the TLS session runs on the same socket, which `conn` now hears
+ * through the TLS socket. Without a context for the host the stream stays as it is.
+ */
+export function upgradeToTls(raw: Duplex, secureContext: SecureContext | null, conn: ConnectionHooks): Duplex {
+  if (!secureContext) return raw;
+  detachSocket(raw);
+  const secure = new TLSSocket(raw as never, { isServer: true, secureContext });
+  attachSocket(secure, conn);
+  return secure;
 }

@@ -7,8 +7,9 @@ import type { SecureContext } from 'node:tls';
 import type { DisconnectReason, LivenessRegistry } from '../liveness/types.js';
 import type { Scheduler } from '../time/scheduler.js';
 import type { XmppCounters } from './metrics.js';
+import type { LifecyclePhase } from './lifecycle.js';
 import type { NegotiationCtx, NegotiationState } from './negotiation.js';
-import type { C2sSession } from './session.js';
+import type { C2sSession } from './c2s-session.js';
 import type { StreamErrorCondition } from './stream-errors.js';
 import type { XmppWorld } from './world.js';
 
@@ -32,7 +33,7 @@ export interface ConnectionDeps {
   logger: Logger;
   counters: XmppCounters;
   /** Negotiation context minus what is per connection. */
-  negotiation: Omit<NegotiationCtx, 'admit' | 'tlsAvailable'>;
+  negotiation: Omit<NegotiationCtx, 'tlsAvailable'>;
   /** TLS context of a host (null: STARTTLS not available there). */
   secureContextFor(host: string): SecureContext | null;
   maxStanzaBytes(host: string | null): number;
@@ -41,6 +42,7 @@ export interface ConnectionDeps {
   /** A SASL failure from this connection's address: how long to hold its answer (ms). */
   authFailureDelayMs(host: string | null): number;
   handshakeTimeoutMs(host: string | null): number;
+  /** Count this connection against the limits of the header's host (the negotiation's `admit` effect); false: refused. */
   admit(host: string): boolean;
   newResource(): string;
   newPingId(): string;
@@ -49,13 +51,15 @@ export interface ConnectionDeps {
   /** Peer address, shown in the presence table's meta. */
   remoteAddress: string;
   /** Milliseconds to wait for the peer's </stream:stream> before destroying the socket. */
-  closeGraceMs?: number;
+  closeGraceMs: number;
   onEnd(conn: Connection): void;
 }
 
 export interface Connection {
   readonly session: C2sSession | null;
   readonly phase: NegotiationState['phase'];
+  /** Where the connection is in its life (lifecycle.ts). */
+  readonly lifecycle: LifecyclePhase;
   /** Close with the stream error matching `reason` (service shutdown, kick). */
   kill(reason: DisconnectReason): void;
 }

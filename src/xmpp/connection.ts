@@ -5,6 +5,10 @@
  * core informed: track on bind, touch on every client stanza, probe = XEP-0199 IQ ping,
  * kill = stream error, untrack with the reason when the stream ends.
  *
+ * Its life is one field, `life` (lifecycle.ts draws the moves). The session (bound resource +
+ * liveness handle) is finished exactly once, on the way out of the open phases (finishSession):
+ * the one place a resumable session (XEP-0198) will be kept instead.
+ *
  * Cheap paths: the writes of one input chunk leave in one socket write; a PLAIN password is
  * checked on the thread pool while input is held (hold/release, also used by the failed-auth
  * delay); a read that is exactly the answer to our ping skips the parser (fast-pong.ts).
@@ -16,16 +20,15 @@
  */
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { TLSSocket } from 'node:tls';
 import { normaliseResource } from '../jid.js';
-import type { DisconnectReason, LivenessHandle } from '../liveness/types.js';
+import type { DisconnectReason } from '../liveness/types.js';
 import type { TimerHandle } from '../time/scheduler.js';
-import { BoundSession, type ConnectionHooks, PingAdapter, attachSocket, detachSocket } from './connection-glue.js';
+import { BoundSession, type ConnectionHooks, PingAdapter, attachSocket, upgradeToTls } from './connection-glue.js';
 import { type Connection, type ConnectionDeps, KILL_CONDITION } from './connection-types.js';
 import { matchIqResult, pingXml } from './fast-pong.js';
+import { AWAITING_HEADER, type Closing, type Lifecycle, type LifecyclePhase, STREAMING, isOpen, moved } from './lifecycle.js';
 import { type NegotiationCtx, type NegotiationEffect, type NegotiationInput, type NegotiationState, header, initialState, step } from './negotiation.js';
-import { classifyPingReply } from './ping.js';
-import type { C2sSession } from './session.js';
+import { classifyPingReply, notePing, takePing } from './ping.js';
 import { handleClientStanza, handleSessionEnd } from './stanzas.js';
 import { type StreamErrorCondition, streamError } from './stream-errors.js';
 import { type XmlEl, serialize } from './xml.js';
@@ -40,27 +43,19 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
 
 class C2sConnection implements Connection, ConnectionHooks {
   private io: Duplex;
+  private life: Lifecycle = AWAITING_HEADER;
   private state: NegotiationState = initialState();
   private parser: XmlStreamParser;
-  session: C2sSession | null = null;
-  private handle: LivenessHandle | null = null;
-  private endReason: DisconnectReason | null = null;
-  private ended = false;
-  private closing = false;
-  private discardRest = false;
+  session: BoundSession | null = null;
   private mechanism: string | null = null;
-  /** Our header of the current stream was sent (false again after a restart). */
-  private headerSent = false;
   /** Ids of our unanswered pings, oldest first (at most 8; allocated at the first ping). */
   private pendingPings: string[] | null = null;
-  /** Output of the current input chunk (or release of held input), written at its end in one piece. */
-  private out = '';
-  private batching = false;
-  /** Stream restarts so far: held input from before a restart is void (its parser is gone). */
+  /** Output of the current input chunk (or release of held input), written at its end in one piece; null outside one. */
+  private out: string | null = null;
+  /** Stream restarts so far: input parsed before a restart is void (its parser is gone). */
   private resets = 0;
   private readonly ctx: NegotiationCtx;
   private handshakeTimer: TimerHandle | null;
-  private graceTimer: TimerHandle | null = null;
   private authDelayTimer: TimerHandle | null = null;
   /** Inputs that arrived while input is held (password check, failed-auth delay). */
   private held: NegotiationInput[] | null = null;
@@ -71,7 +66,7 @@ class C2sConnection implements Connection, ConnectionHooks {
   ) {
     this.io = socket;
     this.parser = createXmlStreamParser({ maxStanzaBytes: deps.maxStanzaBytes(null) });
-    this.ctx = { ...deps.negotiation, tlsAvailable: socket instanceof Socket, admit: deps.admit };
+    this.ctx = { ...deps.negotiation, tlsAvailable: socket instanceof Socket };
     this.handshakeTimer = deps.scheduler.setTimer(deps.handshakeTimeoutMs(null), () => this.feed({ type: 'handshake-timeout' }));
     attachSocket(socket, this);
   }
@@ -80,17 +75,29 @@ class C2sConnection implements Connection, ConnectionHooks {
     return this.state.phase;
   }
 
+  get lifecycle(): LifecyclePhase {
+    return this.life.phase;
+  }
+
+  private get open(): boolean {
+    return isOpen(this.life);
+  }
+
+  private moveTo(next: Lifecycle): void {
+    this.life = moved(this.life, next);
+  }
+
   kill(reason: DisconnectReason): void {
     this.close(reason, KILL_CONDITION[reason]);
   }
 
   private write(data: string): void {
-    if (this.batching) this.out += data;
+    if (this.out !== null) this.out += data;
     else this.push(data);
   }
 
   private flushOut(): void {
-    if (this.out === '') return;
+    if (!this.out) return;
     const data = this.out;
     this.out = '';
     this.push(data);
@@ -103,9 +110,10 @@ class C2sConnection implements Connection, ConnectionHooks {
     if (io.writableLength > this.deps.maxSendBuffer(this.state.host)) {
       this.deps.counters.limitHits.inc({ limit: 'max_send_buffer' });
       this.deps.logger.info({ event: 'xmpp_limit_max_send_buffer', ip: this.deps.remoteAddress, buffered: io.writableLength }, 'xmpp_limit_max_send_buffer');
-      this.endReason ??= 'socket_error';
-      this.finishSession(this.endReason);
-      this.closing = true;
+      if (this.open) {
+        this.finishSession('socket_error');
+        this.moveTo({ phase: 'closing', reason: 'socket_error', grace: null });
+      }
       io.destroy();
       return;
     }
@@ -113,7 +121,7 @@ class C2sConnection implements Connection, ConnectionHooks {
   }
 
   sendEl(el: XmlEl): void {
-    if (this.closing) return;
+    if (!this.open) return;
     this.deps.counters.stanzasOut.inc();
     this.write(serialize(el));
   }
@@ -121,9 +129,8 @@ class C2sConnection implements Connection, ConnectionHooks {
   private finishSession(reason: DisconnectReason): void {
     const s = this.session;
     if (!s) return;
-    const h = this.handle;
+    const h = s.handle;
     this.session = null;
-    this.handle = null;
     try {
       handleSessionEnd(this.deps.world, s);
     } catch (err) {
@@ -135,19 +142,21 @@ class C2sConnection implements Connection, ConnectionHooks {
   }
 
   private close(reason: DisconnectReason, error: StreamErrorCondition | null, text?: string): void {
-    if (this.closing) return;
+    if (!this.open) return;
     const { deps } = this;
-    this.endReason = reason;
     // Unavailable reaches watchers at once, not when the TCP close completes.
     this.finishSession(reason);
     // §4.9.1.2: a stream error needs an open stream, so send our header first when there is none.
-    const open = this.headerSent ? '' : header(this.state.host ?? deps.negotiation.defaultHost, deps.negotiation.newStreamId());
+    const open = this.life.phase === 'streaming' ? '' : header(this.state.host ?? deps.negotiation.defaultHost, deps.negotiation.newStreamId());
     this.write(`${open}${error ? serialize(streamError(error, text)) : ''}</stream:stream>`);
     this.flushOut();
-    this.closing = true;
     if (error) deps.counters.streamErrors.inc({ condition: error });
+    // The write may have found the reader too slow and destroyed the socket (push): closing already.
+    if (!this.open) return;
+    const closing: Closing = { phase: 'closing', reason, grace: null };
+    this.moveTo(closing);
     this.io.end();
-    this.graceTimer = deps.scheduler.setTimer(deps.closeGraceMs ?? 2_000, () => this.io.destroy());
+    closing.grace = deps.scheduler.setTimer(deps.closeGraceMs, () => this.io.destroy());
   }
 
   private bind(id: string | undefined, resource: string | null): void {
@@ -168,7 +177,7 @@ class C2sConnection implements Connection, ConnectionHooks {
     this.session = s;
     // A takeover: the new generation supersedes the old handle in the registry (no offline/online pair).
     const handle = deps.liveness.track({ host, transport: 'xmpp', id: jid }, new PingAdapter(this), { onIdle: 'probe' });
-    this.handle = handle;
+    s.handle = handle;
     s.ref = handle.ref;
     deps.world.setMeta(handle.ref, { ip: deps.remoteAddress, tls: state.secure, sasl_mechanism: this.mechanism, resource: res });
     old?.kill('taken_over');
@@ -180,11 +189,9 @@ class C2sConnection implements Connection, ConnectionHooks {
   /** XEP-0199 §4.1: ping the idle client (a prebuilt string, the id spliced in). */
   probe(): void {
     const s = this.session;
-    if (!s || this.closing) return;
+    if (!s || !this.open) return;
     const id = this.deps.newPingId();
-    const pending = (this.pendingPings ??= []);
-    pending.push(id);
-    if (pending.length > 8) pending.shift();
+    this.pendingPings = notePing(this.pendingPings, id);
     this.deps.counters.stanzasOut.inc();
     this.write(pingXml(s.host, s.jid, id));
   }
@@ -193,21 +200,13 @@ class C2sConnection implements Connection, ConnectionHooks {
     const s = this.session;
     if (!s) return;
     this.deps.counters.stanzasIn.inc();
-    this.handle?.touch();
+    s.handle?.touch();
     const id = el.attrs.id;
-    if (el.name === 'iq' && id !== undefined && (el.attrs.type === 'result' || el.attrs.type === 'error') && this.takePing(s, id, el.attrs.to)) {
-      this.handle?.answered(classifyPingReply(el));
+    if (el.name === 'iq' && id !== undefined && (el.attrs.type === 'result' || el.attrs.type === 'error') && takePing(this.pendingPings, s, id, el.attrs.to)) {
+      s.handle?.answered(classifyPingReply(el));
       return;
     }
     handleClientStanza(this.deps.world, s, el);
-  }
-
-  /** Is this the answer to one of our pings (id pending, addressed to us)? Then it is no longer pending. */
-  private takePing(s: C2sSession, id: string, to: string | undefined): boolean {
-    const at = this.pendingPings?.indexOf(id) ?? -1;
-    if (at === -1 || !(to === undefined || to === s.host || to === s.bare)) return false;
-    this.pendingPings?.splice(at, 1);
-    return true;
   }
 
   /**
@@ -216,10 +215,10 @@ class C2sConnection implements Connection, ConnectionHooks {
    */
   private fastPong(chunk: Buffer): boolean {
     const s = this.session;
-    const h = this.handle;
+    const h = s?.handle;
     if (!s || !h || this.pendingPings === null || this.pendingPings.length === 0 || this.held !== null || !this.parser.atBoundary()) return false;
     const r = matchIqResult(chunk);
-    if (r === null || !this.takePing(s, r.id, r.to)) return false;
+    if (r === null || !takePing(this.pendingPings, s, r.id, r.to)) return false;
     this.deps.counters.stanzasIn.inc();
     this.deps.counters.fastPongs.inc();
     h.touch();
@@ -231,22 +230,27 @@ class C2sConnection implements Connection, ConnectionHooks {
     const { deps } = this;
     for (const e of effects) {
       switch (e.kind) {
-        case 'send':
-          if (e.data.includes('<stream:stream')) this.headerSent = true;
+        case 'open':
           this.write(e.data);
+          if (this.life.phase === 'awaiting-header') this.moveTo(STREAMING);
+          break;
+        case 'send':
+          this.write(e.data);
+          break;
+        case 'admit':
+          this.feed({ type: 'admission', ok: deps.admit(e.host) });
           break;
         case 'starttls':
           this.flushOut(); // <proceed/> goes out in the clear, before the handshake
-          this.upgrade();
+          this.io = upgradeToTls(this.io, this.deps.secureContextFor(this.state.host ?? ''), this);
           break;
         case 'verify-password':
           this.verify(e.host, e.user, e.password);
           break;
         case 'reset-parser':
           this.resets++;
-          this.headerSent = false;
+          if (this.life.phase === 'streaming') this.moveTo(AWAITING_HEADER);
           this.parser = createXmlStreamParser({ maxStanzaBytes: deps.maxStanzaBytes(this.state.host) });
-          this.discardRest = true;
           break;
         case 'authenticated':
           this.mechanism = e.mechanism;
@@ -304,12 +308,12 @@ class C2sConnection implements Connection, ConnectionHooks {
     this.batched(() => {
       first();
       for (const i of later) {
-        // A stream restart voids what the old parser produced (as discardRest does in onData).
+        // A stream restart voids what the old parser produced (as in onData).
         if (this.resets !== restarts && i.type !== 'handshake-timeout') continue;
         this.feed(i);
       }
     });
-    if (!this.closing && this.held === null) this.io.resume();
+    if (this.open && this.held === null) this.io.resume();
   }
 
   /** RFC 4616 §2 PLAIN password check on the thread pool; input waits meanwhile (RFC 6120 §6.4.5). */
@@ -317,22 +321,22 @@ class C2sConnection implements Connection, ConnectionHooks {
     this.hold();
     this.deps.checkPassword(host, user, password).then(
       (ok) => {
-        if (!this.ended && !this.closing) this.release(() => this.feed({ type: 'password-checked', ok }));
+        if (this.open) this.release(() => this.feed({ type: 'password-checked', ok }));
       },
       (err: unknown) => {
-        if (this.ended || this.closing) return;
-        this.release(() => this.internalError(err));
+        if (this.open) this.release(() => this.internalError(err));
       },
     );
   }
 
   onData(chunk: Buffer): void {
-    if (this.closing || this.fastPong(chunk)) return;
+    if (!this.open || this.fastPong(chunk)) return;
     this.batched(() => {
       const events = this.parser.write(chunk);
-      this.discardRest = false;
+      const restarts = this.resets;
       for (const ev of events) {
-        if (this.discardRest || this.closing) break;
+        // A stream restart voids the rest of what the old parser produced; so does a close.
+        if (this.resets !== restarts || !this.open) break;
         if (ev.type === 'open') {
           this.feed({ type: 'open', name: ev.name, attrs: ev.attrs });
           // The header named the host: its max_stanza_size applies from now on, before SASL too.
@@ -346,14 +350,14 @@ class C2sConnection implements Connection, ConnectionHooks {
 
   /** Run `fn` with its writes joined into one socket write; a throw (a bug, a store failure) ends this connection only. */
   private batched(fn: () => void): void {
-    this.batching = true;
+    this.out = '';
     try {
       fn();
     } catch (err) {
       this.internalError(err);
     } finally {
-      this.batching = false;
       this.flushOut();
+      this.out = null;
     }
   }
 
@@ -362,36 +366,29 @@ class C2sConnection implements Connection, ConnectionHooks {
     this.close('protocol_error', 'internal-server-error');
   }
 
-  private upgrade(): void {
-    const secureContext = this.deps.secureContextFor(this.state.host ?? '');
-    if (!secureContext) return;
-    const raw = this.io;
-    detachSocket(raw);
-    this.io = new TLSSocket(raw as never, { isServer: true, secureContext });
-    attachSocket(this.io, this);
-  }
-
+  /** The peer ended its side without closing the stream first: a bound session counts it as a socket error. */
   onPeerEnd(): void {
-    if (this.closing) return;
-    this.endReason ??= this.session ? 'socket_error' : 'client_close';
-    this.closing = true;
-    this.finishSession(this.endReason);
+    if (!this.open) return;
+    const reason: DisconnectReason = this.session ? 'socket_error' : 'client_close';
+    this.moveTo({ phase: 'closing', reason, grace: null });
+    this.finishSession(reason);
     this.io.end();
   }
 
+  /** A socket error: logged; the socket's close follows and ends the connection. */
   onError(err: Error): void {
     this.deps.logger.debug({ event: 'xmpp_socket_error', err: err.message }, 'xmpp_socket_error');
-    this.endReason ??= 'socket_error';
   }
 
   onClose(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.closing = true;
+    const life = this.life;
+    if (life.phase === 'ended') return;
+    const reason = life.phase === 'closing' ? life.reason : 'socket_error';
+    this.moveTo({ phase: 'ended', reason });
     this.handshakeTimer?.cancel();
-    this.graceTimer?.cancel();
+    if (life.phase === 'closing') life.grace?.cancel();
     this.authDelayTimer?.cancel();
-    this.finishSession(this.endReason ?? 'socket_error');
+    this.finishSession(reason);
     this.deps.onEnd(this);
   }
 }

@@ -2,13 +2,19 @@
  * Everything of the XMPP service except the listening socket: the router, the stanza world,
  * TLS contexts, counters, per-IP admission and the set of live connections. `accept(duplex)`
  * starts a connection on any Duplex, which is how unit tests drive whole streams in memory.
+ *
+ * Every limit is a host's option (src/config/schema/xmpp.ts); before a stream header names the
+ * host, the schema's defaults and the rules in the options' docs apply. Nothing is built here that
+ * the composition root provides (the password cache is shared with MQTT).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
+import type { PasswordChecker } from '../auth/password-cache.js';
+import { defaults } from '../config/dsl.js';
+import { xmppSchema } from '../config/schema/xmpp.js';
 import type { CoreDeps } from '../deps.js';
 import { type Connection, type ConnectionDeps, startConnection } from './connection.js';
-import { PasswordChecker } from '../auth/password-cache.js';
 import { createIpLimits } from '../ip-limits.js';
 import { xmppCounters } from './metrics.js';
 import type { XmppHostOptions } from './options.js';
@@ -17,7 +23,17 @@ import { pushRoster } from './roster.js';
 import { type Router, createRouter } from './router.js';
 import type { XmppWorld } from './world.js';
 
-const DEFAULT_MAX_STANZA = 65_536;
+/** What the XMPP adapter needs: the core parts and, required, the one password cache. */
+export type XmppDeps = CoreDeps & { passwords: PasswordChecker };
+
+/**
+ * After our </stream:stream>, how long the peer has to close its side before the socket is
+ * destroyed (RFC 6120 §4.4). Not an option: tests shorten it through EngineOptions.
+ */
+const CLOSE_GRACE_MS = 2_000;
+
+/** The options of a host the file does not name (and of none, before a header names one). */
+const DEFAULT_OPTIONS: XmppHostOptions = defaults(xmppSchema);
 
 export interface XmppEngine {
   readonly router: Router;
@@ -37,10 +53,12 @@ export interface EngineOptions {
   closeGraceMs?: number;
 }
 
-export function createXmppEngine(deps: CoreDeps, opts: EngineOptions = {}): XmppEngine {
-  const { config, logger } = deps;
+export function createXmppEngine(deps: XmppDeps, opts: EngineOptions = {}): XmppEngine {
+  const { config, logger, passwords } = deps;
   const hostNames = Object.keys(config.hosts);
+  /** A configured host's options; undefined for any other name (host-unknown). */
   const hostOptions = (domain: string): XmppHostOptions | undefined => config.hosts[domain]?.xmpp;
+  const optionsOf = (host: string | null): XmppHostOptions => (host === null ? undefined : hostOptions(host)) ?? DEFAULT_OPTIONS;
   const counters = xmppCounters(deps.metrics);
   // Cluster mode: resources on other nodes are reachable too (remote-router.ts).
   const router = deps.cluster ? createClusterRouter(createRouter(), deps.cluster) : createRouter();
@@ -51,8 +69,8 @@ export function createXmppEngine(deps: CoreDeps, opts: EngineOptions = {}): Xmpp
   const perIp = new Map<string, number>();
   const random = opts.random ?? (() => randomBytes(12).toString('hex'));
   let seq = 0;
-  const passwords = deps.passwords ?? new PasswordChecker(deps.store);
-  const minHandshake = Math.min(30, ...hostNames.map((h) => hostOptions(h)?.handshake_timeout ?? 30));
+  // Before the header: the shortest of every host's handshake_timeout, never above the default.
+  const minHandshake = Math.min(DEFAULT_OPTIONS.handshake_timeout, ...hostNames.map((h) => optionsOf(h).handshake_timeout));
 
   const world: XmppWorld = {
     router,
@@ -62,7 +80,7 @@ export function createXmppEngine(deps: CoreDeps, opts: EngineOptions = {}): Xmpp
     setAvailability: (ref, a) => deps.presence.setAvailability(ref, a),
     setMeta: (ref, meta) => deps.presence.setMeta(ref, meta),
     newId: () => `push-${(++seq).toString(36)}`,
-    maxRosterSize: (host) => hostOptions(host)?.max_roster_size ?? 1_000,
+    maxRosterSize: (host) => optionsOf(host).max_roster_size,
     countLimit: (limit) => counters.limitHits.inc({ limit }),
   };
 
@@ -72,21 +90,22 @@ export function createXmppEngine(deps: CoreDeps, opts: EngineOptions = {}): Xmpp
    * before any byte. The header's host then applies its own limit to the streams of that address it
    * already admitted (policy-violation).
    */
-  const limits = hostNames.map((h) => hostOptions(h)?.max_connections_per_ip ?? 0);
+  const limits = hostNames.map((h) => optionsOf(h).max_connections_per_ip);
   const acceptLimit = limits.includes(0) ? 0 : Math.max(0, ...limits);
 
   /** Connections per host and address that passed the header (host + NUL + ip). */
   const admitted = new Map<string, number>();
   /** Connections per host that passed the header. */
   const perHost = new Map<string, number>();
-  const totals = hostNames.map((h) => hostOptions(h)?.max_connections ?? 0);
+  const totals = hostNames.map((h) => optionsOf(h).max_connections);
   const acceptTotal = totals.includes(0) ? 0 : totals.reduce((a, b) => a + b, 0);
   const ipLimits = createIpLimits({
     clock: deps.clock,
-    rates: Object.fromEntries(hostNames.map((h) => [h, hostOptions(h)?.max_connection_rate_per_ip ?? 0])),
-    authDelays: Object.fromEntries(hostNames.map((h) => [h, hostOptions(h)?.auth_failure_delay_ms ?? 0])),
+    rates: Object.fromEntries(hostNames.map((h) => [h, optionsOf(h).max_connection_rate_per_ip])),
+    authDelays: Object.fromEntries(hostNames.map((h) => [h, optionsOf(h).auth_failure_delay_ms])),
   });
-  const defaultOptions = hostOptions(hostNames[0] ?? '');
+  /** Until the header names the host, the first host's max_send_buffer applies (its doc says so). */
+  const firstHost = hostNames[0] ?? null;
   const decrement = (m: Map<string, number>, k: string) => {
     const n = (m.get(k) ?? 1) - 1;
     if (n <= 0) m.delete(k);
@@ -113,13 +132,13 @@ export function createXmppEngine(deps: CoreDeps, opts: EngineOptions = {}): Xmpp
       defaultHost: hostNames[0] ?? 'localhost',
     },
     secureContextFor: (host: string) => contexts.get(host) ?? null,
-    maxStanzaBytes: (host: string | null) => (host ? hostOptions(host)?.max_stanza_size : undefined) ?? DEFAULT_MAX_STANZA,
-    handshakeTimeoutMs: (host: string | null) => ((host ? hostOptions(host)?.handshake_timeout : undefined) ?? minHandshake) * 1000,
-    maxSendBuffer: (host: string | null) => (host ? hostOptions(host) : defaultOptions)?.max_send_buffer ?? 4 * 1_048_576,
+    maxStanzaBytes: (host: string | null) => optionsOf(host).max_stanza_size,
+    handshakeTimeoutMs: (host: string | null) => (host === null ? minHandshake : optionsOf(host).handshake_timeout) * 1000,
+    maxSendBuffer: (host: string | null) => optionsOf(host ?? firstHost).max_send_buffer,
     newResource: () => `vigil-${random()}`,
     newPingId: () => `ping-${(++seq).toString(36)}`,
     checkPassword: (host: string, user: string, password: string) => passwords.checkAsync(host, user, password),
-    ...(opts.closeGraceMs !== undefined ? { closeGraceMs: opts.closeGraceMs } : {}),
+    closeGraceMs: opts.closeGraceMs ?? CLOSE_GRACE_MS,
   };
 
   function accept(socket: Duplex, ip: string): Connection | null {
@@ -141,21 +160,21 @@ export function createXmppEngine(deps: CoreDeps, opts: EngineOptions = {}): Xmpp
     // The shared part as prototype: a spread copy would cost each connection its own hidden class.
     const own: Pick<ConnectionDeps, 'admit' | 'authFailureDelayMs' | 'remoteAddress' | 'onEnd'> = {
       admit: (host) => {
-        const o = hostOptions(host);
-        const limit = o?.max_connections_per_ip ?? 0;
+        const o = optionsOf(host);
+        const limit = o.max_connections_per_ip;
         const key = `${host}\u0000${ip}`;
         const n = admitted.get(key) ?? 0;
         if (limit > 0 && n >= limit) {
           limitHit(ip, host, limit);
           return false;
         }
-        const total = o?.max_connections ?? 0;
+        const total = o.max_connections;
         if (total > 0 && (perHost.get(host) ?? 0) >= total) {
           limitHit(ip, host, total, 'max_connections');
           return false;
         }
         if (!ipLimits.takeConnection(ip, host)) {
-          limitHit(ip, host, o?.max_connection_rate_per_ip ?? 0, 'max_connection_rate_per_ip');
+          limitHit(ip, host, o.max_connection_rate_per_ip, 'max_connection_rate_per_ip');
           return false;
         }
         admitted.set(key, n + 1);

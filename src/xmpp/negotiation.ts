@@ -4,14 +4,20 @@
  *
  * RFC 6120 §4.3 order, one `phase` field:
  *
- *   await-header --header--> negotiating --<starttls/>--> (proceed, restart) await-header   [§5]
+ *   await-header --first header--> admitting --admitted--> negotiating                       [§4.2]
+ *   admitting --refused (connection limits)--> closed (policy-violation)
+ *   await-header --header after a restart--> negotiating --<starttls/>--> (proceed, restart) await-header   [§5]
  *   negotiating --<auth/>--> sasl --challenge/response...--> success (restart) await-header [§6]
  *   negotiating(authenticated) --<iq><bind/></iq>--> binding --bound--> bound                [§7]
  *   bound: every stanza is handed on (effect `stanza`); </stream:stream> closes.
  *   any phase --stream error--> closed
  *
  * Invariants: TLS comes before SASL when tls=required; PLAIN is never accepted on a plain stream
- * unless allow_plaintext_auth; no stanza is processed before the resource is bound (§7.1).
+ * unless allow_plaintext_auth; no stanza is processed before the resource is bound (§7.1); our
+ * stream header leaves in an `open` effect, exactly once per stream (phase await-header/admitting
+ * until then), so the connection knows whether an error needs a header first (§4.9.1.2).
+ * Admission (per-IP and per-host connection limits) is the engine's: the machine asks with an
+ * `admit` effect and waits for `admission` (no other input arrives before it).
  */
 import type { DisconnectReason } from '../liveness/types.js';
 import type { UserRecord } from '../store/types.js';
@@ -29,7 +35,7 @@ export const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind';
 export const NS_SESSION = 'urn:ietf:params:xml:ns:xmpp-session';
 const MAX_SASL_FAILURES = 3;
 
-export type Phase = 'await-header' | 'negotiating' | 'sasl' | 'binding' | 'bound' | 'closed';
+export type Phase = 'await-header' | 'admitting' | 'negotiating' | 'sasl' | 'binding' | 'bound' | 'closed';
 
 export interface NegotiationState {
   phase: Phase;
@@ -44,6 +50,8 @@ export interface NegotiationState {
   mechanism: { name: string; impl: SaslMechanism } | null;
   /** PLAIN: the user whose password is being checked (phase 'sasl'); the connection holds input meanwhile. */
   verifying: string | null;
+  /** The client's `from` on its first header, echoed as our `to` (§4.7.2); kept only while admitting. */
+  peer: string | null;
 }
 
 export type NegotiationInput =
@@ -55,10 +63,16 @@ export type NegotiationInput =
   | { type: 'bound'; id: string | undefined; jid: string }
   | { type: 'bind-failed'; id: string | undefined; condition: 'conflict' | 'not-allowed' | 'bad-request' | 'resource-constraint' }
   /** The outcome of a `verify-password` effect. */
-  | { type: 'password-checked'; ok: boolean };
+  | { type: 'password-checked'; ok: boolean }
+  /** The outcome of an `admit` effect: the connection limits let this stream in, or not. */
+  | { type: 'admission'; ok: boolean };
 
 export type NegotiationEffect =
+  /** Our stream header (RFC 6120 §4.7), with whatever follows it in the same write: the stream is open on our side. */
+  | { kind: 'open'; data: string }
   | { kind: 'send'; data: string }
+  /** Count this stream against the connection limits of `host`, then feed `admission`. */
+  | { kind: 'admit'; host: string }
   /** Send <proceed/> was already queued; upgrade the socket to TLS, then reset the parser. */
   | { kind: 'starttls' }
   /** Stream restart (§4.3.3): discard the parser state, expect a new header. */
@@ -79,8 +93,6 @@ export interface NegotiationCtx {
   newStreamId(): string;
   /** A certificate is loaded, STARTTLS can be offered. */
   tlsAvailable: boolean;
-  /** Per-IP connection admission for the host of the header (max_connections_per_ip). */
-  admit(host: string): boolean;
   /** Host used in the header of an error sent before any valid header. */
   defaultHost: string;
 }
@@ -91,7 +103,7 @@ export interface StepResult {
 }
 
 export function initialState(): NegotiationState {
-  return { phase: 'await-header', host: null, secure: false, user: null, streamId: null, saslFailures: 0, mechanism: null, verifying: null };
+  return { phase: 'await-header', host: null, secure: false, user: null, streamId: null, saslFailures: 0, mechanism: null, verifying: null, peer: null };
 }
 
 const closeWith = (
@@ -103,9 +115,11 @@ const closeWith = (
 ): StepResult => {
   const effects: NegotiationEffect[] = [];
   // §4.9.1.2: an error before the stream is open still needs our stream header first.
-  if (state.phase === 'await-header') effects.push({ kind: 'send', data: header(state.host ?? ctx.defaultHost, state.streamId ?? ctx.newStreamId()) });
+  if (state.phase === 'await-header' || state.phase === 'admitting') {
+    effects.push({ kind: 'open', data: header(state.host ?? ctx.defaultHost, state.streamId ?? ctx.newStreamId()) });
+  }
   effects.push(msg === undefined ? { kind: 'close', reason, error } : { kind: 'close', reason, error, text: msg });
-  return { state: { ...state, phase: 'closed', mechanism: null, verifying: null }, effects };
+  return { state: { ...state, phase: 'closed', mechanism: null, verifying: null, peer: null }, effects };
 };
 
 /** Our stream header (RFC 6120 §4.7), with the XML declaration. */
@@ -169,12 +183,19 @@ function onHeader(state: NegotiationState, input: Extract<NegotiationInput, { ty
   // §4.7.5: a missing version means 0.9; we speak 1.x only (§4.9.3.25).
   const major = Number((attrs.version ?? '0.9').split('.')[0]);
   if (!(major === 1)) return closeWith(next, ctx, 'unsupported-version');
-  if (first && !ctx.admit(host)) return closeWith(next, ctx, 'policy-violation', 'protocol_error', 'too many connections from your address');
-  const opts = ctx.hostOptions(host);
-  if (!opts) return closeWith(next, ctx, 'host-unknown');
-  const from = attrs.from !== undefined && /^[^\s<>"'&]{1,3071}$/.test(attrs.from) ? attrs.from : undefined;
-  const out = header(host, next.streamId ?? '', from) + featuresXml(next, opts, ctx);
-  return { state: { ...next, phase: 'negotiating' }, effects: [{ kind: 'send', data: out }] };
+  if (!ctx.hostOptions(host)) return closeWith(next, ctx, 'host-unknown');
+  const peer = attrs.from !== undefined && /^[^\s<>"'&]{1,3071}$/.test(attrs.from) ? attrs.from : null;
+  // The first header of a connection counts against its limits before anything is offered.
+  if (first) return { state: { ...next, phase: 'admitting', peer }, effects: [{ kind: 'admit', host }] };
+  return openStream(next, peer, ctx);
+}
+
+/** Our header and the features: the stream is open (phase negotiating). */
+function openStream(state: NegotiationState, peer: string | null, ctx: NegotiationCtx): StepResult {
+  const opts = ctx.hostOptions(state.host ?? '');
+  if (!opts) return closeWith(state, ctx, 'host-unknown');
+  const out = header(state.host ?? '', state.streamId ?? '', peer ?? undefined) + featuresXml(state, opts, ctx);
+  return { state: { ...state, phase: 'negotiating', peer: null }, effects: [{ kind: 'open', data: out }] };
 }
 
 function createMechanism(name: string, state: NegotiationState, ctx: NegotiationCtx, opts: XmppHostOptions): SaslMechanism | null {
@@ -287,6 +308,10 @@ export function step(state: NegotiationState, input: NegotiationInput, ctx: Nego
           },
         ],
       };
+    case 'admission':
+      if (state.phase !== 'admitting') return { state, effects: [] };
+      if (!input.ok) return closeWith(state, ctx, 'policy-violation', 'protocol_error', 'too many connections from your address');
+      return openStream(state, state.peer, ctx);
     case 'password-checked': {
       if (state.phase !== 'sasl' || state.verifying === null) return { state, effects: [] };
       const user = state.verifying;
@@ -313,7 +338,8 @@ export function step(state: NegotiationState, input: NegotiationInput, ctx: Nego
           }
           return { state, effects: [{ kind: 'stanza', el }] };
         default:
-          // binding: the client must wait for the bind result (§7.6.1); await-header cannot get stanzas.
+          // binding: the client must wait for the bind result (§7.6.1); await-header cannot get
+          // stanzas; admitting is answered before the connection reads on.
           return closeWith(state, ctx, 'not-authorized');
       }
     }

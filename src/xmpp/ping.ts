@@ -26,3 +26,25 @@ export function classifyPingReply(reply: XmlEl): ProbeAnswer {
   if (reply.attrs.type === 'error' && errorCondition(reply) === 'service-unavailable') return 'unsupported';
   return 'pong';
 }
+
+/** Our pings a session may have unanswered; an older one is forgotten (its answer is then an ordinary stanza). */
+const MAX_PENDING = 8;
+
+/** Note the id of a ping we sent, oldest first; the list is made at the first ping. */
+export function notePing(pending: string[] | null, id: string): string[] {
+  const list = pending ?? [];
+  list.push(id);
+  if (list.length > MAX_PENDING) list.shift();
+  return list;
+}
+
+/**
+ * Is (`id`, `to`) the answer to one of our pings (id pending, addressed to the domain, the bare JID
+ * or nobody)? Then it is no longer pending.
+ */
+export function takePing(pending: string[] | null, s: { host: string; bare: string }, id: string, to: string | undefined): boolean {
+  const at = pending?.indexOf(id) ?? -1;
+  if (at === -1 || !(to === undefined || to === s.host || to === s.bare)) return false;
+  pending?.splice(at, 1);
+  return true;
+}

@@ -14,7 +14,7 @@
 import { formatJid, tryParseJid } from '../jid.js';
 import type { Show } from '../presence/types.js';
 import type { RosterItem } from '../store/types.js';
-import type { C2sSession } from './session.js';
+import type { C2sSession } from './c2s-session.js';
 import type { XmppWorld } from './world.js';
 import { type XmlEl, childText, withAttrs, x } from './xml.js';
 

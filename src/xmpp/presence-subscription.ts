@@ -14,7 +14,7 @@
  */
 import type { RosterItem, Subscription } from '../store/types.js';
 import { emptyItem, pushRoster, rosterFull } from './roster.js';
-import type { C2sSession } from './session.js';
+import type { C2sSession } from './c2s-session.js';
 import type { XmppWorld } from './world.js';
 import { type XmlEl, withAttrs, x } from './xml.js';
 

@@ -10,7 +10,7 @@
  */
 import type { PresenceView } from '../presence/types.js';
 import type { Router } from './router.js';
-import { newPresenceState, type C2sSession } from './session.js';
+import { newPresenceState, type C2sSession } from './c2s-session.js';
 import { type XmlEl, x } from './xml.js';
 
 /** What the router needs of the cluster (src/cluster/node.ts implements it). */

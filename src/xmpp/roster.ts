@@ -9,7 +9,7 @@
 import { tryParseJid, formatJid } from '../jid.js';
 import type { RosterItem } from '../store/types.js';
 import { NS_ROSTER } from './disco.js';
-import type { C2sSession } from './session.js';
+import type { C2sSession } from './c2s-session.js';
 import type { XmppWorld } from './world.js';
 import { type XmlEl, childrenOf, child, text, x } from './xml.js';
 import type { StanzaErrorCondition } from './stream-errors.js';

@@ -9,7 +9,7 @@
  * - Presence to a bare JID: every available resource (§8.5.2.1.2).
  * - IQ to a full JID that is not bound: service-unavailable (§8.5.3.2.1, XEP-0199 §7).
  */
-import type { C2sSession } from './session.js';
+import type { C2sSession } from './c2s-session.js';
 import type { XmlEl } from './xml.js';
 
 export interface Router {

@@ -16,7 +16,7 @@ import { NS_PING, handlePing } from './ping.js';
 import { goUnavailable, handleBroadcastPresence, handleDirectedPresence } from './presence-broadcast.js';
 import { cancelOnRemove, handleSubscription, isSubscriptionType } from './presence-subscription.js';
 import { handleRosterGet, handleRosterSet } from './roster.js';
-import type { C2sSession } from './session.js';
+import type { C2sSession } from './c2s-session.js';
 import { type StanzaErrorCondition, errorReply } from './stream-errors.js';
 import type { XmppWorld } from './world.js';
 import { type XmlEl, isEl, withAttrs, x } from './xml.js';

@@ -64,7 +64,7 @@ describe('vigil command (spawned)', () => {
     writeFileSync(bad, 'hosts:\n  localhost:\n    ping:\n      ping_interval: soon\n');
     const r = await run(['config', 'check', '--config', bad]);
     expect(r.code).toBe(1);
-    expect(r.err).toContain(`${bad}: hosts.localhost.ping.ping_interval: got "soon", expected an integer from 1 to 86400 (s)`);
+    expect(r.err).toContain(`vigil: VIGIL_ERR_CONFIG_INVALID: ${bad}: hosts.localhost.ping.ping_interval: got "soon", expected an integer from 1 to 86400 (s)`);
   });
 
   it('prints the effective config with `config check`', async () => {

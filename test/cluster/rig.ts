@@ -15,6 +15,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import type { Store } from '../../src/store/types.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
+import { until as sharedUntil } from '../support/until.js';
 
 export const HOST = 'example.org';
 export const TOKEN = 'test-token-0123456789';
@@ -123,11 +124,7 @@ export function mqttConnect(app: App, opts: mqtt.IClientOptions = {}): Promise<M
   });
 }
 
-/** Poll `cond` every 10 ms (real sockets, real Redis: no manual clock here) until true or `ms`. */
-export async function until(cond: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`${what} not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** The suite's one wait (test/support/until.ts), polling every 10 ms: real sockets and a real Redis. */
+export function until(cond: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition'): Promise<true> {
+  return sharedUntil(cond, { capMs: ms, everyMs: 10, what });
 }

@@ -44,6 +44,7 @@ describe('config loading', () => {
     const err = errorOf(() => parseConfig('hosts:\n  localhost:\n    ping:\n      timeout_action: restart\n', F));
     expect(err.message).toBe(`${F}: hosts.localhost.ping.timeout_action: got "restart", expected one of none | kill`);
     expect(err.keyPath).toBe('hosts.localhost.ping.timeout_action');
+    expect(err.code).toBe('VIGIL_ERR_CONFIG_INVALID');
   });
 
   it('rejects out-of-range numbers and wrong types', () => {
@@ -63,15 +64,19 @@ describe('config loading', () => {
   it('reports YAML syntax errors with the line', () => {
     const err = errorOf(() => parseConfig('hosts:\n  localhost: [\n', F));
     expect(err.message).toMatch(/^\/etc\/vigil\/test\.yaml: not valid YAML at line \d+/);
+    expect(err.code).toBe('VIGIL_ERR_CONFIG_FILE');
   });
 
   it('reports an unreadable file by name', () => {
     const err = errorOf(() => loadConfig({ file: '/nonexistent/vigil.yaml', env: {} }));
     expect(err.message).toBe('/nonexistent/vigil.yaml: cannot read the file (ENOENT)');
+    expect(err.code).toBe('VIGIL_ERR_CONFIG_FILE');
   });
 
   it('rejects host names that are not domain names', () => {
-    expect(errorOf(() => parseConfig('hosts:\n  Bad_Host: {}\n', F)).message).toContain('hosts.Bad_Host');
+    const err = errorOf(() => parseConfig('hosts:\n  Bad_Host: {}\n', F));
+    expect(err.message).toContain('hosts.Bad_Host');
+    expect(err.code).toBe('VIGIL_ERR_CONFIG_INVALID');
   });
 
   it('applies VIGIL_* environment overrides, typed by YAML, validated like the file', () => {
@@ -88,6 +93,7 @@ describe('config loading', () => {
     expect(config.api.token).toBe('secret-token');
     const err = errorOf(() => parseConfig('', F, { VIGIL_LISTENERS__MQTT__PORT: 'many' }));
     expect(err.message).toContain('listeners.mqtt.port: got "many"');
+    expect(err.code).toBe('VIGIL_ERR_CONFIG_INVALID');
   });
 
   it('resolves data_dir against the working directory', () => {

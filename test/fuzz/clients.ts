@@ -8,9 +8,10 @@ import type { Duplex } from 'node:stream';
 import { generate, parser as makeParser, type Packet } from 'mqtt-packet';
 import { type StreamEvent, createXmlStreamParser } from '../../src/xmpp/xml-stream.js';
 import { type XmlEl, child } from '../../src/xmpp/xml.js';
-import { mqttDuplexPair } from '../support/mqtt-duplex.js';
+import { duplexPair } from '../support/duplex-pair.js';
 import { FUZZ_DOMAIN, streamHeader } from './xml-cases.js';
 import { type World, settle } from './world.js';
+import { until } from '../support/until.js';
 
 export type Proto = 'xmpp' | 'mqtt';
 
@@ -24,7 +25,7 @@ export class RawConn {
 
   /** `keep`: how many received chunks to keep (the tail is enough for a closing error). */
   constructor(world: World, proto: Proto, ip: string, keep = 8) {
-    const [server, client] = mqttDuplexPair();
+    const [server, client] = duplexPair();
     this.side = client;
     client.on('data', (b: Buffer) => {
       this.outBytes += b.length;
@@ -66,7 +67,7 @@ export class XmppControl {
   messages: XmlEl[] = [];
 
   constructor(world: World, ip = '192.0.2.1') {
-    const [server, client] = mqttDuplexPair();
+    const [server, client] = duplexPair();
     this.side = client;
     client.on('data', (b: Buffer) => {
       for (const ev of this.parser.write(b)) {
@@ -94,7 +95,7 @@ export class XmppControl {
     this.side.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${creds}</auth>`);
     // PLAIN is verified on the libuv pool (async PBKDF2): turn the loop until the answer is in.
     const answered = () => this.events.some((e) => e.type === 'stanza' && (e.el.name === 'success' || e.el.name === 'failure'));
-    for (const until = Date.now() + 10_000; !answered() && Date.now() < until; ) await settle(1);
+    await until(answered, { what: `the SASL answer to ${user}` });
     if (!this.events.some((e) => e.type === 'stanza' && e.el.name === 'success')) throw new Error(`control login failed for ${user}`);
     this.parser.reset();
     this.side.write(streamHeader());
@@ -121,7 +122,7 @@ export class MqttControl {
   closed = false;
 
   constructor(world: World, readonly version: 4 | 5 = 4, ip = '192.0.2.2') {
-    const [server, client] = mqttDuplexPair();
+    const [server, client] = duplexPair();
     this.side = client;
     const p = makeParser({ protocolVersion: version });
     p.on('packet', (pkt: Packet) => {

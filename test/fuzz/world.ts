@@ -6,11 +6,12 @@
  */
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { PasswordChecker } from '../../src/auth/password-cache.js';
 import { makeUserRecord } from '../../src/auth/users.js';
 import { validate } from '../../src/config/dsl.js';
 import { rootSchema } from '../../src/config/schema/root.js';
 import type { CoreDeps } from '../../src/deps.js';
-import { livenessHostConfigs } from '../../src/host-settings.js';
+import { fileHostSettings } from '../../src/host-settings.js';
 import { createLivenessRegistry } from '../../src/liveness/registry.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createMqttService, type MqttService } from '../../src/mqtt/service.js';
@@ -18,7 +19,7 @@ import { MemorySessionDirectory } from '../../src/mqtt/session-directory.js';
 import { createPresenceTable } from '../../src/presence/table.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { ManualScheduler } from '../../src/time/manual.js';
-import { type XmppEngine, createXmppEngine } from '../../src/xmpp/engine.js';
+import { type XmppDeps, type XmppEngine, createXmppEngine } from '../../src/xmpp/engine.js';
 import { FUZZ_DOMAIN } from './xml-cases.js';
 
 export interface LogRecord {
@@ -38,7 +39,7 @@ export interface WorldOptions {
 }
 
 export interface World {
-  deps: CoreDeps;
+  deps: XmppDeps;
   manual: ManualScheduler;
   xmpp: XmppEngine;
   mqtt: MqttService;
@@ -91,7 +92,7 @@ export function makeWorld(opts: WorldOptions = {}): World {
   const store = createMemoryStore();
   // Few PBKDF2 rounds keep the fuzz fast; the production count (>= 4096) has its own test.
   for (const [u, p] of USERS) store.users.put(makeUserRecord(FUZZ_DOMAIN, u, p, clock, 64));
-  const liveness = createLivenessRegistry({ clock, scheduler: manual, hosts: livenessHostConfigs(config) });
+  const liveness = createLivenessRegistry({ clock, scheduler: manual, hosts: fileHostSettings(config), activityTime: 'turn' });
   const presence = createPresenceTable({
     clock,
     scheduler: manual,
@@ -100,7 +101,9 @@ export function makeWorld(opts: WorldOptions = {}): World {
     offlineTtlMs: config.presence.offline_ttl * 1000,
     maxOffline: config.presence.max_offline,
   });
-  const deps: CoreDeps = { config, dataDir: config.data_dir, clock, scheduler: manual, logger, store, liveness, presence, metrics: createMetrics() };
+  // One password cache for both protocols, as the composition root builds it.
+  const passwords = new PasswordChecker(store);
+  const deps = { config, dataDir: config.data_dir, clock, scheduler: manual, logger, store, liveness, presence, metrics: createMetrics(), passwords } satisfies CoreDeps;
   let n = 0;
   const xmpp = createXmppEngine(deps, { random: () => `r${++n}`, closeGraceMs: 500 });
   const sessions = new MemorySessionDirectory();

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AUTH, HOST, type Rig, rig } from './rig.js';
+import { until } from '../support/until.js';
 
 let r: Rig;
 afterEach(async () => r?.close());
@@ -10,12 +11,8 @@ const kick = (transport: string, id: string, host = HOST) =>
 const ping = (transport: string, id: string, host = HOST) =>
   r.app.inject({ method: 'POST', url: `/v1/hosts/${host}/endpoints/${transport}/${enc(id)}/ping`, headers: AUTH });
 
-/** Let inject() reach the handler (app boot, hooks, parsing) until the probe went out. */
-async function settle(): Promise<void> {
-  // Bounded by wall time, not turns: under load the app's first boot (plugins, schemas) takes many turns.
-  for (const until = Date.now() + 10_000; r.adapter.probes.length === 0 && Date.now() < until; ) await new Promise((res) => setImmediate(res));
-  expect(r.adapter.probes.length).toBeGreaterThan(0);
-}
+/** Let inject() reach the handler (app boot, hooks, parsing) until the probe went out (under load the first boot takes many turns). */
+const settle = () => until(() => r.adapter.probes.length > 0, { what: 'the probe' });
 
 describe('DELETE .../endpoints/{transport}/{id} (kick)', () => {
   it('kills through the liveness handle with reason kicked; the table records it', async () => {

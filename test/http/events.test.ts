@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AUTH, type Rig, rig, testConfig } from './rig.js';
+import { until } from '../support/until.js';
 
 let r: Rig;
 afterEach(async () => r?.close());
@@ -48,8 +49,7 @@ class SseReader {
     return this.frames.filter((f) => f.id !== undefined).map((f) => f.id!);
   }
   async until(pred: (frames: Frame[]) => boolean): Promise<void> {
-    for (let i = 0; i < 10_000 && !pred(this.frames); i++) await new Promise((res) => setImmediate(res));
-    expect(pred(this.frames)).toBe(true);
+    await until(() => pred(this.frames), { what: 'the SSE frames' });
   }
 }
 
@@ -188,11 +188,15 @@ describe('GET /v1/events as SSE', () => {
     expect(gone.data).toMatchObject({ code: 'VIGIL_ERR_FEED_GONE', last_seq: 400 });
   });
 
-  it('closing the app ends open streams', async () => {
+  it('closing the app ends open streams and stops their keepalives', async () => {
     r = rig();
     const sse = await openSse();
+    await sse.until((f) => f.some((x) => x.retry === 2000));
+    const timers = r.scheduler.pending;
     const ended = new Promise((res) => sse.stream.once('end', res));
     await r.app.close();
     await ended;
+    expect(sse.stream.readableEnded).toBe(true);
+    expect(r.scheduler.pending).toBe(timers - 1); // the stream's 15 s keepalive timer is gone
   });
 });

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyStoredHostConfig, livenessHostConfigs } from '../../src/host-settings.js';
+import { createLocalHostSettings } from '../../src/host-settings.js';
 import { AUTH, HOST, type Rig, rig } from './rig.js';
 
 let r: Rig;
@@ -79,11 +79,11 @@ describe('GET/PATCH /v1/hosts/{host}/config', () => {
     expect(get.json()).toMatchObject({ config: { ping_interval: 5, mqtt_probe: 'pingreq' }, persisted: { ping_interval: 5, mqtt_probe: 'pingreq' } });
   });
 
-  it('persisted overrides are what the composition root replays at startup (src/host-settings.ts)', async () => {
+  it('persisted overrides are what the host settings replay at startup (src/host-settings.ts)', async () => {
     r = rig();
     await patch(`/v1/hosts/${HOST}/config?persist=true`, { ping_interval: 7, timeout_action: 'none' });
-    const replayed = applyStoredHostConfig(livenessHostConfigs(r.config), r.store, pino({ level: 'silent' }));
-    expect(replayed[HOST]).toEqual({ send_pings: true, ping_interval: 7, ping_ack_timeout: 32, timeout_action: 'none', mqtt_probe: 'keepalive' });
+    const replayed = createLocalHostSettings({ config: r.config, overrides: r.store.hostConfig, logger: pino({ level: 'silent' }) });
+    expect(replayed.get(HOST)).toEqual({ send_pings: true, ping_interval: 7, ping_ack_timeout: 32, timeout_action: 'none', mqtt_probe: 'keepalive' });
   });
 
   it.each([

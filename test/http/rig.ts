@@ -10,7 +10,7 @@ import { rootSchema } from '../../src/config/schema/root.js';
 import type { Config } from '../../src/config/types.js';
 import type { Service } from '../../src/deps.js';
 import { createHttpApp } from '../../src/http/app.js';
-import { fileHostSettings } from '../../src/host-settings.js';
+import { createLocalHostSettings } from '../../src/host-settings.js';
 import { createLivenessRegistry } from '../../src/liveness/registry.js';
 import type {
   DisconnectReason,
@@ -18,7 +18,6 @@ import type {
   EndpointRef,
   LivenessAdapter,
   LivenessHandle,
-  LivenessHostConfig,
   LivenessRegistry,
   TrackOptions,
   Transport,
@@ -58,9 +57,11 @@ export function rig(opts: { config?: Config; ready?: boolean; services?: Service
   const config = opts.config ?? testConfig();
   const scheduler = new ManualScheduler();
   const clock = scheduler.clock;
-  const hosts: Record<string, LivenessHostConfig> = {};
-  for (const h of Object.keys(config.hosts)) hosts[h] = fileHostSettings(config, h)!;
-  const liveness = createLivenessRegistry({ clock, scheduler, hosts });
+  const store = createMemoryStore();
+  const logger = pino({ level: 'silent' });
+  const hostSettings = createLocalHostSettings({ config, overrides: store.hostConfig, logger });
+  const liveness = createLivenessRegistry({ clock, scheduler, hosts: hostSettings.all() });
+  hostSettings.subscribe((host, settings) => liveness.setHostConfig(host, settings));
   const presence = createPresenceTable({
     clock,
     scheduler,
@@ -69,9 +70,7 @@ export function rig(opts: { config?: Config; ready?: boolean; services?: Service
     offlineTtlMs: config.presence.offline_ttl * 1000,
     maxOffline: config.presence.max_offline,
   });
-  const store = createMemoryStore();
   const metrics = createMetrics();
-  const logger = pino({ level: 'silent' });
   let ready = opts.ready ?? true;
   const adapter = new FakeAdapter(liveness);
   const app = createHttpApp({
@@ -82,6 +81,7 @@ export function rig(opts: { config?: Config; ready?: boolean; services?: Service
     logger,
     store,
     liveness,
+    hostSettings,
     presence,
     metrics,
     services: () => opts.services ?? [],
@@ -100,6 +100,7 @@ export function rig(opts: { config?: Config; ready?: boolean; services?: Service
     scheduler,
     clock,
     liveness,
+    hostSettings,
     presence,
     store,
     metrics,

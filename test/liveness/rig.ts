@@ -1,8 +1,15 @@
 /**
  * Test rig for the liveness core: a registry on a ManualScheduler, a recording adapter and the
- * list of emitted events. No sleeps: time moves with `advance(ms)`.
+ * list of emitted events. No sleeps: time moves with `await advance(ms)`.
+ *
+ * Suites run once per way touch() reads the time (`eachActivityTime`): 'exact' (every touch reads
+ * the clock) and 'turn', production's (src/app.ts; once per event-loop turn, time-source.ts). In
+ * production time passes between turns only, so `advance` first ends the turn (the microtask that
+ * invalidates the turn's time runs), as a timer or a socket read would.
  */
+import { describe } from 'vitest';
 import { createLivenessRegistry } from '../../src/liveness/registry.js';
+import type { ActivityTime } from '../../src/liveness/time-source.js';
 import type {
   DisconnectReason,
   EndpointKey,
@@ -52,10 +59,10 @@ export class RecordingAdapter implements LivenessAdapter {
   }
 }
 
-export function rig(patch: Partial<LivenessHostConfig> = {}) {
+export function rig(patch: Partial<LivenessHostConfig> = {}, activityTime: ActivityTime = 'exact') {
   const scheduler = new ManualScheduler();
   const clock = scheduler.clock;
-  const registry = createLivenessRegistry({ clock, scheduler, hosts: { [HOST]: hostConfig(patch) } });
+  const registry = createLivenessRegistry({ clock, scheduler, hosts: { [HOST]: hostConfig(patch) }, activityTime });
   const events: LivenessEvent[] = [];
   registry.subscribe((e) => events.push(e));
   const adapter = new RecordingAdapter();
@@ -70,6 +77,16 @@ export function rig(patch: Partial<LivenessHostConfig> = {}) {
   const trackMqtt = (id: string, opts: TrackOptions) => registry.track(key(id, 'mqtt'), adapter, opts);
   const types = () => events.map((e) => e.type);
   const clear = () => events.splice(0);
-  const advance = (ms: number) => scheduler.advance(ms);
+  const advance = async (ms: number): Promise<void> => {
+    await Promise.resolve(); // the end of this turn
+    scheduler.advance(ms);
+  };
   return { scheduler, clock, registry, events, adapter, key, track, trackMqtt, types, clear, advance };
+}
+
+export type Rig = ReturnType<typeof rig>;
+
+/** Define `suite` once per activity time; its `rig` makes rigs in that mode. */
+export function eachActivityTime(suite: (rig: (patch?: Partial<LivenessHostConfig>) => Rig) => void): void {
+  describe.each(['exact', 'turn'] as const)('activityTime %s', (activityTime) => suite((patch = {}) => rig(patch, activityTime)));
 }

@@ -10,10 +10,12 @@ import { PasswordChecker } from '../../src/auth/password-cache.js';
 import { createMqttService } from '../../src/mqtt/service.js';
 import type { Store } from '../../src/store/types.js';
 import { createXmppEngine } from '../../src/xmpp/engine.js';
-import { TestClient as XmppClient, duplexPair } from '../xmpp/duplex.js';
+import { duplexPair } from '../support/duplex-pair.js';
+import { TestClient as XmppClient } from '../xmpp/duplex.js';
 import { header } from '../xmpp/harness.js';
 import { DOMAIN, makeRig } from '../xmpp/rig.js';
-import { HOST, TestClient, rig, settle, until } from './harness.js';
+import { until } from '../support/until.js';
+import { HOST, TestClient, rig, settle } from './harness.js';
 
 /** A PasswordChecker whose cache misses answer only once the test opens the gate. */
 class GatedChecker extends PasswordChecker {

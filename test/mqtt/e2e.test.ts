@@ -7,6 +7,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../support/until.js';
 import { HOST, OTHER, rig } from './harness.js';
 
 const hasMosquitto = existsSync('/usr/bin/mosquitto_pub') && existsSync('/usr/bin/mosquitto_sub');
@@ -49,14 +50,6 @@ const nextMessage = (c: MqttClient) =>
   new Promise<{ topic: string; payload: string; packet: mqtt.IPublishPacket }>((resolve) =>
     c.once('message', (topic, payload, packet) => resolve({ topic, payload: payload.toString(), packet })),
   );
-
-const until = async (cond: () => boolean, ms = 3000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((res) => setTimeout(res, 5));
-  }
-};
 
 const run = (cmd: string, args: string[]) =>
   new Promise<string>((resolve, reject) =>
@@ -151,7 +144,7 @@ describe.skipIf(!hasMosquitto)('mosquitto clients', () => {
   it.each(['0', '1', '2'])('QoS %s round trip mosquitto_pub -> mosquitto_sub', async (qos) => {
     const before = r.service.broker.subscriptionCount(HOST);
     const s = sub(['-t', `mos/q${qos}`, '-q', qos, '-C', '1', '-i', `msub${qos}`]);
-    await until(() => r.service.broker.subscriptionCount(HOST) > before);
+    await until(() => r.service.broker.subscriptionCount(HOST) > before, { capMs: 3000, everyMs: 5 });
     await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-t', `mos/q${qos}`, '-q', qos, '-m', `m${qos}`]);
     expect((await s.done).trim()).toBe(`m${qos}`);
   });
@@ -162,7 +155,7 @@ describe.skipIf(!hasMosquitto)('mosquitto clients', () => {
     expect((await s.done).trim()).toBe('1 r1');
     const before = r.service.broker.subscriptionCount(HOST);
     const s5 = sub(['-t', 'mos/v5', '-C', '1', '-V', 'mqttv5', '-F', '%P %p']);
-    await until(() => r.service.broker.subscriptionCount(HOST) > before);
+    await until(() => r.service.broker.subscriptionCount(HOST) > before, { capMs: 3000, everyMs: 5 });
     await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-V', 'mqttv5', '-t', 'mos/v5', '-D', 'PUBLISH', 'user-property', 'a', 'b', '-m', 'x']);
     expect((await s5.done).trim()).toBe('a:b x');
   });
@@ -180,11 +173,11 @@ describe.skipIf(!hasMosquitto)('mosquitto clients', () => {
     const answers = version !== null && version[1] === '2' && version[2] === '0';
     const js = await connect({ clientId: 'js-probe', username: `bob@${OTHER}`, password: 'builder', keepalive: 0 });
     const s = sub(['-t', 'x', '-i', 'mos-probe', '-u', `bob@${OTHER}`, '-P', 'builder', '-k', '60']);
-    await until(() => r.presence.get(key('mos-probe'))?.state === 'online');
+    await until(() => r.presence.get(key('mos-probe'))?.state === 'online', { capMs: 3000, everyMs: 5 });
     const answered = () => r.events.some((e) => e.type === 'probe_answered' && e.ref.id === 'mos-probe');
-    if (answers) await until(answered, 4000);
-    else await until(() => r.presence.get(key('mos-probe'))?.state === 'offline', 4000);
-    await until(() => r.presence.get(key('js-probe'))?.state === 'offline', 4000);
+    if (answers) await until(answered, { capMs: 4000, everyMs: 5 });
+    else await until(() => r.presence.get(key('mos-probe'))?.state === 'offline', { capMs: 4000, everyMs: 5 });
+    await until(() => r.presence.get(key('js-probe'))?.state === 'offline', { capMs: 4000, everyMs: 5 });
     expect(r.presence.get(key('js-probe'))?.last_disconnect_reason).toBe('ping_timeout');
     expect(r.presence.get(key('mos-probe'))?.state).toBe(answers ? 'online' : 'offline');
     s.kill();
@@ -196,7 +189,7 @@ describe.skipIf(!hasMosquitto)('mosquitto clients', () => {
     await watcher.subscribeAsync('mos/will', { qos: 1 });
     const before = r.service.broker.subscriptionCount(HOST);
     const s = sub(['-t', 'mos/none', '-i', 'mwill', '--will-topic', 'mos/will', '--will-payload', 'gone', '--will-qos', '1']);
-    await until(() => r.service.broker.subscriptionCount(HOST) > before);
+    await until(() => r.service.broker.subscriptionCount(HOST) > before, { capMs: 3000, everyMs: 5 });
     const got = nextMessage(watcher);
     s.kill('SIGKILL'); // no DISCONNECT: the network connection just ends
     expect((await got).payload).toBe('gone');

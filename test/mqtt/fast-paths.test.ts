@@ -7,14 +7,14 @@
 import { generate, type Packet } from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { HOST, rig, settle } from './harness.js';
-import { mqttDuplexPair } from '../support/mqtt-duplex.js';
+import { duplexPair } from '../support/duplex-pair.js';
 
 const connect = (clientId: string, version: 3 | 4 | 5 = 4, extra: Record<string, unknown> = {}): Buffer =>
   generate({ cmd: 'connect', protocolId: version === 3 ? 'MQIsdp' : 'MQTT', protocolVersion: version, clientId, clean: true, keepalive: 2, ...extra } as Packet, { protocolVersion: version });
 
 /** A raw client: every byte the server sent, and whether it closed. */
 function rawClient(r: ReturnType<typeof rig>) {
-  const [server, client] = mqttDuplexPair();
+  const [server, client] = duplexPair();
   r.service.handle(server, '10.0.0.9');
   const got: Buffer[] = [];
   const out = { closed: false, write: (b: Buffer) => client.write(b), drop: () => client.destroy(), bytes: () => Buffer.concat(got).toString('hex'), clear: () => (got.length = 0) };

@@ -19,7 +19,8 @@ import type { Store } from '../../src/store/types.js';
 import { systemClock, type Clock } from '../../src/time/clock.js';
 import { ManualScheduler } from '../../src/time/manual.js';
 import { systemScheduler, type Scheduler } from '../../src/time/scheduler.js';
-import { mqttDuplexPair } from '../support/mqtt-duplex.js';
+import { duplexPair } from '../support/duplex-pair.js';
+import { until } from '../support/until.js';
 
 export const HOST = 'example.org';
 export const OTHER = 'other.org';
@@ -29,15 +30,6 @@ export const settle = async (rounds = 4) => {
   for (let i = 0; i < rounds; i++) await new Promise<void>((r) => setImmediate(r));
 };
 
-/**
- * Turn the loop until `done()` (work on the libuv pool, e.g. a CONNECT's async PBKDF2), at most
- * `capMs` of wall-clock time: a bound, not a protocol timer.
- */
-export async function until(done: () => boolean, capMs = 10_000): Promise<boolean> {
-  for (const end = Date.now() + capMs; !done() && Date.now() < end; ) await settle(1);
-  await settle();
-  return done();
-}
 
 export interface RigOptions {
   mqtt?: Record<string, unknown>;
@@ -64,7 +56,8 @@ export function rig(opts: RigOptions = {}) {
     },
   });
   const hostCfg = (h: string): LivenessHostConfig => ({ ...config.hosts[h]!.ping, mqtt_probe: config.hosts[h]!.mqtt_probe, ...opts.ping });
-  const liveness = createLivenessRegistry({ clock, scheduler, hosts: { [HOST]: hostCfg(HOST), [OTHER]: hostCfg(OTHER) } });
+  // touch() reads the time once per event-loop turn, as in production (src/app.ts).
+  const liveness = createLivenessRegistry({ clock, scheduler, hosts: { [HOST]: hostCfg(HOST), [OTHER]: hostCfg(OTHER) }, activityTime: 'turn' });
   const events: LivenessEvent[] = [];
   liveness.subscribe((e) => events.push(e));
   const presence = createPresenceTable({ clock, scheduler, liveness, feedSize: 1000, offlineTtlMs: 3_600_000, maxOffline: 1000 });
@@ -102,7 +95,7 @@ export class TestClient {
   private readonly parser;
 
   constructor(service: MqttService, readonly version: 3 | 4 | 5, ip: string) {
-    const [server, client] = mqttDuplexPair();
+    const [server, client] = duplexPair();
     service.handle(server, ip);
     this.side = client;
     this.parser = makeParser({ protocolVersion: version });

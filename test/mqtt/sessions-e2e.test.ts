@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../support/until.js';
 import { HOST, rig } from './harness.js';
 
 const hasMosquitto = existsSync('/usr/bin/mosquitto_sub');
@@ -34,14 +35,6 @@ const connect = (opts: mqtt.IClientOptions = {}): Promise<MqttClient> =>
     c.once('error', reject);
   });
 
-const until = async (cond: () => boolean, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((res) => setTimeout(res, 5));
-  }
-};
-
 async function publishQos1(topic: string, n: number): Promise<void> {
   const pub = await connect({ clientId: `pub-${topic}` });
   for (let i = 0; i < n; i++) await pub.publishAsync(topic, `m${i}`, { qos: 1 });
@@ -55,7 +48,7 @@ describe('persistent sessions with real clients', () => {
     const first = await connect({ clientId: 'js-pers', clean: false });
     await first.subscribeAsync('pers/js', { qos: 1 });
     await first.endAsync();
-    await until(() => sessionOf('js-pers')?.connected === false);
+    await until(() => sessionOf('js-pers')?.connected === false, { capMs: 5000, everyMs: 5 });
     await publishQos1('pers/js', 50);
     expect(sessionOf('js-pers')).toMatchObject({ queued: 50, persistent: true });
 
@@ -65,7 +58,7 @@ describe('persistent sessions with real clients', () => {
     again.on('message', (_t, p) => got.push(p.toString()));
     const [connack] = (await new Promise((res) => again.once('connect', (ack) => res([ack])))) as [mqtt.IConnackPacket];
     expect(connack.sessionPresent).toBe(true);
-    await until(() => got.length >= 50);
+    await until(() => got.length >= 50, { capMs: 5000, everyMs: 5 });
     expect(got).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`));
     await again.endAsync();
   });
@@ -82,10 +75,10 @@ describe('persistent sessions with real clients', () => {
     it('mosquitto_sub -c -i ID -q 1 receives the messages published while it was away', async () => {
       const args = ['-c', '-i', 'mos-pers', '-q', '1', '-t', 'pers/mos'];
       const s = sub(args);
-      await until(() => sessionOf('mos-pers')?.subscriptions === 1 && sessionOf('mos-pers')?.connected === true);
+      await until(() => sessionOf('mos-pers')?.subscriptions === 1 && sessionOf('mos-pers')?.connected === true, { capMs: 5000, everyMs: 5 });
       s.kill();
       await s.done;
-      await until(() => sessionOf('mos-pers')?.connected === false);
+      await until(() => sessionOf('mos-pers')?.connected === false, { capMs: 5000, everyMs: 5 });
       await publishQos1('pers/mos', 5);
       expect(sessionOf('mos-pers')).toMatchObject({ queued: 5 });
       const back = sub([...args, '-C', '5']);

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MqttControl, RawConn } from '../fuzz/clients.js';
 import { type World, makeWorld, settle } from '../fuzz/world.js';
 import { counterValue, trickle } from './metrics.js';
+import { until } from '../support/until.js';
 
 let world: World;
 afterEach(() => world.stop());
@@ -111,7 +112,7 @@ describe('MQTT limits', () => {
       const before = await hits('auth_failure_delay');
       c.write([connect('guess', { username: 'control-a', password: Buffer.from('wrong') })]);
       // The password is checked on the libuv pool: the delay starts once the outcome is in.
-      for (const end = Date.now() + 10_000; (await hits('auth_failure_delay')) === before && Date.now() < end; ) await settle(1);
+      await until(async () => (await hits('auth_failure_delay')) !== before, { what: 'the failed CONNECT check' });
       let waited = 0;
       while (!packetsOf(c).some((p) => p.cmd === 'connack')) {
         await world.advance(250);
@@ -126,7 +127,7 @@ describe('MQTT limits', () => {
     expect(await hits('auth_failure_delay')).toBe(2);
     const ok = new RawConn(world, 'mqtt', '203.0.113.30', Infinity);
     ok.write([connect('fine', { username: 'control-a', password: Buffer.from('pw-a') })]);
-    for (const end = Date.now() + 10_000; !packetsOf(ok).some((p) => p.cmd === 'connack') && Date.now() < end; ) await settle(1);
+    await until(() => packetsOf(ok).some((p) => p.cmd === 'connack'), { what: 'the CONNACK' });
     expect(packetsOf(ok).find((p) => p.cmd === 'connack')).toMatchObject({ reasonCode: 0 });
   });
 });

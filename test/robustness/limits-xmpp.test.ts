@@ -9,6 +9,7 @@ import { RawConn, XmppControl } from '../fuzz/clients.js';
 import { FUZZ_DOMAIN, streamHeader } from '../fuzz/xml-cases.js';
 import { type World, type WorldOptions, makeWorld, settle } from '../fuzz/world.js';
 import { trickle, xmppLimitHits } from './metrics.js';
+import { until } from '../support/until.js';
 
 let world: World;
 afterEach(() => world.stop());
@@ -120,7 +121,7 @@ describe('XMPP limits', () => {
       const hits = await xmppLimitHits(world, 'auth_failure_delay');
       c.write([Buffer.from(plainAuth('control-a', 'wrong'))]);
       // The password is checked on the libuv pool (async PBKDF2): the delay starts once it failed.
-      for (const until = Date.now() + 10_000; (await xmppLimitHits(world, 'auth_failure_delay')) === hits && Date.now() < until; ) await settle(1);
+      await until(async () => (await xmppLimitHits(world, 'auth_failure_delay')) !== hits, { what: 'the failed PLAIN check' });
       let waited = 0;
       while (!c.tail().includes('<failure')) {
         await world.advance(250);

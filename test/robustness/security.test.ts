@@ -14,6 +14,7 @@ import { validate } from '../../src/config/dsl.js';
 import { rootSchema } from '../../src/config/schema/root.js';
 import { DEFAULT_SCRAM_ITERATIONS, safeEqual } from '../../src/auth/scram.js';
 import { createHttpApp } from '../../src/http/app.js';
+import { createLocalHostSettings } from '../../src/host-settings.js';
 import { tokenMatches } from '../../src/http/auth.js';
 import { createHash } from 'node:crypto';
 import { RawConn, XmppControl } from '../fuzz/clients.js';
@@ -23,6 +24,12 @@ import { type World, type WorldOptions, makeWorld, settle } from '../fuzz/world.
 let world: World;
 afterEach(() => world.stop());
 const start = (opts: WorldOptions = {}) => (world = makeWorld(opts));
+/** The REST API over the world's parts (its host settings from the world's config and store). */
+const restApp = (apiToken: string) => {
+  const { config, store, logger } = world.deps;
+  const hostSettings = createLocalHostSettings({ config, overrides: store.hostConfig, logger });
+  return createHttpApp({ ...world.deps, hostSettings, services: () => [], apiToken, ready: () => true });
+};
 const plainBlob = (user: string, pw: string) => Buffer.from(`\u0000${user}\u0000${pw}`).toString('base64');
 
 async function features(xmpp: Record<string, unknown>): Promise<{ conn: RawConn; text: () => string }> {
@@ -61,7 +68,7 @@ describe('SCRAM iteration count', () => {
   it('is at least 4096 by default, for users created over REST, and as advertised in the exchange', async () => {
     expect(DEFAULT_SCRAM_ITERATIONS).toBeGreaterThanOrEqual(4096);
     start({ host: { xmpp: { tls: 'optional' } } });
-    const app = createHttpApp({ ...world.deps, services: () => [], apiToken: 'tok-0123456789abcdef', ready: () => true });
+    const app = restApp('tok-0123456789abcdef');
     const res = await app.inject({ method: 'POST', url: `/v1/hosts/${FUZZ_DOMAIN}/users`, headers: { authorization: 'Bearer tok-0123456789abcdef' }, payload: { user: 'newbie', password: 'n3wbie-pass' } });
     expect(res.statusCode).toBeLessThan(300);
     const rec = world.deps.store.users.get(FUZZ_DOMAIN, 'newbie')!;
@@ -142,7 +149,7 @@ describe('no secrets in logs', () => {
     }
     await settle();
     // REST: the token, a wrong token, a user created with a password.
-    const app = createHttpApp({ ...world.deps, services: () => [], apiToken: TOKEN, ready: () => true });
+    const app = restApp(TOKEN);
     expect((await app.inject({ method: 'GET', url: '/v1/hosts', headers: { authorization: `Bearer ${TOKEN}` } })).statusCode).toBe(200);
     expect((await app.inject({ method: 'GET', url: '/v1/hosts', headers: { authorization: `Bearer ${BAD_TOKEN}` } })).statusCode).toBe(403);
     const created = await app.inject({ method: 'POST', url: `/v1/hosts/${FUZZ_DOMAIN}/users?token=${TOKEN}`, headers: { authorization: `Bearer ${TOKEN}` }, payload: { user: 'another', password: NEW_PW } });

@@ -1,35 +1,11 @@
 /**
- * In-memory duplex pair (Node 20 lacks stream.duplexPair()) and a scripted XMPP test client on
- * one end: writes raw XML, parses what the server sends with the same stream parser.
+ * A scripted XMPP test client on one end of an in-memory duplex pair (test/support/duplex-pair.ts):
+ * writes raw XML, parses what the server sends with the same stream parser.
  */
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { type StreamEvent, createXmlStreamParser } from '../../src/xmpp/xml-stream.js';
 import { type XmlEl, child } from '../../src/xmpp/xml.js';
-
-class End extends Duplex {
-  other: End | null = null;
-  override _read(): void {}
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.other?.push(chunk);
-    cb();
-  }
-  override _final(cb: (err?: Error | null) => void): void {
-    this.other?.push(null);
-    cb();
-  }
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    if (this.other && !this.other.destroyed) this.other.push(null);
-    cb(err);
-  }
-}
-
-export function duplexPair(): [Duplex, Duplex] {
-  const a = new End();
-  const b = new End();
-  a.other = b;
-  b.other = a;
-  return [a, b];
-}
+import { until } from '../support/until.js';
 
 /** Let queued stream callbacks run (data delivery is asynchronous); no wall-clock waiting. */
 export async function settle(rounds = 5): Promise<void> {
@@ -47,9 +23,12 @@ export class TestClient {
       this.raw += chunk.toString();
       this.events.push(...this.parser.write(chunk));
     });
-    end.on('end', () => {
+    // The server ended its side (end) or dropped the connection (destroy reaches this side as close).
+    const ended = () => {
       this.ended = true;
-    });
+    };
+    end.on('end', ended);
+    end.on('close', ended);
   }
 
   async send(xml: string): Promise<void> {
@@ -64,7 +43,7 @@ export class TestClient {
   async sendSasl(xml: string): Promise<void> {
     const before = this.stanzas().length;
     this.end.write(xml);
-    for (let i = 0; i < 20_000 && this.stanzas().length === before && !this.ended; i++) await new Promise((r) => setImmediate(r));
+    await until(() => this.stanzas().length > before || this.ended, { what: 'a SASL answer' });
     await settle();
   }
 

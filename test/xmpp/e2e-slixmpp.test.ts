@@ -7,7 +7,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createXmppService } from '../../src/xmpp/service.js';
+import { createXmppListener } from '../../src/xmpp/listener.js';
 import { DOMAIN, makeRig } from './rig.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -31,7 +31,7 @@ describe.skipIf(!available && process.env.CI !== 'true')('slixmpp end to end', (
   it('STARTTLS + SCRAM-SHA-256, disco, client ping, server ping answered', async () => {
     expect(available, 'python3-slixmpp must be installed in CI (.ci/apt-packages)').toBe(true);
     const rig = makeRig({ realTime: true, host: { ping: { send_pings: true, ping_interval: 1, ping_ack_timeout: 2 } } });
-    const svc = createXmppService(rig.deps);
+    const svc = createXmppListener(rig.deps);
     await svc.start();
     try {
       const port = svc.address()?.port ?? 0;

@@ -5,16 +5,17 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createXmppService, type XmppService } from '../../src/xmpp/service.js';
+import { createXmppListener, type XmppListener } from '../../src/xmpp/listener.js';
 import { createXmlStreamParser, type StreamEvent } from '../../src/xmpp/xml-stream.js';
 import { DOMAIN, makeRig } from './rig.js';
+import { until } from '../support/until.js';
 import { header } from './harness.js';
 
-let svc: XmppService;
+let svc: XmppListener;
 let port = 0;
 
 beforeAll(async () => {
-  svc = createXmppService(makeRig({ realTime: true }).deps);
+  svc = createXmppListener(makeRig({ realTime: true }).deps);
   await svc.start();
   port = svc.address()?.port ?? 0;
 });
@@ -81,12 +82,16 @@ describe('STARTTLS on a real socket', () => {
     await c.next(stanza('stream:features'));
     sock.write(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
     await c.next(stanza('proceed'));
+    expect(svc.engine.connections()).toHaveLength(1);
     sock.write('this is not a TLS ClientHello\r\n\r\n');
     await new Promise((r) => sock.once('close', r));
+    await until(() => svc.engine.connections().length === 0, { capMs: 5_000, everyMs: 10, what: 'the broken connection to end' });
     const other = tcpConnect(port, '127.0.0.1');
     const o = raw(other);
     other.write(header());
-    await o.next(stanza('stream:features'));
+    const features = await o.next(stanza('stream:features'));
+    expect(features.type === 'stanza' && features.el.children.map((ch) => (typeof ch === 'string' ? ch : ch.name))).toEqual(['starttls']);
+    expect(svc.engine.connections()).toHaveLength(1);
     other.destroy();
   });
 });

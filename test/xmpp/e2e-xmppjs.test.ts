@@ -6,7 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { client, xml } from '@xmpp/client';
-import { createXmppService, type XmppService } from '../../src/xmpp/service.js';
+import { createXmppListener, type XmppListener } from '../../src/xmpp/listener.js';
+import { until } from '../support/until.js';
 import { DOMAIN, makeRig } from './rig.js';
 
 process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
@@ -18,9 +19,9 @@ afterEach(async () => {
   for (const o of open.splice(0).reverse()) await o.stop().catch(() => undefined);
 });
 
-async function startServer(host: Record<string, unknown> = {}): Promise<{ svc: XmppService; port: number; rig: ReturnType<typeof makeRig> }> {
+async function startServer(host: Record<string, unknown> = {}): Promise<{ svc: XmppListener; port: number; rig: ReturnType<typeof makeRig> }> {
   const rig = makeRig({ realTime: true, host });
-  const svc = createXmppService(rig.deps);
+  const svc = createXmppListener(rig.deps);
   await svc.start();
   open.push(svc);
   return { svc, port: svc.address()?.port ?? 0, rig };
@@ -78,11 +79,11 @@ describe('@xmpp/client end to end', () => {
     });
     await alice.send(xml('presence'));
     const lastSent = Date.now();
-    await until(() => bobSees.some((p) => p.from === `alice@${DOMAIN}/laptop` && p.type === 'available'));
+    await until(() => bobSees.some((p) => p.from === `alice@${DOMAIN}/laptop` && p.type === 'available'), { capMs: 3_000, everyMs: 10 });
     // Alice goes silent: nothing she would send (pong included) reaches the server any more.
     alice.send = async () => undefined;
 
-    await until(() => bobSees.some((p) => p.from === `alice@${DOMAIN}/laptop` && p.type === 'unavailable'), 6_000);
+    await until(() => bobSees.some((p) => p.from === `alice@${DOMAIN}/laptop` && p.type === 'unavailable'), { capMs: 6_000, everyMs: 10 });
     const killedAt = bobSees.find((p) => p.type === 'unavailable')?.at ?? 0;
     expect(pings.length).toBeGreaterThanOrEqual(1);
     expect((pings[0] ?? 0) - lastSent).toBeGreaterThanOrEqual(900);
@@ -95,11 +96,3 @@ describe('@xmpp/client end to end', () => {
     expect(rig.deps.liveness.get({ host: DOMAIN, transport: 'xmpp', id: `bob@${DOMAIN}/phone` })?.live).toBe(true);
   });
 });
-
-async function until(cond: () => boolean, timeoutMs = 3_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -7,7 +7,8 @@ import { expect } from 'vitest';
 import { type XmppEngine, createXmppEngine } from '../../src/xmpp/engine.js';
 import type { RosterItem } from '../../src/store/types.js';
 import { type XmlEl, text } from '../../src/xmpp/xml.js';
-import { TestClient, duplexPair, settle } from './duplex.js';
+import { duplexPair } from '../support/duplex-pair.js';
+import { TestClient, settle } from './duplex.js';
 import { DOMAIN, type Rig, type RigOptions, makeRig } from './rig.js';
 
 export const header = (to = DOMAIN) =>

@@ -27,7 +27,6 @@ function ctxWith(patch: Partial<XmppHostOptions> = {}, extra: Partial<Negotiatio
     nonce: () => 'SERVERNONCE',
     newStreamId: () => 'sid-1',
     tlsAvailable: true,
-    admit: () => true,
     defaultHost: DOMAIN,
     ...extra,
   };
@@ -45,19 +44,27 @@ const sasl = (name: string, attrs: Record<string, string>, body?: string) =>
 /** Parse what the machine sent (server stream header + elements). */
 function sent(effects: NegotiationEffect[]): XmlEl[] {
   const p = createXmlStreamParser({ maxStanzaBytes: 1e6 });
-  const doc = effects.flatMap((e) => (e.kind === 'send' ? [e.data] : [])).join('');
+  const doc = effects.flatMap((e) => (e.kind === 'send' || e.kind === 'open' ? [e.data] : [])).join('');
   const prefix = doc.startsWith('<?xml') || doc.startsWith('<stream:stream') ? '' : "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
   return p.write(prefix + doc).flatMap((e) => (e.type === 'stanza' ? [e.el] : []));
 }
 
-/** Runs the inputs; a PLAIN `verify-password` is answered at once, as the connection does later. */
-function run(ctx: NegotiationCtx, inputs: NegotiationInput[], from: NegotiationState = initialState()) {
+/**
+ * Runs the inputs; an `admit` is answered with `admitted` and a PLAIN `verify-password` at once, as
+ * the connection does.
+ */
+function run(ctx: NegotiationCtx, inputs: NegotiationInput[], from: NegotiationState = initialState(), admitted = true) {
   let state = from;
   let effects: NegotiationEffect[] = [];
   for (const i of inputs) {
     const r = step(state, i, ctx);
     state = r.state;
     effects = r.effects;
+    if (effects.some((e) => e.kind === 'admit')) {
+      const a = step(state, { type: 'admission', ok: admitted }, ctx);
+      state = a.state;
+      effects = a.effects;
+    }
     const v = effects.find((e) => e.kind === 'verify-password');
     if (v) {
       const rec = ctx.lookupUser(v.host, v.user);
@@ -99,14 +106,34 @@ describe('stream header (RFC 6120 §4.2, §4.9.3)', () => {
   ])('closes with %s for %j, after sending our own header (§4.9.1.2)', (condition, attrs) => {
     const { state, effects } = run(ctxWith(), [open(attrs)]);
     expect(state.phase).toBe('closed');
-    expect(effects[0]).toMatchObject({ kind: 'send' });
+    expect(effects[0]).toMatchObject({ kind: 'open' });
     expect((effects[0] as { data: string }).data).toContain('<stream:stream');
     expect(closeOf(effects)).toMatchObject({ error: condition, reason: 'protocol_error' });
   });
 
-  it('refuses a connection over max_connections_per_ip with policy-violation', () => {
-    const { effects } = run(ctxWith({}, { admit: () => false }), [open()]);
-    expect(closeOf(effects)).toMatchObject({ error: 'policy-violation' });
+  it('asks the engine to admit the first header (connection limits) before offering anything', () => {
+    const r = step(initialState(), open({ from: 'alice@example.org' }), ctxWith());
+    expect(r.state.phase).toBe('admitting');
+    expect(r.effects).toEqual([{ kind: 'admit', host: DOMAIN }]);
+    const ok = step(r.state, { type: 'admission', ok: true }, ctxWith());
+    expect(ok.state).toMatchObject({ phase: 'negotiating', peer: null });
+    expect(ok.effects.map((e) => e.kind)).toEqual(['open']);
+    expect((ok.effects[0] as { data: string }).data).toContain('to="alice@example.org"');
+  });
+
+  it('refuses a connection over the limits with policy-violation, our header first', () => {
+    const { state, effects } = run(ctxWith(), [open()], initialState(), false);
+    expect(state.phase).toBe('closed');
+    expect(effects.map((e) => e.kind)).toEqual(['open', 'close']);
+    expect(closeOf(effects)).toMatchObject({ error: 'policy-violation', text: 'too many connections from your address' });
+  });
+
+  it('asks for admission once: a header after a restart opens the stream at once', () => {
+    const ctx = ctxWith();
+    const tls = run(ctx, [open(), stanza(x('starttls', { xmlns: 'urn:ietf:params:xml:ns:xmpp-tls' }))]);
+    const r = step(tls.state, open(), ctx);
+    expect(r.state.phase).toBe('negotiating');
+    expect(r.effects.map((e) => e.kind)).toEqual(['open']);
   });
 
   it('closes a handshake that does not finish in time with connection-timeout', () => {

@@ -5,16 +5,11 @@
  * meanwhile is simply forgotten.
  */
 import { describe, expect, it } from 'vitest';
-import { settle } from './duplex.js';
+import { until } from '../support/until.js';
 import { header, makeHarness } from './harness.js';
 
 const auth = (user: string, password: string) =>
   `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\u0000${user}\u0000${password}`).toString('base64')}</auth>`;
-
-async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 20_000 && !cond(); i++) await new Promise((r) => setImmediate(r));
-  await settle();
-}
 
 describe('PLAIN checked on the thread pool', () => {
   it('holds what follows the <auth/> until the check ends, then handles it in order', async () => {

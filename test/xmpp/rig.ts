@@ -9,8 +9,8 @@ import { pino } from 'pino';
 import { makeUserRecord } from '../../src/auth/users.js';
 import { validate } from '../../src/config/dsl.js';
 import { rootSchema } from '../../src/config/schema/root.js';
-import type { CoreDeps } from '../../src/deps.js';
-import { livenessHostConfigs } from '../../src/host-settings.js';
+import { PasswordChecker } from '../../src/auth/password-cache.js';
+import { fileHostSettings } from '../../src/host-settings.js';
 import { createLivenessRegistry } from '../../src/liveness/registry.js';
 import type { LivenessEvent } from '../../src/liveness/types.js';
 import { createMetrics } from '../../src/metrics.js';
@@ -19,6 +19,7 @@ import { createMemoryStore } from '../../src/store/memory.js';
 import { systemClock, type Clock } from '../../src/time/clock.js';
 import { ManualScheduler } from '../../src/time/manual.js';
 import { systemScheduler, type Scheduler } from '../../src/time/scheduler.js';
+import type { XmppDeps } from '../../src/xmpp/engine.js';
 
 export const DOMAIN = 'example.org';
 
@@ -33,7 +34,7 @@ export interface RigOptions {
 }
 
 export interface Rig {
-  deps: CoreDeps;
+  deps: XmppDeps;
   scheduler: Scheduler;
   manual: ManualScheduler | null;
   events: LivenessEvent[];
@@ -52,11 +53,13 @@ export function makeRig(opts: RigOptions = {}): Rig {
   for (const [user, password] of opts.users ?? [['alice', 'secret'], ['bob', 'hunter2']]) {
     store.users.put(makeUserRecord(DOMAIN, user, password, clock, 4096));
   }
-  const liveness = createLivenessRegistry({ clock, scheduler, hosts: livenessHostConfigs(config) });
+  // touch() reads the time once per event-loop turn, as in production (src/app.ts): every stanza
+  // arrives in its own turn here too, and advance() runs between turns.
+  const liveness = createLivenessRegistry({ clock, scheduler, hosts: fileHostSettings(config), activityTime: 'turn' });
   const events: LivenessEvent[] = [];
   liveness.subscribe((e) => events.push(e));
   const presence = createPresenceTable({ clock, scheduler, liveness, feedSize: 1000, offlineTtlMs: 3_600_000, maxOffline: 1000 });
-  const deps: CoreDeps = {
+  const deps: XmppDeps = {
     config,
     dataDir: config.data_dir,
     clock,
@@ -66,6 +69,7 @@ export function makeRig(opts: RigOptions = {}): Rig {
     liveness,
     presence,
     metrics: createMetrics(),
+    passwords: new PasswordChecker(store),
   };
   return { deps, scheduler, manual, events };
 }

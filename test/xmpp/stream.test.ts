@@ -1,5 +1,6 @@
 /** Whole c2s streams over an in-memory duplex on manual time: IQ rules, ping, liveness, kill, limits. */
 import { describe, expect, it } from 'vitest';
+import { createLocalHostSettings } from '../../src/host-settings.js';
 import { type XmlEl, child } from '../../src/xmpp/xml.js';
 import { settle } from './duplex.js';
 import { header, makeHarness } from './harness.js';
@@ -108,6 +109,25 @@ describe('server pings through the liveness core (XEP-0199 §4.1, ejabberd mod_p
     const [p] = c.take();
     expect(p?.attrs).toMatchObject({ type: 'get', from: DOMAIN, to: ALICE });
     expect(child(p as XmlEl, 'ping', 'urn:xmpp:ping')).toBeDefined();
+  });
+
+  it('a host settings change re-arms the idle timer: the next pings come at the new ping_interval', async () => {
+    const h = makeHarness({ host: { ping } });
+    const settings = createLocalHostSettings({ config: h.deps.config, overrides: h.deps.store.hostConfig, logger: h.deps.logger });
+    settings.subscribe((host, s) => h.deps.liveness.setHostConfig(host, s));
+    const c = await h.login('alice', 'laptop');
+    await h.advance(1_000);
+    await settings.change(DOMAIN, { ping_interval: 2 }, { persist: false });
+    await h.advance(999); // 1.999 s since the client's last stanza (the bind)
+    expect(c.take()).toEqual([]);
+    await h.advance(1);
+    const [p1] = c.take();
+    expect(p1?.attrs.type).toBe('get');
+    await c.send(`<iq type='result' id='${p1?.attrs.id}' to='${DOMAIN}'/>`);
+    await h.advance(1_999);
+    expect(c.take()).toEqual([]);
+    await h.advance(1);
+    expect(c.take().map((s) => s.attrs.type)).toEqual(['get']);
   });
 
   it('a pong keeps the session; no answer within ping_ack_timeout kills it with connection-timeout', async () => {

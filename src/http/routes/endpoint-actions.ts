@@ -14,13 +14,12 @@ import type { FastifyInstance } from 'fastify';
 import type { ForwardResult } from '../../cluster/commands.js';
 import type { EndpointKey, LivenessHandle, LivenessRegistry, ProbeNowResult } from '../../liveness/types.js';
 import type { PresenceTable } from '../../presence/types.js';
-import type { HttpDeps } from '../app.js';
+import type { HttpDeps } from '../deps.js';
 import { sendError } from '../error-handler.js';
-import { hostSettings } from '../host-config.js';
 import { AUTH_ERRORS, EndpointParams, Transport, errors } from '../schemas.js';
 import { endpointKey, resolveRows } from './endpoints.js';
 
-type Deps = Pick<HttpDeps, 'config' | 'liveness' | 'presence' | 'cluster'>;
+type Deps = Pick<HttpDeps, 'hostSettings' | 'liveness' | 'presence' | 'cluster'>;
 
 /** Cluster mode: online rows an `{id}` names that another node holds (acted on by forwarding). */
 function remoteRows(deps: Deps, key: EndpointKey): EndpointKey[] {
@@ -33,7 +32,7 @@ function remoteRows(deps: Deps, key: EndpointKey): EndpointKey[] {
 
 /** How long a forwarded action waits for the owner: the host's ping_ack_timeout plus a margin. */
 function forwardTimeoutMs(deps: Deps, host: string): number {
-  return (hostSettings(deps, host)?.ping_ack_timeout ?? 32) * 1000 + 2_000;
+  return (deps.hostSettings.get(host)?.ping_ack_timeout ?? 32) * 1000 + 2_000;
 }
 
 /** Live handles an `{id}` names (a bare JID: every connected resource). */
@@ -76,7 +75,7 @@ export function endpointActionRoutes(app: FastifyInstance, deps: Deps): void {
     },
     async (req, reply) => {
       const { host } = req.params;
-      if (!hostSettings(deps, host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
+      if (!deps.hostSettings.get(host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
       const key = endpointKey(req.params);
       const handles = liveHandles(deps, key);
       const remote = remoteRows(deps, key).filter((r) => !handles.some((h) => h.ref.id === r.id));
@@ -113,7 +112,7 @@ export function endpointActionRoutes(app: FastifyInstance, deps: Deps): void {
     },
     async (req, reply) => {
       const { host } = req.params;
-      if (!hostSettings(deps, host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
+      if (!deps.hostSettings.get(host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
       const key = endpointKey(req.params);
       const handles = liveHandles(deps, key);
       const remote = handles.length === 0 ? remoteRows(deps, key) : [];

@@ -11,12 +11,11 @@ import type { FastifyInstance } from 'fastify';
 import { normaliseJid } from '../../jid.js';
 import type { EndpointKey, Transport } from '../../liveness/types.js';
 import type { PresenceTable, PresenceView } from '../../presence/types.js';
-import type { HttpDeps } from '../app.js';
+import type { HttpDeps } from '../deps.js';
 import { sendError } from '../error-handler.js';
-import { hostSettings } from '../host-config.js';
 import { AUTH_ERRORS, EndpointParams, HostParams, LivenessStateSchema, Transport as TransportSchema, errors } from '../schemas.js';
 
-type Deps = Pick<HttpDeps, 'config' | 'liveness' | 'presence'>;
+type Deps = Pick<HttpDeps, 'hostSettings' | 'presence'>;
 
 export const MAX_PAGE = 1000;
 
@@ -67,7 +66,7 @@ export function endpointRoutes(app: FastifyInstance, deps: Deps): void {
     },
     async (req, reply) => {
       const { host } = req.params;
-      if (!hostSettings(deps, host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
+      if (!deps.hostSettings.get(host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
       const { transport, state, liveness, limit, cursor } = req.query;
       const filter = {
         ...(transport ? { transport } : {}),
@@ -90,7 +89,7 @@ export function endpointRoutes(app: FastifyInstance, deps: Deps): void {
     },
     async (req, reply) => {
       const { host } = req.params;
-      if (!hostSettings(deps, host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
+      if (!deps.hostSettings.get(host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
       const key = endpointKey(req.params);
       const items = resolveRows(deps.presence, key);
       if (items.length === 0) return sendError(reply, 'VIGIL_ERR_ENDPOINT_NOT_FOUND', `${key.transport} ${key.id} on ${host}`);

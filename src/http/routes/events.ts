@@ -16,7 +16,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ChangeEntry, PresenceTable } from '../../presence/types.js';
 import type { Scheduler } from '../../time/scheduler.js';
-import type { HttpDeps } from '../app.js';
+import type { HttpDeps } from '../deps.js';
 import { sendError } from '../error-handler.js';
 import { AUTH_ERRORS, errors } from '../schemas.js';
 

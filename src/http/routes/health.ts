@@ -4,7 +4,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { HttpDeps } from '../app.js';
+import type { HttpDeps } from '../deps.js';
 import { sendError } from '../error-handler.js';
 import { errors } from '../schemas.js';
 

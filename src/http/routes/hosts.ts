@@ -4,30 +4,30 @@
  *   GET   /v1/hosts/{host}/config   current settings (+ persisted overrides)
  *   PATCH /v1/hosts/{host}/config   change settings; live timers re-armed by the registry, nothing
  *                                   dropped; `?persist=true` also stores them (survive restart)
- * Cluster mode: a PATCH applies on every node (stored in Redis, announced on the control stream,
- * adopted by nodes that join later); 503 VIGIL_ERR_CLUSTER_UNAVAILABLE when Redis cannot be reached.
+ * Cluster mode: the host settings table is the cluster's (src/cluster/host-settings.ts): a PATCH
+ * applies on every node; 503 VIGIL_ERR_CLUSTER_UNAVAILABLE (nothing changed) when Redis is away.
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ConfigValueError } from '../../config/dsl.js';
-import type { LivenessHostConfig } from '../../liveness/types.js';
-import type { HttpDeps } from '../app.js';
+import { jsonSchemaOf } from '../../config/json-schema.js';
+import { type HostSettings, type HostSettingsPatch, hostSettingsSchema, parseHostSettingsPatch } from '../../host-settings.js';
+import type { HttpDeps } from '../deps.js';
 import { sendError } from '../error-handler.js';
-import {
-  type HostConfigPatch,
-  fromOverrides,
-  hostConfigPatchSchema,
-  hostSettings,
-  hostSettingsPartialSchema,
-  hostSettingsSchema,
-  toOverrides,
-  validatePatch,
-} from '../host-config.js';
 import { AUTH_ERRORS, HostParams, errors } from '../schemas.js';
 
-type Deps = Pick<HttpDeps, 'config' | 'liveness' | 'presence' | 'store' | 'logger' | 'cluster'>;
+type Deps = Pick<HttpDeps, 'hostSettings' | 'presence'>;
 
-const Settings = Type.Unsafe<LivenessHostConfig>(hostSettingsSchema);
+/** Request and response schemas from the settings' own option declarations (ranges, enums, docs). */
+const NAMES = Object.keys(hostSettingsSchema.fields);
+const PROPERTIES = Object.fromEntries(Object.entries(hostSettingsSchema.fields).map(([name, opt]) => [name, jsonSchemaOf(opt)]));
+/** PATCH body: any subset of the settings, at least one, nothing else. */
+const PatchBody = Type.Unsafe<HostSettingsPatch>({ type: 'object', additionalProperties: false, minProperties: 1, properties: PROPERTIES });
+/** Stored overrides: some settings. */
+const Overrides = Type.Unsafe<HostSettingsPatch>({ type: 'object', additionalProperties: false, properties: PROPERTIES });
+/** The full settings of a host. */
+const Settings = Type.Unsafe<HostSettings>({ type: 'object', additionalProperties: false, required: NAMES, properties: PROPERTIES });
+
 const Counts = Type.Object({ xmpp: Type.Integer(), mqtt: Type.Integer() });
 const HostSummary = Type.Object({
   host: Type.String(),
@@ -38,7 +38,7 @@ const HostSummary = Type.Object({
 const HostConfigReply = Type.Object({
   host: Type.String(),
   config: Settings,
-  persisted: Type.Union([Type.Unsafe<HostConfigPatch>(hostSettingsPartialSchema), Type.Null()], {
+  persisted: Type.Union([Overrides, Type.Null()], {
     description: 'Overrides stored with ?persist=true, applied over the file at startup',
   }),
 });
@@ -47,21 +47,8 @@ const PatchQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export function knownHosts(deps: Pick<Deps, 'config' | 'liveness'>): string[] {
-  return [...new Set([...Object.keys(deps.config.hosts), ...deps.liveness.hosts()])].sort();
-}
-
 export function hostRoutes(app: FastifyInstance, deps: Deps): void {
-  const persisted = (host: string) => {
-    const o = deps.store.hostConfig.get(host);
-    if (!o) return null;
-    try {
-      return fromOverrides(o);
-    } catch {
-      return null;
-    }
-  };
-  const reply = (host: string, config: LivenessHostConfig) => ({ host, config, persisted: persisted(host) });
+  const reply = (host: string, config: HostSettings) => ({ host, config, persisted: deps.hostSettings.persisted(host) });
 
   app.get(
     '/hosts',
@@ -73,14 +60,12 @@ export function hostRoutes(app: FastifyInstance, deps: Deps): void {
       },
     },
     async () => ({
-      items: knownHosts(deps).flatMap((host) => {
-        const config = hostSettings(deps, host);
-        if (!config) return [];
+      items: Object.entries(deps.hostSettings.all()).map(([host, config]) => {
         const count = (state: 'online' | 'offline') => ({
           xmpp: deps.presence.count(host, 'xmpp', state),
           mqtt: deps.presence.count(host, 'mqtt', state),
         });
-        return [{ host, config, online: count('online'), offline: count('offline') }];
+        return { host, config, online: count('online'), offline: count('offline') };
       }),
     }),
   );
@@ -96,7 +81,7 @@ export function hostRoutes(app: FastifyInstance, deps: Deps): void {
       },
     },
     async (req, res) => {
-      const config = hostSettings(deps, req.params.host);
+      const config = deps.hostSettings.get(req.params.host);
       if (!config) return sendError(res, 'VIGIL_ERR_UNKNOWN_HOST', req.params.host);
       return reply(req.params.host, config);
     },
@@ -117,32 +102,22 @@ export function hostRoutes(app: FastifyInstance, deps: Deps): void {
         tags: ['hosts'],
         params: HostParams,
         querystring: PatchQuery,
-        body: Type.Unsafe<HostConfigPatch>(hostConfigPatchSchema),
+        body: PatchBody,
         response: { 200: HostConfigReply, ...errors(400, ...AUTH_ERRORS, 404, 503) },
       },
     },
     async (req, res) => {
       const { host } = req.params;
-      if (!hostSettings(deps, host)) return sendError(res, 'VIGIL_ERR_UNKNOWN_HOST', host);
-      let patch: HostConfigPatch;
+      if (!deps.hostSettings.get(host)) return sendError(res, 'VIGIL_ERR_UNKNOWN_HOST', host);
+      let patch: HostSettingsPatch;
       try {
-        patch = validatePatch(sentBodies.get(req) ?? req.body);
+        patch = parseHostSettingsPatch(sentBodies.get(req) ?? req.body);
       } catch (err) {
         if (!(err instanceof ConfigValueError)) throw err;
         const field = `body.${err.path.join('.')}`;
         return sendError(res, 'VIGIL_ERR_BAD_REQUEST', `${field}: ${err.message}`, { field });
       }
-      if (deps.cluster) {
-        // Cluster mode: stored in Redis and announced first, so either every node changes or none.
-        try {
-          await deps.cluster.publishHostSettings(host, patch);
-        } catch (err) {
-          req.log.warn({ event: 'cluster_write_failed', err: String(err) }, 'PATCH host config: Redis cannot be reached');
-          return sendError(res, 'VIGIL_ERR_CLUSTER_UNAVAILABLE', 'the change was not applied on any node');
-        }
-      }
-      const config = deps.liveness.setHostConfig(host, patch);
-      if (req.query.persist) deps.store.hostConfig.put(host, toOverrides(patch, deps.store.hostConfig.get(host) ?? {}));
+      const config = await deps.hostSettings.change(host, patch, { persist: req.query.persist });
       req.log.info({ event: 'host_config_changed', host, patch, persist: req.query.persist }, 'host config changed');
       return reply(host, config);
     },

@@ -1,6 +1,6 @@
 /** GET /metrics: Prometheus text exposition from the app's prom-client registry (no auth, like most exporters). */
 import type { FastifyInstance } from 'fastify';
-import type { HttpDeps } from '../app.js';
+import type { HttpDeps } from '../deps.js';
 import type { LivenessMetrics } from '../liveness-metrics.js';
 
 export function metricsRoutes(app: FastifyInstance, deps: Pick<HttpDeps, 'metrics'>, live: LivenessMetrics): void {

@@ -10,12 +10,11 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { makeUserRecord } from '../../auth/users.js';
 import { normaliseLocal } from '../../jid.js';
-import type { HttpDeps } from '../app.js';
+import type { HttpDeps } from '../deps.js';
 import { sendError } from '../error-handler.js';
-import { hostSettings } from '../host-config.js';
 import { AUTH_ERRORS, HostParams, errors } from '../schemas.js';
 
-type Deps = Pick<HttpDeps, 'config' | 'liveness' | 'store' | 'clock'>;
+type Deps = Pick<HttpDeps, 'hostSettings' | 'store' | 'clock'>;
 
 const User = Type.Object({ user: Type.String(), created_at: Type.Integer({ description: 'ms since the Unix epoch' }) });
 const UserParams = Type.Object({ host: Type.String({ minLength: 1, maxLength: 1023 }), user: Type.String({ minLength: 1, maxLength: 1023 }) });
@@ -40,7 +39,7 @@ export function userRoutes(app: FastifyInstance, deps: Deps): void {
     },
     async (req, reply) => {
       const { host } = req.params;
-      if (!hostSettings(deps, host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
+      if (!deps.hostSettings.get(host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
       return { items: deps.store.users.list(host).map((u) => ({ user: u.user, created_at: u.createdAt })) };
     },
   );
@@ -58,7 +57,7 @@ export function userRoutes(app: FastifyInstance, deps: Deps): void {
     },
     async (req, reply) => {
       const { host } = req.params;
-      if (!hostSettings(deps, host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
+      if (!deps.hostSettings.get(host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
       const user = normaliseLocal(req.body.user);
       if (deps.store.users.get(host, user)) return sendError(reply, 'VIGIL_ERR_USER_EXISTS', user);
       const record = makeUserRecord(host, user, req.body.password, deps.clock);
@@ -80,7 +79,7 @@ export function userRoutes(app: FastifyInstance, deps: Deps): void {
     },
     async (req, reply) => {
       const { host } = req.params;
-      if (!hostSettings(deps, host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
+      if (!deps.hostSettings.get(host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
       const user = normaliseLocal(req.params.user);
       if (!deps.store.users.delete(host, user)) return sendError(reply, 'VIGIL_ERR_USER_NOT_FOUND', user);
       deps.store.rosters.clear(host, user);

@@ -1,20 +1,20 @@
 /**
- * The XMPP c2s service: a TCP listener on listeners.xmpp serving every configured host (the
+ * The XMPP c2s listener (a Service of the app): TCP on listeners.xmpp serving every configured host (the
  * stream header's `to` picks it; unknown -> host-unknown). Loads or generates the STARTTLS
  * certificates, then hands each socket to the engine (engine.ts).
  * stop(): stop accepting, close every stream with system-shutdown, wait for the sockets.
  */
 import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
 import { createSecureContext } from 'node:tls';
-import type { CoreDeps, Service } from '../deps.js';
+import type { Service } from '../deps.js';
 import { type TlsFiles, ensureSelfSigned, loadConfigured } from './cert.js';
-import { type EngineOptions, type XmppEngine, createXmppEngine } from './engine.js';
+import { type EngineOptions, type XmppDeps, type XmppEngine, createXmppEngine } from './engine.js';
 
-export interface XmppService extends Service {
+export interface XmppListener extends Service {
   readonly engine: XmppEngine;
 }
 
-export function createXmppService(deps: CoreDeps, opts: EngineOptions = {}): XmppService {
+export function createXmppListener(deps: XmppDeps, opts: EngineOptions = {}): XmppListener {
   const { config, logger } = deps;
   const hostNames = Object.keys(config.hosts);
   const engine = createXmppEngine(deps, opts);

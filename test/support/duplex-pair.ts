@@ -1,12 +1,12 @@
 /**
- * An in-memory duplex pair for MQTT protocol tests (Node 20 lacks stream.duplexPair()): bytes
+ * The in-memory duplex pair every protocol test uses (Node 20 lacks stream.duplexPair()): bytes
  * written on one side are read on the other; end() on one side ends the other's readable side;
  * destroy() on one side destroys the other (an abrupt network close). Backpressure is real: a
  * write completes only once the reader has room, so a paused reader fills the writer's buffer.
  */
 import { Duplex } from 'node:stream';
 
-export function mqttDuplexPair(): [Duplex, Duplex] {
+export function duplexPair(): [Duplex, Duplex] {
   const sides: Duplex[] = [];
   /** Per side: the write callback waiting for the *other* side to read. */
   const waiting: ((() => void) | null)[] = [null, null];

@@ -1,5 +1,5 @@
 /**
- * What the stanza layer knows about one bound c2s session. connection.ts implements it over a
+ * The c2s session: what the stanza layer knows about one bound resource. connection.ts implements it over a
  * socket; tests implement it with an array of sent stanzas. Presence state lives here (RFC 6121
  * §4): a bound resource is *connected*; it is *available* only after initial presence.
  */

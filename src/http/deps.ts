@@ -1,0 +1,15 @@
+/**
+ * What the REST API gets from the composition root: the core parts plus the host settings table,
+ * the network services (for /readyz) and the API token. Route modules (routes/*.ts) take a Pick of
+ * it, so http/app.ts composes them and nothing imports back from it.
+ */
+import type { CoreDeps, Service } from '../deps.js';
+import type { HostSettingsTable } from '../host-settings.js';
+
+export interface HttpDeps extends CoreDeps {
+  hostSettings: HostSettingsTable;
+  services: () => Service[];
+  apiToken: string;
+  /** True once the store is open and the listeners are up. */
+  ready: () => boolean;
+}

@@ -88,6 +88,8 @@ export class PresenceWriter {
   private paused = true;
   private readonly unsubscribe: () => void;
   private retryMs = 50;
+  /** The last APPLY failed (Redis unreachable): queued ops wait. */
+  private failing = false;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly d: WriterDeps) {
@@ -164,8 +166,9 @@ export class PresenceWriter {
         this.announced.delete(ep);
         const h = ep.handle;
         const figures = this.d.figures(e.ref.transport, e.ref.host, e.ref.id);
-        // Connected and gone before anything was sent (a burst, or Redis away): neither is written.
-        const u = this.unsent.get(ep.conn);
+        // Connected and gone before anything was sent, while Redis is away (or before joining):
+        // neither is written. Otherwise online and offline both reach the feed, as on one node.
+        const u = this.paused || this.failing ? this.unsent.get(ep.conn) : undefined;
         if (u) {
           this.unsent.delete(ep.conn);
           for (const op of u.ops) {
@@ -284,12 +287,14 @@ export class PresenceWriter {
         r = (await this.d.link.script(APPLY, [K.seq], [this.d.nodeId, String(this.epoch), String(this.d.feedSize), JSON.stringify(batch)])) as typeof r;
       } catch (err) {
         this.queue.unshift(...batch); // sent again as it was (idempotent ops)
+        this.failing = true;
         this.d.logger.warn({ event: 'cluster_write_failed', ops: batch.length, err: String(err) }, 'presence write failed, retrying');
         await new Promise((res) => setTimeout(res, this.retryMs));
         this.retryMs = Math.min(this.retryMs * 2, 1_000);
         continue;
       }
       this.retryMs = 50;
+      this.failing = false;
       if (r[0] === 'FENCED') {
         this.queue.unshift(...batch);
         this.paused = true;

@@ -40,6 +40,17 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js'],
+    ignores: ['web/**'],
     languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
+  },
+  {
+    // The dashboard page: plain browser modules, these globals and nothing of Node's.
+    files: ['web/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'console', 'fetch', 'EventSource', 'sessionStorage', 'performance', 'URLSearchParams', 'ResizeObserver', 'requestAnimationFrame', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'addEventListener', 'matchMedia', 'Intl'].map((g) => [g, 'readonly']),
+      ),
+    },
   },
 );

@@ -7,11 +7,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as cluster from './cluster.js';
+import * as dashboard from './dashboard.js';
 import * as liveness from './liveness.js';
 import * as mqttBroker from './mqtt-broker.js';
 import * as mqttKeepalive from './mqtt-keepalive-precision.js';
 import * as mqttSessions from './mqtt-sessions.js';
 import * as rest from './rest-endpoints.js';
+import * as usersImport from './users-import.js';
 import * as connIdle from './suite/conn-idle.js';
 import { fanout, p2p } from './suite/flow.js';
 import * as keepalive from './suite/keepalive.js';
@@ -29,6 +31,8 @@ export interface Scenario {
 const scenarios: Record<string, Scenario> = { liveness, rest, 'xmpp-ping-precision': xmppPingPrecision, 'mqtt-keepalive': mqttKeepalive, 'mqtt-broker': mqttBroker };
 scenarios['mqtt-sessions'] = mqttSessions;
 scenarios.cluster = cluster;
+scenarios['users-import'] = usersImport;
+scenarios.dashboard = dashboard;
 
 /** The side-by-side suite (Vigil vs Aedes, Mosquitto, ejabberd; bench/suite/), in run order. */
 const compare: Record<string, Scenario> = {

@@ -17,7 +17,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Store, UserRecord } from '../store/types.js';
 import { verifyPassword, verifyPasswordAsync } from './scram.js';
-import { dummy } from './users.js';
+import { passwordCredential } from './users.js';
 
 /** Kept small (one per recently seen user): the StoredKey as a latin1 string, the digest in the shared Buffer pool. */
 interface Entry {
@@ -26,6 +26,8 @@ interface Entry {
 }
 
 interface Lookup {
+  host: string;
+  user: string;
   key: string;
   rec: UserRecord | undefined;
   digest: Buffer;
@@ -44,11 +46,12 @@ export class PasswordChecker {
     private readonly max = 10_000,
   ) {}
 
-  /** True when the user exists and the password matches its SCRAM-SHA-256 credential. */
+  /** True when the user exists and the password matches its credential (SCRAM-SHA-256, else SHA-1: passwordCredential). */
   check(host: string, user: string, password: Buffer | string): boolean {
     const l = this.lookup(host, user, password);
     if (l.hit) return true;
-    const ok = verifyPassword('sha256', l.rec ? l.rec.scramSha256 : dummy(), passwordString(password)) && l.rec !== undefined;
+    const { hash, cred, known } = passwordCredential(l.rec);
+    const ok = verifyPassword(hash, cred, passwordString(password)) && known;
     if (ok) this.remember(l);
     return ok;
   }
@@ -61,8 +64,12 @@ export class PasswordChecker {
   }
 
   private async verifyAsync(l: Lookup, password: Buffer | string): Promise<boolean> {
-    const ok = (await verifyPasswordAsync('sha256', l.rec ? l.rec.scramSha256 : dummy(), passwordString(password))) && l.rec !== undefined;
-    // Should the record change while the PBKDF2 runs, the entry keeps the StoredKey checked against: it misses.
+    const { hash, cred, known } = passwordCredential(l.rec);
+    const matched = (await verifyPasswordAsync(hash, cred, passwordString(password))) && known;
+    // The account may have been deleted or given a new password while the PBKDF2 ran: a deleted
+    // user must not log in a moment after its sessions were ended (DELETE .../users/{user}).
+    const now = this.store.users.get(l.host, l.user);
+    const ok = matched && now !== undefined && storedKeyOf(now) === storedKeyOf(l.rec!);
     if (ok) this.remember(l);
     return ok;
   }
@@ -78,10 +85,10 @@ export class PasswordChecker {
     const digest = createHmac('sha256', this.key).update(password).digest();
     const rec = this.store.users.get(host, user);
     const hit = this.ok.get(key);
-    const ok = rec !== undefined && hit !== undefined && hit.storedKey === rec.scramSha256.storedKey.toString('latin1') && timingSafeEqual(hit.digest, digest);
+    const ok = rec !== undefined && hit !== undefined && hit.storedKey === storedKeyOf(rec) && timingSafeEqual(hit.digest, digest);
     if (ok) this.hits++;
     else this.misses++;
-    return { key, rec, digest, hit: ok };
+    return { host, user, key, rec, digest, hit: ok };
   }
 
   private remember(l: Lookup): void {
@@ -89,8 +96,11 @@ export class PasswordChecker {
     this.ok.delete(l.key);
     if (this.ok.size >= this.max) this.ok.delete(this.ok.keys().next().value!);
     // Buffer.from copies into the pool slab: no ArrayBuffer of its own per entry.
-    this.ok.set(l.key, { storedKey: l.rec.scramSha256.storedKey.toString('latin1'), digest: Buffer.from(l.digest) });
+    this.ok.set(l.key, { storedKey: storedKeyOf(l.rec), digest: Buffer.from(l.digest) });
   }
 }
+
+/** The StoredKey a plain password is checked against, as the cache keeps it. */
+const storedKeyOf = (rec: UserRecord): string => passwordCredential(rec).cred.storedKey.toString('latin1');
 
 const passwordString = (p: Buffer | string): string => (typeof p === 'string' ? p : p.toString('utf8'));

@@ -48,14 +48,28 @@ export function keysFromSalted(hash: ScramHash, salted: Buffer): { clientKey: Bu
   return { clientKey, storedKey: h(hash, clientKey), serverKey: hmac(hash, salted, 'Server Key') };
 }
 
+function credentialFrom(hash: ScramHash, salted: Buffer, salt: Buffer, iterations: number): ScramCredential {
+  const { storedKey, serverKey } = keysFromSalted(hash, salted);
+  return { salt, iterations, storedKey, serverKey };
+}
+
 export function deriveCredential(
   hash: ScramHash,
   password: string,
   iterations: number = DEFAULT_SCRAM_ITERATIONS,
   salt: Buffer = randomBytes(16),
 ): ScramCredential {
-  const { storedKey, serverKey } = keysFromSalted(hash, saltedPassword(hash, password, salt, iterations));
-  return { salt, iterations, storedKey, serverKey };
+  return credentialFrom(hash, saltedPassword(hash, password, salt, iterations), salt, iterations);
+}
+
+/** deriveCredential with the PBKDF2 on the libuv pool. */
+export async function deriveCredentialAsync(
+  hash: ScramHash,
+  password: string,
+  iterations: number = DEFAULT_SCRAM_ITERATIONS,
+  salt: Buffer = randomBytes(16),
+): Promise<ScramCredential> {
+  return credentialFrom(hash, await saltedPasswordAsync(hash, password, salt, iterations), salt, iterations);
 }
 
 /** Constant-time check of a plain password against a stored credential. */

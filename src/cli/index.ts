@@ -17,6 +17,7 @@ Commands:
   user add JID --password PW    create a user (--password - reads it from stdin)
   user passwd JID --password PW set a new password
   user del JID                  delete a user
+  user import FILE              create users from CSV jid,password or JSON lines
   user list [HOST]              list users, one JID a line
 
 Options:

@@ -1,12 +1,16 @@
-/** `vigil serve`: run until SIGTERM/SIGINT, then stop gracefully and exit 0 (a second signal forces exit). */
+/**
+ * `vigil serve`: run until SIGTERM/SIGINT, then stop gracefully and exit 0 (a second signal forces
+ * exit). While it runs, data_dir/server.json names it to CLI commands (server-link.ts).
+ */
 import { createApp } from '../app.js';
-import { createLogger } from '../log.js';
+import { createConfiguredLogger } from '../log.js';
 import type { CliCommand } from './context.js';
+import { removeServerFile, writeServerFile } from './server-link.js';
 
 const STOP_DEADLINE_MS = 15_000;
 
 export const serveCommand: CliCommand = async (_argv, ctx) => {
-  const logger = createLogger(ctx.loaded.config.log.level);
+  const logger = createConfiguredLogger(ctx.loaded.config.log);
   const app = createApp({ loaded: ctx.loaded, logger });
   try {
     await app.start();
@@ -15,6 +19,8 @@ export const serveCommand: CliCommand = async (_argv, ctx) => {
     await app.stop().catch(() => undefined);
     return 1;
   }
+  const { dataDir } = ctx.loaded;
+  writeServerFile(dataDir, { pid: process.pid, http: app.addresses()['http'] ?? null, startedAt: Date.now() });
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -29,6 +35,7 @@ export const serveCommand: CliCommand = async (_argv, ctx) => {
   const deadline = setTimeout(force, STOP_DEADLINE_MS);
   deadline.unref();
   await app.stop();
+  removeServerFile(dataDir, process.pid);
   clearTimeout(deadline);
   return 0;
 };

@@ -1,5 +1,5 @@
 /**
- * `vigil user add|del|list`: manage the accounts XMPP (SASL) and MQTT (CONNECT username/password)
+ * `vigil user add|passwd|del|list|import`: manage the accounts XMPP (SASL) and MQTT (CONNECT username/password)
  * clients log in with. argv is what follows `vigil user`.
  *
  * Each run opens the embedded SQLite store in data_dir and closes it; WAL plus busy_timeout let it
@@ -14,10 +14,13 @@ import { passwordProblem } from '../auth/scram.js';
 import { makeUserRecord } from '../auth/users.js';
 import { VigilError } from '../errors.js';
 import { formatJid, type Jid, JidError, normaliseDomain, parseJid } from '../jid.js';
+import { existingApiToken } from '../http/token.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import { systemClock } from '../time/clock.js';
 import { type CliCommand, type CliContext, CommandError } from './context.js';
+import { callServer, runningServer } from './server-link.js';
+import { IMPORT_USAGE, userImport } from './user-import.js';
 
 const USAGE = {
   user: `Usage: vigil user <command> [options]
@@ -27,6 +30,7 @@ Commands:
   passwd JID --password PW    set a new password for an existing account
   del JID                     delete an account and its roster
   list [HOST]                 list accounts, one JID per line, sorted by host then user
+  import FILE                 create many accounts (CSV jid,password or JSON lines; idempotent)
 
 Run "vigil user <command> --help" for the options of one command.`,
   add: `Usage: vigil user add JID (--password PW | --password - | --password-file FILE)
@@ -42,10 +46,13 @@ Stored as SCRAM-SHA-1 and SCRAM-SHA-256 credentials (4096 iterations), never in 
 Replace the credentials of the existing account JID (user@host); password options as for "add".`,
   del: `Usage: vigil user del JID
 
-Delete the account JID (user@host) and its roster.`,
+Delete the account JID (user@host) and its roster. When a server runs on the same data_dir, the
+deletion goes through its REST API so that the account's XMPP and MQTT sessions end at once
+(reason account_deleted).`,
   list: `Usage: vigil user list [HOST]
 
 List accounts, one JID per line, sorted by host then user; only those of HOST when given.`,
+  import: IMPORT_USAGE,
 } as const;
 
 type Verb = Exclude<keyof typeof USAGE, 'user'>;
@@ -168,12 +175,37 @@ async function del(argv: string[], ctx: CliContext): Promise<number> {
   // No configured-host check: deleting the accounts of a host removed from the config is cleanup.
   const jid = accountJid(positionals[0]);
   const name = formatJid(jid);
+  if (await delThroughServer(ctx, jid, name)) return 0;
   return withStore(ctx, (store) => {
     if (!store.users.delete(jid.domain, jid.local)) throw new CommandError('VIGIL_ERR_USER_NOT_FOUND', `${name} does not exist`);
     store.rosters.clear(jid.domain, jid.local);
     ctx.out(`deleted ${name}`);
     return 0;
   });
+}
+
+/**
+ * A server running on this data_dir deletes the account itself, so that it can end the account's
+ * sessions (server-link.ts). False: no server (or it does not know the host): delete in the store.
+ */
+async function delThroughServer(ctx: CliContext, jid: Jid & { local: string }, name: string): Promise<boolean> {
+  const server = runningServer(ctx.loaded.dataDir);
+  if (!server) return false;
+  const token = existingApiToken(ctx.loaded.config, ctx.loaded.dataDir);
+  if (!token) throw new CommandError(null, `a server runs on ${ctx.loaded.dataDir} (pid ${server.pid}) but its API token is not in the config nor in data_dir`);
+  const path = `/v1/hosts/${encodeURIComponent(jid.domain)}/users/${encodeURIComponent(jid.local)}`;
+  const r = await callServer(server, token, 'DELETE', path);
+  if (r.kind === 'unreachable') {
+    ctx.err(`vigil user del: server.json names pid ${server.pid} but ${r.why}; deleting in the store only`);
+    return false;
+  }
+  if (r.status === 204) {
+    ctx.out(`deleted ${name} (by the running server, pid ${server.pid}: its sessions were ended)`);
+    return true;
+  }
+  if (r.code === 'VIGIL_ERR_USER_NOT_FOUND') throw new CommandError('VIGIL_ERR_USER_NOT_FOUND', `${name} does not exist`);
+  if (r.code === 'VIGIL_ERR_UNKNOWN_HOST') return false; // a host the server does not serve has no sessions
+  throw new CommandError(null, `the running server (pid ${server.pid}) refused: HTTP ${r.status} ${r.code ?? ''}; ${name} was not deleted`);
 }
 
 async function list(argv: string[], ctx: CliContext): Promise<number> {
@@ -206,6 +238,7 @@ const VERBS: Record<string, { verb: Verb; run: (argv: string[], ctx: CliContext)
   del: { verb: 'del', run: del },
   delete: { verb: 'del', run: del },
   list: { verb: 'list', run: list },
+  import: { verb: 'import', run: userImport },
 };
 
 export const userCommand: CliCommand = async (argv, ctx) => {

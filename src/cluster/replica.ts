@@ -24,11 +24,16 @@ import { type RedisLink, luaScript } from './redis.js';
 const USERS = `${TAG}:users`;
 const rosterKey = (host: string, user: string) => `${TAG}:roster:${host}|${user}`;
 
-/** WRITE: KEYS[1] the hash; ARGV field, value ('' = delete), then the control entry's fields. */
+/**
+ * WRITE: KEYS[1] the hash; ARGV field, value ('' = delete), mode ('set' | 'nx': only when the field
+ * is absent, else nothing is written or announced), then the control entry's fields.
+ */
 const WRITE = luaScript('replica_write', `
-if ARGV[2] == '' then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+if ARGV[3] == 'nx' then
+  if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+elseif ARGV[2] == '' then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
 local entry = {}
-for i = 3, #ARGV do entry[#entry + 1] = ARGV[i] end
+for i = 4, #ARGV do entry[#entry + 1] = ARGV[i] end
 redis.call('XADD', '{vigil}:ctl', 'MAXLEN', '~', '100000', '*', unpack(entry))
 return 1
 `);
@@ -43,7 +48,7 @@ export class Replica {
   private readonly mem = createMemoryStore();
   private link: RedisLink | null = null;
   /** Writes in order, and callbacks that must run after the writes before them (stanzas). */
-  private queue: ({ key: string; field: string; value: string; change: Change } | (() => void))[] = [];
+  private queue: ({ key: string; field: string; value: string; nx: boolean; change: Change } | (() => void))[] = [];
   private sending = false;
   private readonly rosterListeners: RosterListener[] = [];
   readonly users: UserRepo;
@@ -62,6 +67,15 @@ export class Replica {
         this.send(USERS, key, value, { t: 'user', host: record.host, user: record.user, record: value });
         return isNew;
       },
+      createMany: (records) =>
+        // Bulk import: each user only where no node has it yet (HSETNX in Redis as well).
+        records.map((record) => {
+          if (mem.users.get(record.host, record.user)) return false;
+          mem.users.put(record);
+          const value = encodeJson(record);
+          this.send(USERS, `${record.host}|${record.user}`, value, { t: 'user', host: record.host, user: record.user, record: value }, true);
+          return true;
+        }),
       get: (host, user) => mem.users.get(host, user),
       delete: (host, user) => {
         const had = mem.users.delete(host, user);
@@ -146,8 +160,8 @@ export class Replica {
     }
   }
 
-  private send(key: string, field: string, value: string, change: Change): void {
-    this.queue.push({ key, field, value, change });
+  private send(key: string, field: string, value: string, change: Change, nx = false): void {
+    this.queue.push({ key, field, value, nx, change });
     this.flush();
   }
 
@@ -168,7 +182,7 @@ export class Replica {
     const w = this.queue[0] as Exclude<(typeof this.queue)[number], () => void>;
     const entry = ['from', this.nodeId, ...Object.entries(w.change).flatMap(([k, v]) => [k, v])];
     this.link
-      .script(WRITE, [w.key], [w.field, w.value, ...entry])
+      .script(WRITE, [w.key], [w.field, w.value, w.nx ? 'nx' : 'set', ...entry])
       .then(
         () => {
           this.queue.shift();

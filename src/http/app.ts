@@ -6,14 +6,16 @@
  * error is a catalog `{code, message}` (error-handler.ts).
  *
  * Route modules, one per resource: routes/health.ts, hosts.ts, endpoints.ts, endpoint-actions.ts,
- * events.ts, users.ts, metrics.ts, cluster.ts.
+ * events.ts, users.ts, metrics.ts, overview.ts, session.ts, cluster.ts; the dashboard page: dashboard/static.ts.
+ * /v1 also accepts the dashboard's session cookie, with CSRF checks on changes (session/guard.ts).
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { bearerAuth } from './auth.js';
 import type { HttpDeps } from './deps.js';
+import { dashboardRoutes } from './dashboard/static.js';
+import { DashboardHistory } from './dashboard/history.js';
 import { installErrorHandlers } from './error-handler.js';
 import { registerLivenessMetrics } from './liveness-metrics.js';
 import { clusterRoutes } from './routes/cluster.js';
@@ -23,8 +25,13 @@ import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { overviewRoutes } from './routes/overview.js';
+import { sessionRoutes } from './routes/session.js';
 import { userRoutes } from './routes/users.js';
 import { ChangeEntrySchema, ErrorBody, PresenceViewSchema } from './schemas.js';
+import { apiAuth } from './session/guard.js';
+import { SESSION_COOKIE } from './session/cookie.js';
+import { SessionStore } from './session/store.js';
 
 /**
  * Request log lines name the method and the path only: a query string may carry a secret (RFC 6750
@@ -54,7 +61,12 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
         version: '1',
         description: 'Presence and liveness of XMPP and MQTT clients. Errors: docs/errors.md.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'From POST /v1/session; changes also need X-CSRF-Token' },
+        },
+      },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
@@ -62,21 +74,32 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
 
   const liveMetrics = registerLivenessMetrics(deps);
   app.addHook('onClose', async () => liveMetrics.stop());
+  const sessions = new SessionStore({
+    clock: deps.clock,
+    ttlMs: deps.config.api.session_ttl * 1000,
+    max: deps.config.api.max_sessions,
+    onEvict: () => limitHits.inc({ limit: 'max_sessions' }),
+  });
+  const history = new DashboardHistory({ ...deps, configHosts: () => Object.keys(deps.config.hosts) });
+  app.addHook('onClose', async () => history.stop());
 
   void app.register(async (pub) => {
     healthRoutes(pub, deps);
     metricsRoutes(pub, deps, liveMetrics);
+    dashboardRoutes(pub);
   });
+  void app.register(async (login) => sessionRoutes(login, { ...deps, sessions }), { prefix: '/v1' });
   void app.register(async (v1) => {
-    v1.addHook('onRequest', bearerAuth(deps.apiToken));
+    v1.addHook('onRequest', apiAuth(deps.apiToken, sessions));
     v1.addHook('onRoute', (route) => {
-      route.schema = { ...route.schema, security: [{ bearer: [] }] };
+      route.schema = { ...route.schema, security: [{ bearer: [] }, { session: [] }] };
     });
     hostRoutes(v1, deps);
     endpointRoutes(v1, deps);
     endpointActionRoutes(v1, deps);
     eventRoutes(v1, deps);
     userRoutes(v1, deps);
+    overviewRoutes(v1, { ...deps, history });
     clusterRoutes(v1, deps);
   }, { prefix: '/v1' });
   return app;

@@ -8,7 +8,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from './error-handler.js';
 
-const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+export const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
 export function tokenMatches(expectedDigest: Buffer, presented: string): boolean {
   return timingSafeEqual(expectedDigest, digest(presented));

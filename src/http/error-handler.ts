@@ -1,11 +1,13 @@
 /**
  * How the REST API answers errors: always `{code, message}` from the catalog (src/errors.ts) with
  * the catalog's status. Fastify's own errors (schema validation, bad JSON, body too large, unknown
- * route) are mapped to catalog codes here, so no client ever sees a fastify-internal code.
+ * route) are mapped to catalog codes here, so no client ever sees a fastify-internal code. A known
+ * path with a wrong method gets 405 with `Allow` (method-not-allowed.ts), an unknown path 404.
  * A 400 names the offending field (`body.ping_interval`, `query.limit`) in `field` and `message`.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, VigilError } from '../errors.js';
+import { trackRoutes } from './method-not-allowed.js';
 
 export interface ErrorBody {
   code: string;
@@ -75,6 +77,7 @@ function codeOf(err: FastifyError): ErrorCode {
 }
 
 export function installErrorHandlers(app: FastifyInstance, onLimit: (limit: string) => void = () => undefined): void {
+  const routes = trackRoutes(app);
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof VigilError) return reply.code(err.status).send({ code: err.code, message: err.message });
     if (err.validation) {
@@ -86,5 +89,11 @@ export function installErrorHandlers(app: FastifyInstance, onLimit: (limit: stri
     if (code === 'VIGIL_ERR_INTERNAL') request.log.error({ event: 'http_internal_error', err }, 'request failed');
     return sendError(reply, code);
   });
-  app.setNotFoundHandler((request, reply) => sendError(reply, 'VIGIL_ERR_ROUTE_NOT_FOUND', `${request.method} ${request.url.split('?')[0]}`));
+  app.setNotFoundHandler((request, reply) => {
+    const what = `${request.method} ${request.url.split('?')[0]}`;
+    const allow = routes.allowed(request.url);
+    if (allow.length === 0) return sendError(reply, 'VIGIL_ERR_ROUTE_NOT_FOUND', what);
+    reply.header('allow', allow.join(', '));
+    return sendError(reply, 'VIGIL_ERR_METHOD_NOT_ALLOWED', `${what}; allowed: ${allow.join(', ')}`);
+  });
 }

@@ -13,7 +13,7 @@ export const LivenessStateSchema = Type.Union([
   Type.Literal('paused'),
 ]);
 export const DisconnectReasonSchema = Type.Union(
-  ['client_close', 'ping_timeout', 'keepalive_timeout', 'taken_over', 'kicked', 'socket_error', 'protocol_error', 'shutdown', 'node_down'].map(
+  ['client_close', 'ping_timeout', 'keepalive_timeout', 'taken_over', 'kicked', 'socket_error', 'protocol_error', 'shutdown', 'account_deleted', 'node_down'].map(
     (r) => Type.Literal(r),
   ),
 );

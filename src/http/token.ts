@@ -33,6 +33,11 @@ export function resolveApiToken(config: { api: Pick<Config['api'], 'token'> }, d
   return token;
 }
 
+/** The token a running server uses, without generating one (the CLI talking to that server). */
+export function existingApiToken(config: { api: Pick<Config['api'], 'token'> }, dataDir: string): string | null {
+  return config.api.token || readToken(join(dataDir, TOKEN_FILE));
+}
+
 function readToken(file: string): string | null {
   try {
     const t = readFileSync(file, 'utf8').trim();

@@ -42,8 +42,10 @@ export type DisconnectReason =
   | 'socket_error'
   | 'protocol_error'
   | 'shutdown'
+  | 'account_deleted'
   /** Cluster mode: the node holding the connection died (swept by a survivor) or lost its lease. */
   | 'node_down';
+
 
 export interface EndpointKey {
   host: string;

@@ -82,9 +82,13 @@ export class HostWorker implements EndpointOwner {
     return this.byId[transport].get(id);
   }
 
-  *list(transport?: Transport): Generator<Endpoint> {
-    if (transport) return yield* this.byId[transport].values();
-    // Both maps are in tracking order; merge them by generation.
+  /** Endpoints in tracking order; one transport is its map's own iterator (no generator step per item). */
+  list(transport?: Transport): Iterable<Endpoint> {
+    return transport ? this.byId[transport].values() : this.merged();
+  }
+
+  /** Both maps are in tracking order; merge them by generation. */
+  private *merged(): Generator<Endpoint> {
     const a = this.byId.xmpp.values();
     const b = this.byId.mqtt.values();
     let x = a.next();

@@ -66,6 +66,8 @@ export function disconnectCode(reason: DisconnectReason): number {
       return RC.serverShuttingDown;
     case 'protocol_error':
       return RC.protocolError;
+    case 'account_deleted':
+      return RC.notAuthorized; // §3.14.2.1 0x87
     default:
       return RC.unspecified;
   }

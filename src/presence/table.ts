@@ -271,10 +271,12 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
     list(host, filter, limit, cursor) {
       const idx = hosts.get(host)?.index;
       if (!idx) return { items: [], next_cursor: null };
+      const needle = filter.q === undefined ? null : new RegExp(filter.q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
       const keep = (r: Row) =>
         (filter.transport === undefined || r.transport === filter.transport) &&
         (filter.state === undefined || r.state === filter.state) &&
-        (filter.liveness === undefined || (r.handle?.state ?? null) === filter.liveness);
+        (filter.liveness === undefined || (r.handle?.state ?? null) === filter.liveness) &&
+        (needle === null || needle.test(r.id));
       const { rows: page, more } = idx.page(decodeCursor(cursor), limit, keep);
       const last = page[page.length - 1];
       return { items: page.map(view), next_cursor: more && last ? last.order.toString(36) : null };

@@ -79,6 +79,8 @@ export interface ListFilter {
   transport?: Transport;
   state?: 'online' | 'offline';
   liveness?: LivenessState;
+  /** Text search: the id contains it, ignoring case. */
+  q?: string;
 }
 
 export interface ListPage {

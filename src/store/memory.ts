@@ -22,7 +22,8 @@ import { memorySessions } from './memory-sessions.js';
 
 const k2 = (a: string, b: string) => `${a}\u0000${b}`;
 
-function cloneCred(c: ScramCredential): ScramCredential {
+function cloneCred(c: ScramCredential | null): ScramCredential | null {
+  if (c === null) return null;
   return { ...c, salt: Buffer.from(c.salt), storedKey: Buffer.from(c.storedKey), serverKey: Buffer.from(c.serverKey) };
 }
 
@@ -43,6 +44,14 @@ function memoryUsers(): UserRepo {
       const isNew = !users.has(key);
       users.set(key, cloneUser(record));
       return isNew;
+    },
+    createMany(records) {
+      return records.map((record) => {
+        const key = k2(record.host, record.user);
+        if (users.has(key)) return false;
+        users.set(key, cloneUser(record));
+        return true;
+      });
     },
     get(host, user) {
       const u = users.get(k2(host, user));

@@ -21,8 +21,13 @@ export interface UserRecord {
   host: string;
   /** Localpart (XMPP) / MQTT username, already normalised. */
   user: string;
-  scramSha1: ScramCredential;
-  scramSha256: ScramCredential;
+  /**
+   * Null when the account has no credential for that hash: an account imported with pre-hashed
+   * credentials from a server that kept only one (ejabberd's and Prosody's default is SHA-1). Every
+   * account created here from a password has both.
+   */
+  scramSha1: ScramCredential | null;
+  scramSha256: ScramCredential | null;
   createdAt: number;
 }
 
@@ -35,6 +40,11 @@ export interface UserSummary {
 export interface UserRepo {
   /** Create or replace the user's credentials. Returns true when the user is new. */
   put(record: UserRecord): boolean;
+  /**
+   * Insert the users that do not exist yet, in one transaction; an existing user is left as it is.
+   * Returns, per record, whether it was inserted (bulk import: idempotent, no lost update).
+   */
+  createMany(records: readonly UserRecord[]): boolean[];
   get(host: string, user: string): UserRecord | undefined;
   delete(host: string, user: string): boolean;
   /** Sorted by host, then user (UTF-8 byte order, SQLite's BINARY collation). */

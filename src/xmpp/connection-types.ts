@@ -24,6 +24,7 @@ export const KILL_CONDITION: Record<DisconnectReason, StreamErrorCondition> = {
   client_close: 'undefined-condition',
   socket_error: 'undefined-condition',
   protocol_error: 'undefined-condition',
+  account_deleted: 'not-authorized', // RFC 6120 §4.9.3.12; ejabberd ends an unregistered user's sessions
 };
 
 export interface ConnectionDeps {

@@ -58,13 +58,15 @@ export function createScram(hash: ScramHash, ctx: SaslContext): SaslMechanism {
     if (user === null) return failure('not-authorized');
     if (m[3] && !authzidMatches(decodeSaslName(m[3].slice(2)) ?? '\u0000', user, ctx.host)) return failure('invalid-authzid');
     const rec = ctx.lookupUser(user);
-    const cred = rec ? (hash === 'sha256' ? rec.scramSha256 : rec.scramSha1) : hash === 'sha256' ? DUMMY_SHA256 : DUMMY_SHA1;
+    // An account without this hash's credential (imported pre-hashed) fails like an unknown user.
+    const own = rec && (hash === 'sha256' ? rec.scramSha256 : rec.scramSha1);
+    const cred = own ?? (hash === 'sha256' ? DUMMY_SHA256 : DUMMY_SHA1);
     const nonce = cnonce + ctx.nonce();
     const serverFirst = `r=${nonce},s=${cred.salt.toString('base64')},i=${cred.iterations}`;
     phase = {
       name: 'sent-first',
       user,
-      known: rec !== undefined,
+      known: !!own,
       cred,
       gs2: s.slice(0, s.length - bare.length),
       clientFirstBare: bare,

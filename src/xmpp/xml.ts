@@ -16,7 +16,10 @@ export type Attrs = Record<string, string | number | undefined | null>;
 /** Build an element; undefined/null attributes are left out, children may be nested or falsy. */
 export function x(name: string, attrs: Attrs = {}, ...children: (XmlNode | XmlNode[] | null | undefined | false)[]): XmlEl {
   const a: Record<string, string> = {};
-  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) a[k] = String(v);
+  for (const k in attrs) {
+    const v = attrs[k];
+    if (v !== undefined && v !== null) a[k] = typeof v === 'string' ? v : String(v);
+  }
   const kids: XmlNode[] = [];
   for (const c of children) {
     if (c === null || c === undefined || c === false) continue;
@@ -57,37 +60,54 @@ export function childText(el: XmlEl, name: string, ns?: string): string | undefi
   return c ? text(c) : undefined;
 }
 
-/** A copy with some attributes replaced (undefined removes). */
+/** A copy with some attributes replaced (undefined removes), in the original order, new ones last. */
 export function withAttrs(el: XmlEl, attrs: Attrs): XmlEl {
-  const a: Record<string, string> = { ...el.attrs };
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null) delete a[k];
-    else a[k] = String(v);
+  // Built key by key rather than spread-then-delete: this runs once per recipient of a fan-out,
+  // and the spread copy was the largest cost there (bench/micro/xml-serialize.ts).
+  const a: Record<string, string> = {};
+  const old = el.attrs;
+  for (const k in old) {
+    if (!Object.hasOwn(attrs, k)) a[k] = old[k]!;
+    else {
+      const v = attrs[k];
+      if (v !== undefined && v !== null) a[k] = typeof v === 'string' ? v : String(v);
+    }
+  }
+  for (const k in attrs) {
+    if (Object.hasOwn(old, k)) continue;
+    const v = attrs[k];
+    if (v !== undefined && v !== null) a[k] = typeof v === 'string' ? v : String(v);
   }
   return { name: el.name, attrs: a, children: el.children };
 }
 
 const ESC_ATTR: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 const ESC_TEXT: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+const NEEDS_ATTR = /[&<>"']/;
+const NEEDS_TEXT = /[&<>]/;
 
+// Most values need no escaping: test first, replace only when needed (bench/micro/xml-serialize.ts).
 export function escapeAttr(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ESC_ATTR[c] ?? c);
+  return NEEDS_ATTR.test(s) ? s.replace(/[&<>"']/g, (c) => ESC_ATTR[c] ?? c) : s;
 }
 export function escapeText(s: string): string {
-  return s.replace(/[&<>]/g, (c) => ESC_TEXT[c] ?? c);
+  return NEEDS_TEXT.test(s) ? s.replace(/[&<>]/g, (c) => ESC_TEXT[c] ?? c) : s;
 }
 
 function attrString(attrs: Record<string, string>): string {
   let out = '';
-  for (const [k, v] of Object.entries(attrs)) out += ` ${k}="${escapeAttr(v)}"`;
+  for (const k in attrs) out += ` ${k}="${escapeAttr(attrs[k]!)}"`;
   return out;
 }
 
 export function serialize(n: XmlNode): string {
   if (typeof n === 'string') return escapeText(n);
   const open = `<${n.name}${attrString(n.attrs)}`;
-  if (n.children.length === 0) return `${open}/>`;
-  return `${open}>${n.children.map(serialize).join('')}</${n.name}>`;
+  const kids = n.children;
+  if (kids.length === 0) return `${open}/>`;
+  let out = `${open}>`;
+  for (let i = 0; i < kids.length; i++) out += serialize(kids[i]!);
+  return `${out}</${n.name}>`;
 }
 
 /** The opening tag only (stream headers are never closed by the element that opens them). */

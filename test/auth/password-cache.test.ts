@@ -9,7 +9,7 @@ const clock = { now: () => 0 };
 /** Same StoredKey, another salt: a full PBKDF2 check now fails, a cache hit (StoredKey compared) does not. */
 function spoilSalt(store: ReturnType<typeof createMemoryStore>, user: string): void {
   const rec = store.users.get('h', user)!;
-  store.users.put({ ...rec, scramSha256: { ...rec.scramSha256, salt: Buffer.alloc(16) } });
+  store.users.put({ ...rec, scramSha256: { ...rec.scramSha256!, salt: Buffer.alloc(16) } });
 }
 
 function setup() {
@@ -54,5 +54,17 @@ describe('PasswordChecker.checkAsync (PBKDF2 on the thread pool)', () => {
     for (const u of ['a', 'c']) spoilSalt(store, u);
     expect(await check.checkAsync('h', 'c', 'pw')).toBe(true); // still cached
     expect(await check.checkAsync('h', 'a', 'pw')).toBe(false); // evicted: full check against the spoilt salt
+  });
+
+  it('a login whose PBKDF2 runs while the user is deleted (or gets a new password) fails', async () => {
+    const { store, check } = setup();
+    const pending = check.checkAsync('h', 'u', 'pw');
+    store.users.delete('h', 'u');
+    expect(await pending).toBe(false);
+    store.users.put(makeUserRecord('h', 'u', 'pw', clock, 64));
+    const racing = check.checkAsync('h', 'u', 'pw');
+    store.users.put(makeUserRecord('h', 'u', 'other', clock, 64));
+    expect(await racing).toBe(false);
+    expect(await check.checkAsync('h', 'u', 'other')).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../src/auth/scram.js';
+import { PasswordChecker } from '../../src/auth/password-cache.js';
 import { checkPassword, makeUserRecord } from '../../src/auth/users.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 
@@ -28,5 +29,20 @@ describe('checkPassword', () => {
     expect(checkPassword(store, 'example.com', 'alice', 'Secret')).toBe(false);
     expect(checkPassword(store, 'example.com', 'bob', 'secret')).toBe(false);
     expect(checkPassword(store, 'other.org', 'alice', 'secret')).toBe(false);
+  });
+
+  it('checks an account imported with only one SCRAM hash against that one; an account with none never passes', async () => {
+    const store = createMemoryStore();
+    store.users.put({ ...makeUserRecord('example.com', 'old', 'legacy', clock, 64), scramSha256: null });
+    store.users.put({ ...makeUserRecord('example.com', 'new', 'modern', clock, 64), scramSha1: null });
+    store.users.put({ ...makeUserRecord('example.com', 'none', 'x', clock, 64), scramSha1: null, scramSha256: null });
+    expect(checkPassword(store, 'example.com', 'old', 'legacy')).toBe(true);
+    expect(checkPassword(store, 'example.com', 'old', 'Legacy')).toBe(false);
+    expect(checkPassword(store, 'example.com', 'new', 'modern')).toBe(true);
+    expect(checkPassword(store, 'example.com', 'none', 'x')).toBe(false);
+    const checker = new PasswordChecker(store);
+    expect(await checker.checkAsync('example.com', 'old', 'legacy')).toBe(true);
+    expect(checker.check('example.com', 'old', 'legacy')).toBe(true); // now from the cache
+    expect(checker.hits).toBe(1);
   });
 });

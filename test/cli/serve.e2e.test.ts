@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnVigil, whenStarted } from '../support/spawn-vigil.js';
+import { runVigil, spawnVigil, whenStarted } from '../support/spawn-vigil.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-'));
 const config = join(dir, 'vigil.yaml');
@@ -26,16 +26,7 @@ log: { level: info }
 
 const vigil = (args: string[]) => spawnVigil(args, dir);
 
-function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = vigil(args);
-    let out = '';
-    let err = '';
-    p.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('close', (code) => resolve({ code, out, err }));
-  });
-}
+const run = (args: string[]) => runVigil(args, dir);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

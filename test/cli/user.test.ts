@@ -57,9 +57,9 @@ describe('vigil user', () => {
       expect(r).toEqual({ code: 0, out: ['added alice@localhost'], err: [] });
       const store = openStore();
       const rec = store.users.get('localhost', 'alice')!;
-      expect(rec.scramSha1.iterations).toBe(4096);
-      expect(rec.scramSha256.iterations).toBe(4096);
-      expect(verifyPassword('sha1', rec.scramSha1, 'wonderland')).toBe(true);
+      expect(rec.scramSha1!.iterations).toBe(4096);
+      expect(rec.scramSha256!.iterations).toBe(4096);
+      expect(verifyPassword('sha1', rec.scramSha1!, 'wonderland')).toBe(true);
       expect(checkPassword(store, 'localhost', 'alice', 'wonderland')).toBe(true);
       const db = (await import('node:fs')).readFileSync(sqlitePath(tmp.dir));
       expect(db.includes(Buffer.from('wonderland'))).toBe(false);

@@ -55,7 +55,7 @@ describe('health, readiness, docs', () => {
         '/v1/hosts/{host}/users/{user}',
       ]),
     );
-    expect(doc.paths['/v1/hosts'].get.security).toEqual([{ bearer: [] }]);
+    expect(doc.paths['/v1/hosts'].get.security).toEqual([{ bearer: [] }, { session: [] }]);
     expect(doc.components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer' });
   });
 

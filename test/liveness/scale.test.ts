@@ -150,7 +150,7 @@ describe('DeadlineHeap', () => {
         arm(all[Math.floor(rand() * all.length)] as E, now + Math.floor(rand() * 3_000));
       }
     }
-  });
+  }, 60_000); // CPU-bound reference check: ~20 s on a loaded 2-core machine, over the 20 s default
 
   it('push on an armed entry moves it', () => {
     const heap = new DeadlineHeap<HeapEntry>();

@@ -18,7 +18,12 @@ const cred = (seed: number): ScramCredential => ({
   serverKey: Buffer.alloc(32, seed + 2),
 });
 
-export const userRecord = (host: string, user: string, seed = 1, createdAt = 1_700_000_000_000): UserRecord => ({
+export const userRecord = (
+  host: string,
+  user: string,
+  seed = 1,
+  createdAt = 1_700_000_000_000,
+): UserRecord & { scramSha1: ScramCredential; scramSha256: ScramCredential } => ({
   host,
   user,
   scramSha1: { ...cred(seed), storedKey: Buffer.alloc(20, seed + 1), serverKey: Buffer.alloc(20, seed + 2) },
@@ -68,8 +73,28 @@ export function storeContract(name: string, open: () => StoreFixture): void {
         expect(store.users.put(changed)).toBe(false);
         const got = store.users.get('example.com', 'alice');
         expect(got).toEqual(changed);
-        expect(Buffer.isBuffer(got?.scramSha256.salt)).toBe(true);
-        expect(got?.scramSha1.storedKey).toHaveLength(20);
+        expect(Buffer.isBuffer(got?.scramSha256?.salt)).toBe(true);
+        expect(got?.scramSha1?.storedKey).toHaveLength(20);
+      });
+
+      it('keeps an account with one credential only (imported pre-hashed): the other reads back null', () => {
+        const sha1Only = { ...userRecord('example.com', 'old'), scramSha256: null };
+        const sha256Only = { ...userRecord('example.com', 'new'), scramSha1: null };
+        store.users.put(sha1Only);
+        expect(store.users.createMany([sha256Only])).toEqual([true]);
+        expect(store.users.get('example.com', 'old')).toEqual(sha1Only);
+        expect(store.users.get('example.com', 'new')).toEqual(sha256Only);
+      });
+
+      it('createMany inserts only users that do not exist yet and says which, leaving existing ones untouched', () => {
+        const first = userRecord('a.org', 'bob', 1);
+        store.users.put(first);
+        const again = userRecord('a.org', 'bob', 5);
+        const fresh = userRecord('a.org', 'cy', 6);
+        expect(store.users.createMany([again, fresh, userRecord('a.org', 'cy', 9)])).toEqual([false, true, false]);
+        expect(store.users.get('a.org', 'bob')).toEqual(first);
+        expect(store.users.get('a.org', 'cy')).toEqual(fresh);
+        expect(store.users.createMany([])).toEqual([]);
       });
 
       it('returns undefined for unknown users; hosts are separate namespaces', () => {
@@ -106,9 +131,9 @@ export function storeContract(name: string, open: () => StoreFixture): void {
         store.users.put(rec);
         rec.scramSha256.salt.fill(0xff);
         const got = store.users.get('a.org', 'bob')!;
-        expect(got.scramSha256.salt.equals(Buffer.alloc(16, 11))).toBe(true);
-        got.scramSha1.salt.fill(0xee);
-        expect(store.users.get('a.org', 'bob')!.scramSha1.salt.equals(Buffer.alloc(16, 1))).toBe(true);
+        expect(got.scramSha256!.salt.equals(Buffer.alloc(16, 11))).toBe(true);
+        got.scramSha1!.salt.fill(0xee);
+        expect(store.users.get('a.org', 'bob')!.scramSha1!.salt.equals(Buffer.alloc(16, 1))).toBe(true);
       });
     });
 

@@ -39,3 +39,15 @@ export function whenStarted(child: ChildProcess): { started: Promise<Addresses>;
   );
   return { started, log: () => out };
 }
+
+/** Run one `vigil` command to its end: exit code and everything it printed. */
+export function runVigil(args: string[], cwd: string): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawnVigil(args, cwd);
+    let out = '';
+    let err = '';
+    p.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('close', (code) => resolve({ code, out, err }));
+  });
+}

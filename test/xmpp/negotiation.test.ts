@@ -68,7 +68,7 @@ function run(ctx: NegotiationCtx, inputs: NegotiationInput[], from: NegotiationS
     const v = effects.find((e) => e.kind === 'verify-password');
     if (v) {
       const rec = ctx.lookupUser(v.host, v.user);
-      const c = step(state, { type: 'password-checked', ok: rec !== undefined && verifyPassword('sha256', rec.scramSha256, v.password) }, ctx);
+      const c = step(state, { type: 'password-checked', ok: rec !== undefined && verifyPassword('sha256', rec.scramSha256!, v.password) }, ctx);
       state = c.state;
       effects = c.effects;
     }

@@ -38,6 +38,34 @@ export const rootSchema = obj('Vigil configuration.', {
       unit: 'bytes',
       doc: 'Largest REST request body; a larger one gets 413 VIGIL_ERR_BODY_TOO_LARGE (counted in vigil_http_limit_hits_total).',
     }),
+    import_max_bytes: int({
+      default: 4 * 1_048_576,
+      min: 1_024,
+      max: 256 * 1_048_576,
+      unit: 'bytes',
+      doc: 'Largest body of POST /v1/hosts/{host}/users/import; a larger one gets 413 VIGIL_ERR_BODY_TOO_LARGE. `vigil user import` reads files of any size.',
+    }),
+    import_max_lines: int({
+      default: 10_000,
+      min: 1,
+      max: 1_000_000,
+      unit: 'count',
+      doc: 'Most accounts (non-blank, non-comment lines) in one POST /v1/hosts/{host}/users/import; more get 413 VIGIL_ERR_IMPORT_TOO_MANY_LINES and nothing is imported. About 2 ms of CPU per password line.',
+    }),
+    session_ttl: int({
+      default: 28_800,
+      min: 60,
+      max: 30 * 86_400,
+      unit: 's',
+      doc: 'Lifetime of a dashboard session (POST /v1/session trades the API token for an HttpOnly cookie). Sessions live in memory: a restart logs everyone out.',
+    }),
+    max_sessions: int({
+      default: 1_000,
+      min: 1,
+      max: 100_000,
+      unit: 'count',
+      doc: 'Most dashboard sessions at once; a new login beyond it ends the oldest session (counted in vigil_http_limit_hits_total{limit="max_sessions"}).',
+    }),
   }),
   presence: obj('Presence table and change feed.', {
     feed_size: int({
@@ -77,6 +105,11 @@ export const rootSchema = obj('Vigil configuration.', {
       values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const,
       default: 'info',
       doc: 'pino log level.',
+    }),
+    format: oneOf({
+      values: ['auto', 'json', 'pretty'] as const,
+      default: 'auto',
+      doc: 'json: one JSON object a line (for files, pipes and log collectors). pretty: a short line a person reads (time, level, message, fields). auto: pretty when standard output is a terminal, else json.',
     }),
   }),
 });

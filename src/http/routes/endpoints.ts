@@ -1,6 +1,7 @@
 /**
  * Reading the presence table:
- *   GET /v1/hosts/{host}/endpoints?transport=&state=&liveness=&limit=&cursor=   paged list
+ *   GET /v1/hosts/{host}/endpoints?transport=&state=&liveness=&q=&limit=&cursor=   paged list
+ * (`q`: the id contains it, ignoring case; a rare match scans the host's rows, ~ms per 100k)
  *   GET /v1/hosts/{host}/endpoints/{transport}/{id}                             one endpoint
  * `{id}` is URL-encoded. For XMPP a bare JID (no resource) answers every resource of it
  * (presence.listByPrefix); a full JID or an MQTT client id answers that endpoint only. MQTT session
@@ -24,6 +25,7 @@ const ListQuery = Type.Object(
     transport: Type.Optional(TransportSchema),
     state: Type.Optional(Type.Union([Type.Literal('online'), Type.Literal('offline')])),
     liveness: Type.Optional(LivenessStateSchema),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Text search: the JID or client id contains it, ignoring case' })),
     limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 100 }),
     cursor: Type.Optional(Type.String({ pattern: '^[0-9A-Za-z_-]{1,64}$', description: 'next_cursor of the previous page' })),
   },
@@ -67,11 +69,12 @@ export function endpointRoutes(app: FastifyInstance, deps: Deps): void {
     async (req, reply) => {
       const { host } = req.params;
       if (!deps.hostSettings.get(host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
-      const { transport, state, liveness, limit, cursor } = req.query;
+      const { transport, state, liveness, q, limit, cursor } = req.query;
       const filter = {
         ...(transport ? { transport } : {}),
         ...(state ? { state } : {}),
         ...(liveness ? { liveness } : {}),
+        ...(q ? { q } : {}),
       };
       return deps.presence.list(host, filter, limit, cursor ?? null);
     },

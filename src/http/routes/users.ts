@@ -2,19 +2,28 @@
  * Users of a host (XMPP localparts, MQTT usernames):
  *   GET    /v1/hosts/{host}/users            list
  *   POST   /v1/hosts/{host}/users            create {user, password} -> 201; 409 when it exists
- *   DELETE /v1/hosts/{host}/users/{user}     remove (and the roster) -> 204; 404 when unknown
+ *   DELETE /v1/hosts/{host}/users/{user}     remove (and the roster) and end the user's XMPP and MQTT
+ *                                            sessions, reason account_deleted -> 204; 404 when unknown
+ *   POST   /v1/hosts/{host}/users/import     bulk create (users-import.ts, registered from here)
  * Names are normalised like a JID localpart (RFC 7622 §3.3, src/jid.ts); only SCRAM credentials are
- * stored (src/auth/users.ts), never the password.
+ * stored (src/auth/users.ts), never the password. The two PBKDF2 runs of a new user go to the libuv
+ * pool: on the event loop they held every socket and liveness timer for ~2 ms a user, so parallel
+ * clients queued behind each other (issue 20). Bulk creation: users-import.ts.
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { makeUserRecord } from '../../auth/users.js';
+import { passwordProblem } from '../../auth/scram.js';
+import { defaultImportJobs } from '../../auth/import-users.js';
+import { createJobLimiter } from '../../auth/job-limiter.js';
+import { makeUserRecordAsync } from '../../auth/users.js';
 import { normaliseLocal } from '../../jid.js';
 import type { HttpDeps } from '../deps.js';
+import { endAccountSessions } from '../account-sessions.js';
 import { sendError } from '../error-handler.js';
 import { AUTH_ERRORS, HostParams, errors } from '../schemas.js';
+import { userImportRoutes } from './users-import.js';
 
-type Deps = Pick<HttpDeps, 'hostSettings' | 'store' | 'clock'>;
+type Deps = Pick<HttpDeps, 'hostSettings' | 'config' | 'liveness' | 'presence' | 'store' | 'clock'>;
 
 const User = Type.Object({ user: Type.String(), created_at: Type.Integer({ description: 'ms since the Unix epoch' }) });
 const UserParams = Type.Object({ host: Type.String({ minLength: 1, maxLength: 1023 }), user: Type.String({ minLength: 1, maxLength: 1023 }) });
@@ -27,6 +36,10 @@ const NewUser = Type.Object(
 );
 
 export function userRoutes(app: FastifyInstance, deps: Deps): void {
+  // PBKDF2 runs of user creation (this route and the import), at most CPUs - 1 at once: the pool
+  // keeps threads for logins and the machine a core for the event loop, however many clients post.
+  const hashing = createJobLimiter(defaultImportJobs());
+  userImportRoutes(app, deps, (host) => deps.hostSettings.get(host) !== undefined, hashing);
   app.get<{ Params: Static<typeof HostParams> }>(
     '/hosts/:host/users',
     {
@@ -60,8 +73,11 @@ export function userRoutes(app: FastifyInstance, deps: Deps): void {
       if (!deps.hostSettings.get(host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
       const user = normaliseLocal(req.body.user);
       if (deps.store.users.get(host, user)) return sendError(reply, 'VIGIL_ERR_USER_EXISTS', user);
-      const record = makeUserRecord(host, user, req.body.password, deps.clock);
-      deps.store.users.put(record);
+      const problem = passwordProblem(req.body.password);
+      if (problem) return sendError(reply, 'VIGIL_ERR_BAD_PASSWORD', problem, { field: 'body.password' });
+      const record = await makeUserRecordAsync(host, user, req.body.password, deps.clock, { limit: (job) => hashing.run(job) });
+      // Another request may have created the same user while the hash ran: insert only if still new.
+      if (!deps.store.users.createMany([record])[0]) return sendError(reply, 'VIGIL_ERR_USER_EXISTS', user);
       req.log.info({ event: 'user_created', host, user }, 'user created');
       return reply.code(201).send({ user, created_at: record.createdAt });
     },
@@ -71,7 +87,7 @@ export function userRoutes(app: FastifyInstance, deps: Deps): void {
     '/hosts/:host/users/:user',
     {
       schema: {
-        summary: 'Delete a user and their roster',
+        summary: 'Delete a user and their roster; their XMPP and MQTT sessions end (reason account_deleted)',
         tags: ['users'],
         params: UserParams,
         response: { 204: Type.Null(), ...errors(400, ...AUTH_ERRORS, 404) },
@@ -83,7 +99,8 @@ export function userRoutes(app: FastifyInstance, deps: Deps): void {
       const user = normaliseLocal(req.params.user);
       if (!deps.store.users.delete(host, user)) return sendError(reply, 'VIGIL_ERR_USER_NOT_FOUND', user);
       deps.store.rosters.clear(host, user);
-      req.log.info({ event: 'user_deleted', host, user }, 'user deleted');
+      const ended = endAccountSessions(deps, host, user);
+      req.log.info({ event: 'user_deleted', host, user, sessions_ended: ended.length }, 'user deleted');
       return reply.code(204).send();
     },
   );

@@ -1,4 +1,9 @@
-/** users table: SCRAM-SHA-1 and SCRAM-SHA-256 credentials per (host, user); never a password. */
+/**
+ * users table: SCRAM-SHA-1 and SCRAM-SHA-256 credentials per (host, user); never a password.
+ * An account without a credential for one hash (imported pre-hashed, UserRecord field null) keeps
+ * iterations 0 and empty blobs in that hash's columns: the columns stay NOT NULL (no migration), and
+ * 0 is never a valid iteration count (RFC 5802 §5.1), so it cannot be mistaken for a credential.
+ */
 import type { Database } from 'better-sqlite3';
 import type { ScramCredential, UserRecord, UserRepo, UserSummary } from '../types.js';
 
@@ -16,12 +21,12 @@ interface UserRow {
   created_at: number;
 }
 
-const cred = (salt: Buffer, iterations: number, storedKey: Buffer, serverKey: Buffer): ScramCredential => ({
-  salt,
-  iterations,
-  storedKey,
-  serverKey,
-});
+const NONE = Buffer.alloc(0);
+
+const cred = (salt: Buffer, iterations: number, storedKey: Buffer, serverKey: Buffer): ScramCredential | null =>
+  iterations === 0 ? null : { salt, iterations, storedKey, serverKey };
+
+const columns = (c: ScramCredential | null) => c ?? { salt: NONE, iterations: 0, storedKey: NONE, serverKey: NONE };
 
 function fromRow(r: UserRow): UserRecord {
   return {
@@ -34,17 +39,19 @@ function fromRow(r: UserRow): UserRecord {
 }
 
 function toRow(u: UserRecord): UserRow {
+  const sha1 = columns(u.scramSha1);
+  const sha256 = columns(u.scramSha256);
   return {
     host: u.host,
     user: u.user,
-    sha1_salt: u.scramSha1.salt,
-    sha1_iterations: u.scramSha1.iterations,
-    sha1_stored_key: u.scramSha1.storedKey,
-    sha1_server_key: u.scramSha1.serverKey,
-    sha256_salt: u.scramSha256.salt,
-    sha256_iterations: u.scramSha256.iterations,
-    sha256_stored_key: u.scramSha256.storedKey,
-    sha256_server_key: u.scramSha256.serverKey,
+    sha1_salt: sha1.salt,
+    sha1_iterations: sha1.iterations,
+    sha1_stored_key: sha1.storedKey,
+    sha1_server_key: sha1.serverKey,
+    sha256_salt: sha256.salt,
+    sha256_iterations: sha256.iterations,
+    sha256_stored_key: sha256.storedKey,
+    sha256_server_key: sha256.serverKey,
     created_at: u.createdAt,
   };
 }
@@ -53,6 +60,11 @@ export function sqliteUsers(db: Database): UserRepo {
   const exists = db.prepare<[string, string], { one: 1 }>('SELECT 1 AS one FROM users WHERE host = ? AND user = ?');
   const upsert = db.prepare<UserRow>(
     `INSERT OR REPLACE INTO users VALUES (@host, @user,
+       @sha1_salt, @sha1_iterations, @sha1_stored_key, @sha1_server_key,
+       @sha256_salt, @sha256_iterations, @sha256_stored_key, @sha256_server_key, @created_at)`,
+  );
+  const insertNew = db.prepare<UserRow>(
+    `INSERT OR IGNORE INTO users VALUES (@host, @user,
        @sha1_salt, @sha1_iterations, @sha1_stored_key, @sha1_server_key,
        @sha256_salt, @sha256_iterations, @sha256_stored_key, @sha256_server_key, @created_at)`,
   );
@@ -71,8 +83,11 @@ export function sqliteUsers(db: Database): UserRepo {
     return isNew;
   });
 
+  const createMany = db.transaction((records: readonly UserRecord[]): boolean[] => records.map((r) => insertNew.run(toRow(r)).changes > 0));
+
   return {
     put: (record) => put.immediate(record),
+    createMany: (records) => (records.length === 0 ? [] : createMany.immediate(records)),
     get(host, user) {
       const row = get.get(host, user);
       return row && fromRow(row);

@@ -39,6 +39,15 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/gateway/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: protocolFolders, message: 'Gateway ingestion talks to presence, not to the protocol listeners or HTTP.' }] },
+      ],
+    },
+  },
+  {
     files: ['**/*.js'],
     ignores: ['web/**'],
     languageOptions: { globals: { console: 'readonly', process: 'readonly' } },

@@ -5,6 +5,7 @@
  *          workers, hears host settings changes) -> presence table (listens to liveness)
  *          -> XMPP and MQTT services (adapters: track/touch/untrack, probe/kill)
  *          -> HTTP API (reads presence, acts through liveness handles)
+ *          -> gateways (issue 19: rows of clients other servers terminate, through PresenceIngest)
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -14,6 +15,7 @@ import { createClusterHostSettings } from './cluster/host-settings.js';
 import { ClusterNode } from './cluster/node.js';
 import type { RedisLink } from './cluster/redis.js';
 import type { CoreDeps, Service } from './deps.js';
+import { createGatewayService, type GatewayService } from './gateway/service.js';
 import { createHttpApp } from './http/app.js';
 import { resolveApiToken } from './http/token.js';
 import { createLocalHostSettings } from './host-settings.js';
@@ -22,6 +24,7 @@ import { coalescingScheduler } from './time/coalescing.js';
 import { createLogger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { createMqttService } from './mqtt/service.js';
+import type { PresenceIngest } from './presence/ingest.js';
 import { createPresenceTable } from './presence/table.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -50,12 +53,20 @@ export interface App {
   readonly http: FastifyInstance;
   readonly services: readonly Service[];
   readonly apiToken: string;
+  readonly gateways: GatewayService;
   start(): Promise<void>;
   /** Graceful stop: stop accepting, close clients with reason shutdown, close HTTP, flush the store. */
   stop(): Promise<void>;
   /** Bound addresses once started, by service name ('xmpp', 'mqtt', 'http'). */
   addresses(): Record<string, { host: string; port: number } | null>;
 }
+
+/** Cluster mode has no gateway rows (refused at config load): an ingest that nothing calls. */
+const NO_INGEST: PresenceIngest = {
+  ingestOnline: () => undefined,
+  ingestOffline: () => undefined,
+  onlineKeys: () => [],
+};
 
 export function createApp(opts: AppOptions): App {
   const { loaded } = opts;
@@ -79,16 +90,17 @@ export function createApp(opts: AppOptions): App {
   const hostSettings = cluster ? createClusterHostSettings(localHostSettings, cluster) : localHostSettings;
   hostSettings.subscribe((host, settings) => liveness.setHostConfig(host, settings));
   const store = cluster ? cluster.storeOver(ownStore) : ownStore;
-  const presence =
-    cluster?.presence ??
-    createPresenceTable({
-      clock,
-      scheduler,
-      liveness,
-      feedSize: config.presence.feed_size,
-      offlineTtlMs: config.presence.offline_ttl * 1000,
-      maxOffline: config.presence.max_offline,
-    });
+  const table = cluster
+    ? null
+    : createPresenceTable({
+        clock,
+        scheduler,
+        liveness,
+        feedSize: config.presence.feed_size,
+        offlineTtlMs: config.presence.offline_ttl * 1000,
+        maxOffline: config.presence.max_offline,
+      });
+  const presence = cluster?.presence ?? table!;
   const passwords = new PasswordChecker(store); // shared: an MQTT login warms XMPP PLAIN and back
   const deps = { config, dataDir, clock, scheduler, logger, store, liveness, presence, metrics, passwords, ...(cluster ? { cluster } : {}) } satisfies CoreDeps;
 
@@ -99,21 +111,26 @@ export function createApp(opts: AppOptions): App {
   let started = false;
   let stopping: Promise<void> | null = null;
   const apiToken = resolveApiToken(config, dataDir, logger);
+  // Gateway timers on the plain scheduler: the watcher's idle ping is exact, not on the liveness grid.
+  // Cluster mode refuses gateways at config load (src/config/load.ts), so nothing is ingested there.
+  const gateways = createGatewayService({ config, ingest: table ?? NO_INGEST, clock, scheduler, logger, metrics });
   // Ready: listeners up, store open, and in cluster mode a member (not joining, not fenced).
   const ready = () => started && store.isOpen() && (!cluster || cluster.membership.state === 'member');
-  const http = createHttpApp({ ...deps, hostSettings, services: () => services, apiToken, ready });
+  const http = createHttpApp({ ...deps, hostSettings, services: () => services, apiToken, ready, gateways });
 
   return {
     deps,
     http,
     services,
     apiToken,
+    gateways,
     async start() {
       await cluster?.start(); // joined and mirrored before any listener accepts
       for (const s of services) await s.start();
       await http.listen({ host: config.listeners.http.host, port: config.listeners.http.port });
       const h = this.addresses().http;
       if (cluster && h) await cluster.announceHttp(`${h.host}:${h.port}`);
+      gateways.start();
       started = true;
       logger.info({ event: 'vigil_started', addresses: this.addresses(), data_dir: dataDir }, 'vigil started');
     },
@@ -121,6 +138,7 @@ export function createApp(opts: AppOptions): App {
       stopping ??= (async () => {
         started = false;
         logger.info({ event: 'vigil_stopping' }, 'vigil stopping');
+        gateways.stop();
         await Promise.allSettled(services.map((s) => s.stop()));
         await http.close();
         await cluster?.stop();

@@ -35,6 +35,13 @@ export const errorCatalog = {
   VIGIL_ERR_LOGIN_FAILED: { status: 401, message: 'Wrong API token' },
   VIGIL_ERR_SESSION_INVALID: { status: 401, message: 'No valid session: the cookie is unknown or expired; log in again' },
   VIGIL_ERR_CSRF: { status: 403, message: 'Change refused: a cookie-authenticated change needs X-CSRF-Token and a same-origin request' },
+  // Gateway mode (issue 19)
+  VIGIL_ERR_GATEWAY_NOT_FOUND: { status: 404, message: 'No such gateway' },
+  VIGIL_ERR_WEBHOOK_AUTH_MISSING: { status: 401, message: 'Missing webhook credentials (Authorization or X-Vigil-Signature)' },
+  VIGIL_ERR_WEBHOOK_AUTH_INVALID: { status: 403, message: 'Invalid webhook credentials' },
+  VIGIL_ERR_WEBHOOK_BAD_EVENT: { status: 400, message: 'Not an event this gateway kind sends' },
+  VIGIL_ERR_GATEWAY_ACTION_UNSUPPORTED: { status: 409, message: 'The endpoint is a gateway row and its gateway cannot do this' },
+  VIGIL_ERR_GATEWAY_API_FAILED: { status: 502, message: "The gateway's API failed" },
   // Cluster mode (issue 15)
   VIGIL_ERR_CLUSTER_FORWARD_TIMEOUT: { status: 504, message: 'The node holding the endpoint did not answer in time' },
   VIGIL_ERR_NOT_CLUSTERED: { status: 404, message: 'This node does not run in cluster mode' },

@@ -11,7 +11,7 @@
  * update rows but are not served as feed entries (their seq is a gap, which SSE ids allow).
  */
 import type { DisconnectReason, LivenessState, Transport } from '../liveness/types.js';
-import type { ChangeEntry, ChangeKind, FeedRead, ListFilter, ListPage, Meta, PresenceView, Show } from '../presence/types.js';
+import { type ChangeEntry, type ChangeKind, type FeedRead, LOCAL_SOURCE, type ListFilter, type ListPage, type Meta, type PresenceView, type Show } from '../presence/types.js';
 import { parseEpName } from './keys.js';
 
 /**
@@ -116,6 +116,7 @@ export function viewFromFields(host: string, transport: Transport, id: string, f
   return {
     host,
     transport,
+    source: LOCAL_SOURCE,
     id,
     generation: Number(f.g || 0),
     state: online ? 'online' : 'offline',
@@ -142,7 +143,7 @@ function entryOf(seq: number, f: Fields): ChangeEntry | null {
   if (!ep) return null;
   const view = viewFromFields(ep.host, ep.transport, ep.id, f);
   const kind = f.t as ChangeKind;
-  const entry: ChangeEntry = { seq, at: Number(f.at || 0), kind, host: ep.host, transport: ep.transport, id: ep.id, generation: view.generation, row: view };
+  const entry: ChangeEntry = { seq, at: Number(f.at || 0), kind, host: ep.host, transport: ep.transport, source: LOCAL_SOURCE, id: ep.id, generation: view.generation, row: view };
   if (kind === 'offline' && f.r) entry.reason = f.r as DisconnectReason;
   if (kind === 'online') entry.takeover = f.x === '1';
   return entry;
@@ -316,6 +317,9 @@ export class Mirror {
   }
 
   list(host: string, filter: ListFilter, limit: number, cursor: string | null): ListPage {
+    // Cluster rows are all Vigil's own (gateways are refused in cluster mode).
+    if (filter.source !== undefined && filter.source !== LOCAL_SOURCE) return { items: [], next_cursor: null };
+    const q = filter.q ? filter.q.toLowerCase() : null;
     const list = this.byHost.get(host) ?? [];
     const after = cursor ? Number.parseInt(cursor, 36) || 0 : 0;
     let lo = 0;
@@ -333,6 +337,7 @@ export class Mirror {
       if (filter.transport !== undefined && r.transport !== filter.transport) continue;
       if (filter.state !== undefined && (r.online ? 'online' : 'offline') !== filter.state) continue;
       if (filter.liveness !== undefined && (r.f.lv || null) !== filter.liveness) continue;
+      if (q !== null && !r.id.toLowerCase().includes(q)) continue;
       if (items.length === limit) return { items, next_cursor: lastOrder.toString(36) };
       items.push(copy(viewOfRow(r)));
       lastOrder = r.order;

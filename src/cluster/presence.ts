@@ -6,7 +6,7 @@
  * registry itself. Figures providers are kept locally and merged into the meta written at offline.
  */
 import type { Transport } from '../liveness/types.js';
-import type { FiguresSource, Meta, PresenceTable } from '../presence/types.js';
+import { type FiguresSource, LOCAL_SOURCE, type Meta, type PresenceTable } from '../presence/types.js';
 import type { Mirror } from './mirror.js';
 import type { PresenceWriter } from './writer.js';
 
@@ -15,13 +15,16 @@ export interface ClusterPresence extends PresenceTable {
   figures(transport: Transport, host: string, id: string): Meta;
 }
 
+const local = (source: string | undefined) => source === undefined || source === LOCAL_SOURCE;
+
 export function createClusterPresence(mirror: Mirror, writer: () => PresenceWriter, onSweep: () => void, onStop: () => void): ClusterPresence {
   const sources: Record<Transport, FiguresSource | null> = { xmpp: null, mqtt: null };
   return {
-    get: (key) => mirror.get(key.host, key.transport, key.id),
+    // Every cluster row is Vigil's own (source `local`): gateways are refused in cluster mode.
+    get: (key) => (local(key.source) ? mirror.get(key.host, key.transport, key.id) : undefined),
     list: (host, filter, limit, cursor) => mirror.list(host, filter, limit, cursor),
-    listByPrefix: (host, transport, prefix) => mirror.listByPrefix(host, transport, prefix),
-    count: (host, transport, state) => mirror.count(host, transport, state),
+    listByPrefix: (host, transport, prefix, source) => (local(source) ? mirror.listByPrefix(host, transport, prefix) : []),
+    count: (host, transport, state, source) => (local(source) ? mirror.count(host, transport, state) : 0),
     setAvailability: (ref, a) => writer().setAvailability(ref, a),
     setMeta: (ref, meta, announce = false) => writer().setMeta(ref, meta, announce),
     // Live figures are read per node; in cluster mode they reach Redis with the offline write.

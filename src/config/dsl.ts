@@ -220,7 +220,8 @@ const unknownOption = (opt: ObjOpt, path: string[], value: unknown) =>
 function check(opt: Opt, raw: unknown, path: string[]): unknown {
   if (raw === undefined) return defaultsOf(opt);
   const fail = (): never => {
-    throw new ConfigValueError(path, raw, describe(opt));
+    // A secret's value stays out of the message (it goes to logs and terminals).
+    throw new ConfigValueError(path, opt.kind === 'str' && opt.secret ? '(secret)' : raw, describe(opt));
   };
   switch (opt.kind) {
     case 'int':
@@ -269,6 +270,17 @@ function check(opt: Opt, raw: unknown, path: string[]): unknown {
       return (raw as unknown[]).map((v, i) => check(opt.item, v, [...path, String(i)]));
     }
   }
+}
+
+/** `value` (validated against `opt`) with every secret option that is set shown as "(set)". */
+export function redactSecrets(opt: Opt, value: unknown): unknown {
+  if (opt.kind === 'str') return opt.secret && value !== null && value !== undefined ? '(set)' : value;
+  if (value === null || typeof value !== 'object') return value;
+  const src = value as Record<string, unknown>;
+  if (opt.kind === 'obj') return Object.fromEntries(Object.entries(src).map(([k, v]) => [k, opt.fields[k] ? redactSecrets(opt.fields[k], v) : v]));
+  if (opt.kind === 'map') return Object.fromEntries(Object.entries(src).map(([k, v]) => [k, redactSecrets(opt.value, v)]));
+  if (opt.kind === 'list' && Array.isArray(value)) return value.map((v) => redactSecrets(opt.item, v));
+  return value;
 }
 
 /** Find the option at a key path (for env overrides and the REST PATCH validator). */

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, parseDocument } from 'yaml';
 import type { ErrorCode } from '../errors.js';
 import { ConfigValueError, type Opt, validate } from './dsl.js';
+import { checkGateways } from './schema/gateways.js';
 import { rootSchema } from './schema/root.js';
 import type { Config } from './types.js';
 
@@ -72,6 +73,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   let config: Config;
   try {
     config = validate(rootSchema, merged);
+    checkGateways(config);
   } catch (err) {
     if (err instanceof ConfigValueError) throw new ConfigError('VIGIL_ERR_CONFIG_INVALID', file, err.message, err.path.join('.'));
     throw err;
@@ -80,6 +82,10 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     if (!/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/.test(host)) {
       throw new ConfigError('VIGIL_ERR_CONFIG_INVALID', file, `hosts.${host}: got ${JSON.stringify(host)}, expected a lower-case domain name`, `hosts.${host}`);
     }
+  }
+  if (config.cluster && Object.keys(config.gateways).length > 0) {
+    // Gateway rows (issue 19) are kept by one node's table; cluster mode does not share them yet.
+    throw new ConfigError('VIGIL_ERR_CONFIG_INVALID', file, 'gateways: not supported together with cluster (yet): run gateways on a node without a cluster section', 'gateways');
   }
   const r = config.cluster?.redis;
   if (r && (r.url === null) === (r.nodes.length === 0)) {

@@ -1,12 +1,14 @@
 /**
  * The REST API as a fastify instance, built WITHOUT listen: tests drive it with inject(), the
- * composition root calls listen. Every /v1 route sits behind the bearer token (auth.ts); /healthz,
- * /readyz, /metrics, /openapi.json and /docs do not. Every route declares request and response
+ * composition root calls listen. Every /v1 route sits behind the bearer token (auth.ts) but the
+ * gateway webhook receivers (their own secret); /healthz, /readyz, /metrics, /openapi.json and
+ * /docs do not. Every route declares request and response
  * schemas (bad input -> 400 naming the field; responses serialised by fast-json-stringify), and every
  * error is a catalog `{code, message}` (error-handler.ts).
  *
  * Route modules, one per resource: routes/health.ts, hosts.ts, endpoints.ts, endpoint-actions.ts,
- * events.ts, users.ts, metrics.ts, overview.ts, session.ts, cluster.ts; the dashboard page: dashboard/static.ts.
+ * events.ts, users.ts, metrics.ts, overview.ts, session.ts, gateways.ts (the webhook receivers
+ * carry their own secret), cluster.ts; the dashboard page: dashboard/static.ts.
  * /v1 also accepts the dashboard's session cookie, with CSRF checks on changes (session/guard.ts).
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -22,6 +24,7 @@ import { clusterRoutes } from './routes/cluster.js';
 import { endpointActionRoutes } from './routes/endpoint-actions.js';
 import { endpointRoutes } from './routes/endpoints.js';
 import { eventRoutes } from './routes/events.js';
+import { gatewayRoutes, gatewayWebhookRoutes } from './routes/gateways.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -87,6 +90,7 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
     healthRoutes(pub, deps);
     metricsRoutes(pub, deps, liveMetrics);
     dashboardRoutes(pub);
+    gatewayWebhookRoutes(pub, deps); // each gateway's own secret, not the API token
   });
   void app.register(async (login) => sessionRoutes(login, { ...deps, sessions }), { prefix: '/v1' });
   void app.register(async (v1) => {
@@ -100,6 +104,7 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
     eventRoutes(v1, deps);
     userRoutes(v1, deps);
     overviewRoutes(v1, { ...deps, history });
+    gatewayRoutes(v1, deps);
     clusterRoutes(v1, deps);
   }, { prefix: '/v1' });
   return app;

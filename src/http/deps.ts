@@ -4,6 +4,7 @@
  * it, so http/app.ts composes them and nothing imports back from it.
  */
 import type { CoreDeps, Service } from '../deps.js';
+import type { Gateways } from '../gateway/service.js';
 import type { HostSettingsTable } from '../host-settings.js';
 
 export interface HttpDeps extends CoreDeps {
@@ -12,4 +13,6 @@ export interface HttpDeps extends CoreDeps {
   apiToken: string;
   /** True once the store is open and the listeners are up. */
   ready: () => boolean;
+  /** Gateway mode (issue 19); absent when none is configured. */
+  gateways?: Gateways;
 }

@@ -92,7 +92,8 @@ export function installErrorHandlers(app: FastifyInstance, onLimit: (limit: stri
   app.setNotFoundHandler((request, reply) => {
     const what = `${request.method} ${request.url.split('?')[0]}`;
     const allow = routes.allowed(request.url);
-    if (allow.length === 0) return sendError(reply, 'VIGIL_ERR_ROUTE_NOT_FOUND', what);
+    // No route for the path, or a route that took the method and found nothing (reply.callNotFound()).
+    if (allow.length === 0 || allow.includes(request.method)) return sendError(reply, 'VIGIL_ERR_ROUTE_NOT_FOUND', what);
     reply.header('allow', allow.join(', '));
     return sendError(reply, 'VIGIL_ERR_METHOD_NOT_ALLOWED', `${what}; allowed: ${allow.join(', ')}`);
   });

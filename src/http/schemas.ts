@@ -13,10 +13,23 @@ export const LivenessStateSchema = Type.Union([
   Type.Literal('paused'),
 ]);
 export const DisconnectReasonSchema = Type.Union(
-  ['client_close', 'ping_timeout', 'keepalive_timeout', 'taken_over', 'kicked', 'socket_error', 'protocol_error', 'shutdown', 'account_deleted', 'node_down'].map(
-    (r) => Type.Literal(r),
-  ),
+  [
+    'client_close',
+    'ping_timeout',
+    'keepalive_timeout',
+    'taken_over',
+    'kicked',
+    'socket_error',
+    'protocol_error',
+    'shutdown',
+    'gateway_down',
+    'gateway_offline',
+    'account_deleted',
+    'node_down',
+  ].map((r) => Type.Literal(r)),
 );
+
+const SourceSchema = Type.String({ description: 'local for clients Vigil terminates, else the gateway the row was ingested from (docs/gateways.md)' });
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const EpochMs = (description: string) => Type.Integer({ description: `${description} (ms since the Unix epoch)` });
@@ -36,6 +49,7 @@ export const PresenceViewSchema = Type.Object(
   {
     host: Type.String(),
     transport: Transport,
+    source: SourceSchema,
     id: Type.String({ description: 'Full JID (XMPP) or client id (MQTT)' }),
     generation: Type.Integer({ description: 'Connection generation; a reconnect gets a new one' }),
     state: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
@@ -65,6 +79,7 @@ export const ChangeEntrySchema = Type.Object(
     kind: Type.Union(['online', 'offline', 'availability', 'liveness', 'meta'].map((k) => Type.Literal(k))),
     host: Type.String(),
     transport: Transport,
+    source: SourceSchema,
     id: Type.String(),
     generation: Type.Integer(),
     row: Type.Ref('PresenceView'),

@@ -8,7 +8,7 @@
  *
  *   nums  (Float64, 6 per entry)  at, generation, last_activity_at, next_deadline_at, last_rtt_ms, priority
  *   bits  (Int32)                 kind, state, available, liveness, reason, takeover, last reason, show
- *   refs  (3 per entry)           the row (host, transport, id and connected_at are read from it,
+ *   refs  (3 per entry)           the row (host, transport, source, id and connected_at are read from it,
  *                                 they never change), the meta object, the status string
  *
  * Meta objects are shared with the row: the table replaces a row's meta on every change instead
@@ -161,6 +161,7 @@ export class ChangeFeed {
     const view: PresenceView = {
       host: row.host,
       transport: row.transport,
+      source: row.source,
       id: row.id,
       generation,
       state: online ? 'online' : 'offline',
@@ -183,6 +184,7 @@ export class ChangeFeed {
       kind: KINDS[bits & 0x7]!,
       host: row.host,
       transport: row.transport,
+      source: row.source,
       id: row.id,
       generation,
       row: view,

@@ -34,10 +34,18 @@ interface Extra {
   ended: Ended | null;
 }
 
-/** Where a row lives: its host and transport, shared by all rows of the pair. */
+/**
+ * The live figures a row reads while online: a liveness handle for clients Vigil terminates, or
+ * what a gateway told about an ingested client (src/presence/ingest-rows.ts).
+ */
+export type LiveView = Pick<LivenessHandle, 'state' | 'lastRttMs' | 'lastActivityAt' | 'nextDeadlineAt'>;
+
+/** Where a row lives: its host, transport and source, shared by all rows of the triple. */
 export interface RowHome {
   readonly host: string;
   readonly transport: Transport;
+  /** LOCAL_SOURCE or a gateway name. */
+  readonly source: string;
   /** Wall ms that `connectedAt` counts from (small integers stay unboxed in the row). */
   readonly epoch: number;
 }
@@ -65,8 +73,8 @@ export class Row {
     /** Creation order inside the host, for cursor paging. */
     readonly order: number,
     connectedAt: number,
-    /** Live handle while online; null once offline (then `ended` holds its last figures). */
-    public handle: LivenessHandle | null,
+    /** Live figures while online; null once offline (then `ended` holds its last figures). */
+    public handle: LiveView | null,
     public lastReason: DisconnectReason | null,
   ) {
     this.bits = ONLINE | (home.transport === 'mqtt' ? AVAILABLE : 0);
@@ -79,6 +87,10 @@ export class Row {
 
   get transport(): Transport {
     return this.home.transport;
+  }
+
+  get source(): string {
+    return this.home.source;
   }
 
   get connectedAt(): number {
@@ -174,6 +186,7 @@ export function viewOf(row: Row, meta: Meta): PresenceView {
   return {
     host: row.host,
     transport: row.transport,
+    source: row.source,
     id: row.id,
     generation: row.generation,
     state: row.state,
@@ -190,4 +203,13 @@ export function viewOf(row: Row, meta: Meta): PresenceView {
     last_disconnect_reason: row.lastReason,
     meta: { ...meta },
   };
+}
+
+/** Same keys in the same order with the same values (what a row's meta is compared on for sharing). */
+export function sameMeta(a: Meta, b: Meta): boolean {
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i] || a[ka[i]!] !== b[ka[i]!]) return false;
+  return true;
 }

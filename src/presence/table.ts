@@ -6,7 +6,6 @@
  */
 import type {
   DisconnectReason,
-  EndpointKey,
   EndpointRef,
   LivenessEvent,
   LivenessRegistry,
@@ -17,8 +16,9 @@ import type { Clock } from '../time/clock.js';
 import type { Scheduler, TimerHandle } from '../time/scheduler.js';
 import { ChangeFeed } from './feed.js';
 import { HostIndex } from './host-index.js';
-import { EMPTY_META, Row, type RowHome, viewOf } from './row.js';
-import type { ChangeKind, FiguresSource, Meta, PresenceTable, PresenceView } from './types.js';
+import { type IngestCore, type PresenceIngest, ingestRows } from './ingest-rows.js';
+import { EMPTY_META, Row, type RowHome, sameMeta, viewOf } from './row.js';
+import { type ChangeKind, type FiguresSource, LOCAL_SOURCE, type Meta, type PresenceTable, type PresenceView } from './types.js';
 
 export interface PresenceTableDeps {
   clock: Clock;
@@ -97,13 +97,29 @@ class HostRows {
   readonly index = new HostIndex();
   readonly xmpp: Rows;
   readonly mqtt: Rows;
-  constructor(host: string, epoch: number) {
-    this.xmpp = new Rows({ host, transport: 'xmpp', epoch });
-    this.mqtt = new Rows({ host, transport: 'mqtt', epoch });
+  /** Rows ingested from gateways (ingest-rows.ts): their own id namespace per source. */
+  readonly gateways = new Map<string, Record<Transport, Rows>>();
+  constructor(
+    readonly host: string,
+    readonly epoch: number,
+  ) {
+    this.xmpp = new Rows({ host, transport: 'xmpp', source: LOCAL_SOURCE, epoch });
+    this.mqtt = new Rows({ host, transport: 'mqtt', source: LOCAL_SOURCE, epoch });
+  }
+
+  /** The rows of a transport and source, made on first use when `make`. */
+  rows(transport: Transport, source: string, make = false): Rows | undefined {
+    if (source === LOCAL_SOURCE) return this[transport];
+    let g = this.gateways.get(source);
+    if (!g && make) {
+      const home = (t: Transport) => new Rows({ host: this.host, transport: t, source, epoch: this.epoch });
+      this.gateways.set(source, (g = { xmpp: home('xmpp'), mqtt: home('mqtt') }));
+    }
+    return g?.[transport];
   }
 }
 
-export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
+export function createPresenceTable(deps: PresenceTableDeps): PresenceTable & PresenceIngest {
   const { clock, scheduler, liveness } = deps;
   const hosts = new Map<string, HostRows>();
   /** Rows in the order they went offline (oldest first) for TTL and max eviction. */
@@ -122,7 +138,7 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
   function metaOf(r: Row, kind: ChangeKind | null = null): Meta {
     const own = r.figures;
     if (own) return { ...r.meta, ...own() };
-    const source = r.online && kind !== 'online' ? sources[r.transport] : null;
+    const source = r.online && kind !== 'online' && r.source === LOCAL_SOURCE ? sources[r.transport] : null;
     return source ? { ...r.meta, ...source(r.host, r.id) } : r.meta;
   }
 
@@ -130,7 +146,7 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
   /** The meta object setMeta made last, shared by the next row whose meta equals it. */
   let lastMeta: Meta = EMPTY_META;
 
-  const rowsOf = (host: string, transport: Transport): Rows | undefined => hosts.get(host)?.[transport];
+  const rowsOf = (host: string, transport: Transport, source = LOCAL_SOURCE): Rows | undefined => hosts.get(host)?.rows(transport, source);
 
   function hostRows(host: string): HostRows {
     let h = hosts.get(host);
@@ -165,7 +181,7 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
     if (r.removed) return;
     r.markRemoved();
     const h = hostRows(r.host);
-    const rows = h[r.transport];
+    const rows = h.rows(r.transport, r.source, true)!;
     if (rows.byId.get(r.id) === r) rows.delete(r);
     offline.delete(r);
     rows.count(r, -1);
@@ -188,18 +204,29 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
       emit('online', existing, null, true);
       return;
     }
+    emit('online', addRow(h, rows, ref.id, ref.generation, clock.now(), handle), null, takeover);
+  }
+
+  /** A new online row in place of `rows`' offline one of that id, if any (not announced). */
+  function addRow(h: HostRows, rows: Rows, id: string, generation: number, connectedAt: number, live: Row['handle']): Row {
+    const existing = rows.byId.get(id);
     if (existing) removeRow(existing);
-    const r = new Row(rows.home, ref.id, ref.generation, ++order, clock.now(), handle, existing?.lastReason ?? null);
+    const r = new Row(rows.home, id, generation, ++order, connectedAt, live, existing?.lastReason ?? null);
     rows.add(r);
     h.index.append(r);
     rows.count(r, 1);
-    emit('online', r, null, takeover);
+    return r;
   }
 
   function onOffline(ref: EndpointRef, reason: DisconnectReason): void {
     const rows = rowsOf(ref.host, ref.transport);
     const r = rows?.byId.get(ref.id);
     if (!rows || !r || r.generation !== ref.generation || !r.online) return;
+    retire(rows, r, reason);
+  }
+
+  /** Take an online row offline with `reason`, announce it and keep it as an offline row. */
+  function retire(rows: Rows, r: Row, reason: DisconnectReason): void {
     rows.count(r, -1);
     r.end(clock.now(), reason, metaOf(r));
     rows.count(r, 1);
@@ -257,6 +284,21 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
   const unsubscribe = liveness.subscribe(onEvent);
   armSweep();
 
+  const core: IngestCore = {
+    row: (k) => rowsOf(k.host, k.transport, k.source)?.byId.get(k.id),
+    add(k, generation, connectedAt, live) {
+      const h = hostRows(k.host);
+      return addRow(h, h.rows(k.transport, k.source, true)!, k.id, generation, connectedAt, live);
+    },
+    emit: (kind, r, takeover) => emit(kind, r, null, takeover ?? null),
+    retire: (r, reason) => retire(rowsOf(r.host, r.transport, r.source)!, r, reason),
+    *online(source) {
+      for (const h of hosts.values()) {
+        for (const t of ['xmpp', 'mqtt'] as const) for (const r of h.rows(t, source)?.byId.values() ?? []) if (r.online) yield r;
+      }
+    },
+  };
+
   const decodeCursor = (c: string | null): number => {
     if (!c) return 0;
     const n = Number.parseInt(c, 36);
@@ -264,8 +306,9 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
   };
 
   return {
-    get(key: EndpointKey): PresenceView | undefined {
-      const r = rowsOf(key.host, key.transport)?.byId.get(key.id);
+    ...ingestRows(core),
+    get(key) {
+      const r = rowsOf(key.host, key.transport, key.source)?.byId.get(key.id);
       return r && view(r);
     },
     list(host, filter, limit, cursor) {
@@ -274,6 +317,7 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
       const needle = filter.q === undefined ? null : new RegExp(filter.q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
       const keep = (r: Row) =>
         (filter.transport === undefined || r.transport === filter.transport) &&
+        (filter.source === undefined || r.source === filter.source) &&
         (filter.state === undefined || r.state === filter.state) &&
         (filter.liveness === undefined || (r.handle?.state ?? null) === filter.liveness) &&
         (needle === null || needle.test(r.id));
@@ -281,16 +325,18 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
       const last = page[page.length - 1];
       return { items: page.map(view), next_cursor: more && last ? last.order.toString(36) : null };
     },
-    listByPrefix(host, transport, prefix) {
-      const rows = rowsOf(host, transport);
+    listByPrefix(host, transport, prefix, source) {
+      const rows = rowsOf(host, transport, source);
       if (!rows) return [];
       return rows.ofBare(bareOf(prefix)).filter((r) => r.id === prefix || r.id.startsWith(`${prefix}/`)).sort((a, b) => a.order - b.order).map(view);
     },
-    count(host, transport, state) {
+    count(host, transport, state, source = LOCAL_SOURCE) {
       const h = hosts.get(host);
       if (!h) return 0;
       let n = 0;
-      for (const rows of transport ? [h[transport]] : [h.xmpp, h.mqtt]) {
+      for (const t of transport ? [transport] : (['xmpp', 'mqtt'] as const)) {
+        const rows = h.rows(t, source);
+        if (!rows) continue;
         if (state !== 'offline') n += rows.online;
         if (state !== 'online') n += rows.offline;
       }
@@ -332,13 +378,4 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable {
       sweepTimer = null;
     },
   };
-}
-
-/** Same keys in the same order with the same values (what a row's meta is compared on for sharing). */
-function sameMeta(a: Meta, b: Meta): boolean {
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i] || a[ka[i]!] !== b[ka[i]!]) return false;
-  return true;
 }

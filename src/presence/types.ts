@@ -35,10 +35,23 @@ export type FiguresProvider = () => Meta;
  */
 export type FiguresSource = (host: string, id: string) => Meta;
 
+/** `source` of the rows of clients Vigil terminates itself; gateway rows carry the gateway's name. */
+export const LOCAL_SOURCE = 'local';
+
+/**
+ * An endpoint key with its source: ids are namespaced per source, so two gateways (or a gateway and
+ * Vigil itself) can hold the same client id. No source means LOCAL_SOURCE.
+ */
+export interface PresenceKey extends EndpointKey {
+  source?: string;
+}
+
 /** What the REST API serves for one endpoint. Wall-clock times in ms since the epoch. */
 export interface PresenceView {
   host: string;
   transport: Transport;
+  /** LOCAL_SOURCE, or the name of the gateway the row was ingested from (src/presence/ingest.ts). */
+  source: string;
   id: string;
   generation: number;
   state: 'online' | 'offline';
@@ -66,6 +79,7 @@ export interface ChangeEntry {
   kind: ChangeKind;
   host: string;
   transport: Transport;
+  source: string;
   id: string;
   generation: number;
   /** Snapshot of the row right after the change. */
@@ -77,6 +91,7 @@ export interface ChangeEntry {
 
 export interface ListFilter {
   transport?: Transport;
+  source?: string;
   state?: 'online' | 'offline';
   liveness?: LivenessState;
   /** Text search: the id contains it, ignoring case. */
@@ -95,12 +110,13 @@ export type FeedRead =
   | { kind: 'gone'; oldest_seq: number; last_seq: number };
 
 export interface PresenceTable {
-  get(key: EndpointKey): PresenceView | undefined;
+  get(key: PresenceKey): PresenceView | undefined;
   /** Paged listing in creation order; O(log n + limit) per page for unfiltered reads. */
   list(host: string, filter: ListFilter, limit: number, cursor: string | null): ListPage;
   /** Rows of an XMPP bare JID: every resource `bare/...` of it (and `bare` itself if tracked so). */
-  listByPrefix(host: string, transport: Transport, prefix: string): PresenceView[];
-  count(host: string, transport?: Transport, state?: 'online' | 'offline'): number;
+  listByPrefix(host: string, transport: Transport, prefix: string, source?: string): PresenceView[];
+  /** Rows of one source (default LOCAL_SOURCE) on a host. */
+  count(host: string, transport?: Transport, state?: 'online' | 'offline', source?: string): number;
   /** Set availability (XMPP presence). Ignored for a stale generation. */
   setAvailability(ref: EndpointRef, availability: Availability): void;
   /** Merge metadata. Emits a `meta` change only when `announce` is true. Ignored for a stale generation. */

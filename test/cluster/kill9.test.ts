@@ -54,7 +54,10 @@ it('kill -9: endpoints of the dead node go offline with node_down within the lea
   for (const app of c.nodes) {
     for (const id of ids) expect(app.deps.presence.get({ host: HOST, transport: 'mqtt', id })!.last_disconnect_reason).toBe('node_down');
   }
-  const feed = await json<{ entries: ChangeEntry[] }>(api(c.nodes[1]!, `/events?after=${after}&limit=1000`, { headers: { accept: 'application/json' } }));
+  const res = await api(c.nodes[1]!, `/events?after=${after}&limit=1000`, { headers: { accept: 'application/json' } });
+  const body = await res.text();
+  expect(res.status, body).toBe(200);
+  const feed = JSON.parse(body) as { entries: ChangeEntry[] };
   const downs = feed.entries.filter((e) => e.kind === 'offline' && e.reason === 'node_down');
   expect(downs.map((e) => e.id).sort()).toEqual([...ids].sort());
   // Exactly one survivor swept it (the claim).

@@ -25,6 +25,11 @@ describe('cluster config', () => {
     expect(() => parse('cluster: {redis: {url: "redis://x:1"}, node_id: "a b"}')).toThrow(/cluster\.node_id/);
   });
 
+  it('gateways together with cluster are refused, naming the key', () => {
+    const g = 'gateways: {emqx1: {kind: emqx, host: localhost, webhook: {secret: "0123456789abcdef0123"}}}';
+    expect(() => parse(`${g}\ncluster: {redis: {url: "redis://x:1"}}`)).toThrow(/gateways: not supported together with cluster/);
+  });
+
   it('the password comes from the environment', () => {
     const c = parse('cluster: {redis: {url: "redis://x:1"}}', { VIGIL_CLUSTER__REDIS__PASSWORD: 's3cret' }).cluster!;
     expect(c.redis.password).toBe('s3cret');
@@ -33,10 +38,10 @@ describe('cluster config', () => {
 
 describe('config check hides secrets', () => {
   it('api.token and cluster.redis.password are shown as (set)', async () => {
-    const { hideSecrets } = await import('../../src/cli/config-check.js');
+    const { redactSecrets } = await import('../../src/config/dsl.js');
     const { rootSchema } = await import('../../src/config/schema/root.js');
     const c = parse('api: {token: tok-0123456789abcdef}\ncluster: {redis: {url: "redis://x:1", password: "sekrit"}}');
-    const shown = JSON.stringify(hideSecrets(rootSchema, c));
+    const shown = JSON.stringify(redactSecrets(rootSchema, c));
     expect(shown).not.toContain('sekrit');
     expect(shown).not.toContain('tok-0123456789abcdef');
     expect(shown).toContain('"password":"(set)"');

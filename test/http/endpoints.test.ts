@@ -32,6 +32,7 @@ describe('GET /v1/hosts/{host}/endpoints', () => {
     expect(item).toEqual({
       host: HOST,
       transport: 'xmpp',
+      source: 'local',
       id: 'alice@example.org/phone',
       generation: h.ref.generation,
       state: 'online',

@@ -197,6 +197,6 @@ describe('GET /v1/events as SSE', () => {
     await r.app.close();
     await ended;
     expect(sse.stream.readableEnded).toBe(true);
-    expect(r.scheduler.pending).toBe(timers - 1); // the stream's 15 s keepalive timer is gone
+    expect(r.scheduler.pending).toBe(timers - 2); // the stream's 15 s keepalive timer and the dashboard history's sampler are gone
   });
 });

@@ -9,6 +9,7 @@ import { validate } from '../../src/config/dsl.js';
 import { rootSchema } from '../../src/config/schema/root.js';
 import type { Config } from '../../src/config/types.js';
 import type { Service } from '../../src/deps.js';
+import { createGatewayService } from '../../src/gateway/service.js';
 import { createHttpApp } from '../../src/http/app.js';
 import { createLocalHostSettings } from '../../src/host-settings.js';
 import { createLivenessRegistry } from '../../src/liveness/registry.js';
@@ -73,6 +74,7 @@ export function rig(opts: { config?: Config; ready?: boolean; services?: Service
   const metrics = createMetrics();
   let ready = opts.ready ?? true;
   const adapter = new FakeAdapter(liveness);
+  const gateways = createGatewayService({ config, ingest: presence, clock, scheduler, logger, metrics });
   const app = createHttpApp({
     config,
     dataDir: '/nonexistent',
@@ -87,6 +89,7 @@ export function rig(opts: { config?: Config; ready?: boolean; services?: Service
     services: () => opts.services ?? [],
     apiToken: TOKEN,
     ready: () => ready,
+    gateways,
   });
 
   function connect(transport: Transport, id: string, track: TrackOptions = { onIdle: 'probe' }, host = HOST): LivenessHandle {
@@ -105,11 +108,13 @@ export function rig(opts: { config?: Config; ready?: boolean; services?: Service
     store,
     metrics,
     adapter,
+    gateways,
     connect,
     setReady: (v: boolean) => {
       ready = v;
     },
     async close() {
+      gateways.stop();
       await app.close();
       presence.stop();
       liveness.stop();

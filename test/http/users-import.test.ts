@@ -80,6 +80,6 @@ describe('POST /v1/hosts/{host}/users/import', () => {
     const op = doc.paths['/v1/hosts/{host}/users/import'].post;
     expect(op.tags).toEqual(['users']);
     expect(Object.keys(op.requestBody.content)).toContain('text/csv');
-    expect(op.security).toEqual([{ bearer: [] }]);
+    expect(op.security).toEqual([{ bearer: [] }, { session: [] }]);
   });
 });

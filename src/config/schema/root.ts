@@ -1,6 +1,7 @@
 /** The whole configuration file. Keys are public interface: scripts and docs rely on them. */
 import { int, mapOf, obj, oneOf, optStr, str } from '../dsl.js';
 import { clusterSchema } from './cluster.js';
+import { gatewaysSchema } from './gateways.js';
 import { hostSchema } from './host.js';
 
 const listener = (doc: string, host: string, port: number) =>
@@ -100,6 +101,7 @@ export const rootSchema = obj('Vigil configuration.', {
     }),
   }),
   cluster: clusterSchema,
+  gateways: gatewaysSchema,
   log: obj('Logging.', {
     level: oneOf({
       values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const,

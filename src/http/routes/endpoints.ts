@@ -1,8 +1,9 @@
 /**
  * Reading the presence table:
- *   GET /v1/hosts/{host}/endpoints?transport=&state=&liveness=&q=&limit=&cursor=   paged list
+ *   GET /v1/hosts/{host}/endpoints?transport=&source=&state=&liveness=&q=&limit=&cursor=   paged list
  * (`q`: the id contains it, ignoring case; a rare match scans the host's rows, ~ms per 100k)
- *   GET /v1/hosts/{host}/endpoints/{transport}/{id}                             one endpoint
+ *   GET /v1/hosts/{host}/endpoints/{transport}/{id}?source=                             one endpoint
+ * `source` is `local` or a gateway's name (gateway-rows.ts); a read without it covers every source.
  * `{id}` is URL-encoded. For XMPP a bare JID (no resource) answers every resource of it
  * (presence.listByPrefix); a full JID or an MQTT client id answers that endpoint only. MQTT session
  * figures (inflight, queue, drops, expiry) come in `meta` from the table's figures provider.
@@ -11,18 +12,20 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { normaliseJid } from '../../jid.js';
 import type { EndpointKey, Transport } from '../../liveness/types.js';
-import type { PresenceTable, PresenceView } from '../../presence/types.js';
+import { LOCAL_SOURCE, type PresenceTable, type PresenceView } from '../../presence/types.js';
 import type { HttpDeps } from '../deps.js';
 import { sendError } from '../error-handler.js';
+import { SourceQuery, allSources, checkSource, rowsInSources } from '../gateway-rows.js';
 import { AUTH_ERRORS, EndpointParams, HostParams, LivenessStateSchema, Transport as TransportSchema, errors } from '../schemas.js';
 
-type Deps = Pick<HttpDeps, 'hostSettings' | 'presence'>;
+type Deps = Pick<HttpDeps, 'hostSettings' | 'liveness' | 'presence' | 'gateways'>;
 
 export const MAX_PAGE = 1000;
 
 const ListQuery = Type.Object(
   {
     transport: Type.Optional(TransportSchema),
+    source: SourceQuery,
     state: Type.Optional(Type.Union([Type.Literal('online'), Type.Literal('offline')])),
     liveness: Type.Optional(LivenessStateSchema),
     q: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Text search: the JID or client id contains it, ignoring case' })),
@@ -46,13 +49,12 @@ export function endpointKey(params: { host: string; transport: Transport; id: st
   return { host: params.host, transport: params.transport, id };
 }
 
-/** Rows an `{id}` names: the exact endpoint, or for an XMPP bare JID all its resources. */
+/** Vigil's own rows an `{id}` names: the exact endpoint, or for an XMPP bare JID all its resources. */
 export function resolveRows(presence: Pick<PresenceTable, 'get' | 'listByPrefix'>, key: EndpointKey): PresenceView[] {
-  const exact = presence.get(key);
-  if (exact) return [exact];
-  if (key.transport === 'xmpp' && !key.id.includes('/')) return presence.listByPrefix(key.host, 'xmpp', key.id);
-  return [];
+  return rowsInSources(presence, key, [LOCAL_SOURCE]);
 }
+
+const OneQuery = Type.Object({ source: SourceQuery }, { additionalProperties: false });
 
 export function endpointRoutes(app: FastifyInstance, deps: Deps): void {
   app.get<{ Params: Static<typeof HostParams>; Querystring: Static<typeof ListQuery> }>(
@@ -69,9 +71,11 @@ export function endpointRoutes(app: FastifyInstance, deps: Deps): void {
     async (req, reply) => {
       const { host } = req.params;
       if (!deps.hostSettings.get(host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
-      const { transport, state, liveness, q, limit, cursor } = req.query;
+      const { transport, source, state, liveness, q, limit, cursor } = req.query;
+      if (!checkSource(reply, deps.gateways, source)) return reply;
       const filter = {
         ...(transport ? { transport } : {}),
+        ...(source ? { source } : {}),
         ...(state ? { state } : {}),
         ...(liveness ? { liveness } : {}),
         ...(q ? { q } : {}),
@@ -80,21 +84,24 @@ export function endpointRoutes(app: FastifyInstance, deps: Deps): void {
     },
   );
 
-  app.get<{ Params: Static<typeof EndpointParams> }>(
+  app.get<{ Params: Static<typeof EndpointParams>; Querystring: Static<typeof OneQuery> }>(
     '/hosts/:host/endpoints/:transport/:id',
     {
       schema: {
-        summary: 'One endpoint (an XMPP bare JID: all its resources)',
+        summary: 'One endpoint (an XMPP bare JID: all its resources), in every source unless ?source=',
         tags: ['endpoints'],
         params: EndpointParams,
+        querystring: OneQuery,
         response: { 200: Type.Object({ items: Type.Array(Type.Ref('PresenceView')) }), ...errors(400, ...AUTH_ERRORS, 404) },
       },
     },
     async (req, reply) => {
       const { host } = req.params;
       if (!deps.hostSettings.get(host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
+      const { source } = req.query;
+      if (!checkSource(reply, deps.gateways, source)) return reply;
       const key = endpointKey(req.params);
-      const items = resolveRows(deps.presence, key);
+      const items = rowsInSources(deps.presence, key, source !== undefined ? [source] : allSources(deps.gateways));
       if (items.length === 0) return sendError(reply, 'VIGIL_ERR_ENDPOINT_NOT_FOUND', `${key.transport} ${key.id} on ${host}`);
       return { items };
     },

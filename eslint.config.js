@@ -18,7 +18,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/liveness/**', 'src/presence/**', 'src/store/**', 'src/time/**', 'src/config/**', 'src/auth/**'],
+    files: ['src/liveness/**', 'src/presence/**', 'src/store/**', 'src/time/**', 'src/config/**', 'src/auth/**', 'src/mqtt-session/**'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -13,10 +13,11 @@ import { generate, parser as makeParser } from 'mqtt-packet';
 import { pino } from 'pino';
 import { validate } from '../src/config/dsl.js';
 import { rootSchema } from '../src/config/schema/root.js';
-import type { CoreDeps } from '../src/deps.js';
+import { PasswordChecker } from '../src/auth/password-cache.js';
 import { createLivenessRegistry } from '../src/liveness/registry.js';
 import { createMetrics } from '../src/metrics.js';
-import { createMqttService } from '../src/mqtt/service.js';
+import type { MqttDeps } from '../src/mqtt/broker.js';
+import { createMqttService } from '../src/mqtt/listener.js';
 import { createPresenceTable } from '../src/presence/table.js';
 import { createMemoryStore } from '../src/store/memory.js';
 import { systemClock } from '../src/time/clock.js';
@@ -48,16 +49,18 @@ async function startVigil(): Promise<Broker> {
     hosts: { 'bench.example': { ...h.ping, mqtt_probe: h.mqtt_probe } },
   });
   const presence = createPresenceTable({ clock: systemClock, scheduler: systemScheduler, liveness, feedSize: 10_000, offlineTtlMs: 60_000, maxOffline: 10_000 });
-  const deps: CoreDeps = {
+  const store = createMemoryStore();
+  const deps: MqttDeps = {
     config,
     dataDir: '/nonexistent',
     clock: systemClock,
     scheduler: systemScheduler,
     logger: pino({ level: 'silent' }),
-    store: createMemoryStore(),
+    store,
     liveness,
     presence,
     metrics: createMetrics(),
+    passwords: new PasswordChecker(store),
   };
   const service = createMqttService(deps);
   await service.start();

@@ -23,8 +23,7 @@ import { createLivenessRegistry } from './liveness/registry.js';
 import { coalescingScheduler } from './time/coalescing.js';
 import { createLogger } from './log.js';
 import { createMetrics } from './metrics.js';
-import { createMqttService } from './mqtt/service.js';
-import type { PresenceIngest } from './presence/ingest.js';
+import { createMqttService } from './mqtt/listener.js';
 import { createPresenceTable } from './presence/table.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -61,13 +60,6 @@ export interface App {
   addresses(): Record<string, { host: string; port: number } | null>;
 }
 
-/** Cluster mode has no gateway rows (refused at config load): an ingest that nothing calls. */
-const NO_INGEST: PresenceIngest = {
-  ingestOnline: () => undefined,
-  ingestOffline: () => undefined,
-  onlineKeys: () => [],
-};
-
 export function createApp(opts: AppOptions): App {
   const { loaded } = opts;
   const { config, dataDir } = loaded;
@@ -90,17 +82,16 @@ export function createApp(opts: AppOptions): App {
   const hostSettings = cluster ? createClusterHostSettings(localHostSettings, cluster) : localHostSettings;
   hostSettings.subscribe((host, settings) => liveness.setHostConfig(host, settings));
   const store = cluster ? cluster.storeOver(ownStore) : ownStore;
-  const table = cluster
-    ? null
-    : createPresenceTable({
-        clock,
-        scheduler,
-        liveness,
-        feedSize: config.presence.feed_size,
-        offlineTtlMs: config.presence.offline_ttl * 1000,
-        maxOffline: config.presence.max_offline,
-      });
-  const presence = cluster?.presence ?? table!;
+  const presence =
+    cluster?.presence ??
+    createPresenceTable({
+      clock,
+      scheduler,
+      liveness,
+      feedSize: config.presence.feed_size,
+      offlineTtlMs: config.presence.offline_ttl * 1000,
+      maxOffline: config.presence.max_offline,
+    });
   const passwords = new PasswordChecker(store); // shared: an MQTT login warms XMPP PLAIN and back
   const deps = { config, dataDir, clock, scheduler, logger, store, liveness, presence, metrics, passwords, ...(cluster ? { cluster } : {}) } satisfies CoreDeps;
 
@@ -113,7 +104,7 @@ export function createApp(opts: AppOptions): App {
   const apiToken = resolveApiToken(config, dataDir, logger);
   // Gateway timers on the plain scheduler: the watcher's idle ping is exact, not on the liveness grid.
   // Cluster mode refuses gateways at config load (src/config/load.ts), so nothing is ingested there.
-  const gateways = createGatewayService({ config, ingest: table ?? NO_INGEST, clock, scheduler, logger, metrics });
+  const gateways = createGatewayService({ config, ingest: presence, clock, scheduler, logger, metrics });
   // Ready: listeners up, store open, and in cluster mode a member (not joining, not fenced).
   const ready = () => started && store.isOpen() && (!cluster || cluster.membership.state === 'member');
   const http = createHttpApp({ ...deps, hostSettings, services: () => services, apiToken, ready, gateways });

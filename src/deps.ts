@@ -7,6 +7,7 @@ import type { ClusterNode } from './cluster/node.js';
 import type { Config } from './config/types.js';
 import type { Metrics } from './metrics.js';
 import type { LivenessRegistry } from './liveness/types.js';
+import type { PresenceIngest } from './presence/ingest.js';
 import type { PresenceTable } from './presence/types.js';
 import type { Store } from './store/types.js';
 import type { Clock } from './time/clock.js';
@@ -21,7 +22,8 @@ export interface CoreDeps {
   logger: Logger;
   store: Store;
   liveness: LivenessRegistry;
-  presence: PresenceTable;
+  /** The presence table; it also takes gateway rows (PresenceIngest, issue 19). */
+  presence: PresenceTable & PresenceIngest;
   metrics: Metrics;
   /** Cluster mode (config `cluster`): this node's membership, mirror and forwarding; absent on a single node. */
   cluster?: ClusterNode;

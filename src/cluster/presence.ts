@@ -7,10 +7,11 @@
  */
 import type { Transport } from '../liveness/types.js';
 import { type FiguresSource, LOCAL_SOURCE, type Meta, type PresenceTable } from '../presence/types.js';
+import type { PresenceIngest } from '../presence/ingest.js';
 import type { Mirror } from './mirror.js';
 import type { PresenceWriter } from './writer.js';
 
-export interface ClusterPresence extends PresenceTable {
+export interface ClusterPresence extends PresenceTable, PresenceIngest {
   /** Figures of an endpoint from its transport's source (empty without one). */
   figures(transport: Transport, host: string, id: string): Meta;
 }
@@ -36,6 +37,15 @@ export function createClusterPresence(mirror: Mirror, writer: () => PresenceWrit
       const s = sources[transport];
       return s ? s(host, id) : {};
     },
+    // Gateway rows: refused together with `cluster` at config load (src/config/load.ts), so no
+    // gateway runs here; a call would be a wiring bug, and says so.
+    ingestOnline() {
+      throw new Error('gateway rows are not supported in cluster mode');
+    },
+    ingestOffline() {
+      throw new Error('gateway rows are not supported in cluster mode');
+    },
+    onlineKeys: () => [],
     readFeed: (after, limit) => mirror.readFeed(after, limit),
     lastSeq: () => mirror.lastSeq(),
     onChange: (l) => mirror.onChange(l),

@@ -1,9 +1,11 @@
 /**
  * From the per host `mqtt.*` options (seconds, snake_case, as in src/config/schema/mqtt.ts) to the
- * core's SessionLimits (ms). Options not (yet) in the schema fall back to the defaults, so this
- * compiles against the schema before and after the session keys are added.
+ * core's SessionLimits (ms). The config schema is the only place a default lives: an option left
+ * out (tests, callers without a config) takes the schema's default.
  */
-import { DEFAULT_LIMITS, type SessionLimits } from './types.js';
+import { defaults } from '../config/dsl.js';
+import { mqttSchema } from '../config/schema/mqtt.js';
+import type { SessionLimits } from './types.js';
 
 export interface SessionOptions {
   max_inflight: number;
@@ -20,19 +22,23 @@ export interface SessionOptions {
   retry_interval: number;
 }
 
-export function sessionLimits(o: Partial<SessionOptions>): SessionLimits {
-  const d = DEFAULT_LIMITS;
-  const ms = (s: number | undefined, fallbackMs: number) => (s === undefined ? fallbackMs : s * 1000);
+const SCHEMA_DEFAULTS: Readonly<SessionOptions> = defaults(mqttSchema);
+
+export function sessionLimits(given: Partial<SessionOptions> = {}): SessionLimits {
+  const o: SessionOptions = { ...SCHEMA_DEFAULTS, ...given };
   return {
-    maxInflight: o.max_inflight ?? d.maxInflight,
-    maxAwaitingRel: o.max_awaiting_rel ?? d.maxAwaitingRel,
-    awaitRelTimeoutMs: ms(o.await_rel_timeout, d.awaitRelTimeoutMs),
-    maxMqueueLen: Math.min(o.max_mqueue_len ?? d.maxMqueueLen, o.max_pending || Infinity),
-    mqueueStoreQos0: o.mqueue_store_qos0 ?? d.mqueueStoreQos0,
-    mqueuePriorities: o.mqueue_priorities ?? d.mqueuePriorities,
-    mqueueDefaultPriority: o.mqueue_default_priority ?? d.mqueueDefaultPriority,
-    sessionExpiryMs: ms(o.session_expiry, d.sessionExpiryMs),
-    maxSessionExpiryMs: ms(o.max_session_expiry, d.maxSessionExpiryMs),
-    retryIntervalMs: ms(o.retry_interval, d.retryIntervalMs),
+    maxInflight: o.max_inflight,
+    maxAwaitingRel: o.max_awaiting_rel,
+    awaitRelTimeoutMs: o.await_rel_timeout * 1000,
+    maxMqueueLen: Math.min(o.max_mqueue_len, o.max_pending || Infinity),
+    mqueueStoreQos0: o.mqueue_store_qos0,
+    mqueuePriorities: o.mqueue_priorities,
+    mqueueDefaultPriority: o.mqueue_default_priority,
+    sessionExpiryMs: o.session_expiry * 1000,
+    maxSessionExpiryMs: o.max_session_expiry * 1000,
+    retryIntervalMs: o.retry_interval * 1000,
   };
 }
+
+/** The schema's defaults as SessionLimits (tests, and the core's users without a config). */
+export const DEFAULT_LIMITS: Readonly<SessionLimits> = Object.freeze(sessionLimits());

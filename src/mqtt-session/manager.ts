@@ -18,7 +18,7 @@
  */
 import { ExpiryHeap, type Expiring } from './expiry-heap.js';
 import { HostMap } from './host-map.js';
-import { MqttSession } from './session.js';
+import { MqttSession } from './session-state.js';
 import type { AttachOptions, Deliverable, SessionEffect, SessionFigures, SessionLimits } from './types.js';
 
 export interface SessionKey {
@@ -50,32 +50,25 @@ export interface OpenRequest extends AttachOptions {
 }
 
 /**
- * What the manager keeps per session: the session and its expiry bookkeeping. A caller that keeps
- * its own object per session (the service's handle) extends this class and hands the manager a
- * `create` hook, so one object and one map entry serve both.
+ * What the manager keeps per session: the session and its expiry bookkeeping, as fields of the
+ * caller's own object per session (the service's handle implements it and hands the manager a
+ * `create` hook), so one object and one map entry serve both.
  */
-export class ManagedSession<M extends Deliverable, S> implements Expiring {
-  expiryMs: number | null = null;
-  expiresAt: number | null = null;
+export interface ManagedSession<M extends Deliverable, S> extends Expiring {
+  expiryMs: number | null;
+  expiresAt: number | null;
   /** Bumped by every open: a close from a connection that lost the session is ignored. */
-  generation = 0;
-  heapIndex = -1;
+  generation: number;
   readonly host: string;
   readonly clientId: string;
-  /** The key object, made when first asked for (effects, store writes): a clean session rarely is. */
-  private keyObj: SessionKey | null = null;
+  readonly session: MqttSession<M, S>;
+  /** Host and client id as one object (effects, store writes). */
+  readonly key: SessionKey;
+}
 
-  constructor(
-    key: SessionKey,
-    readonly session: MqttSession<M, S>,
-  ) {
-    this.host = key.host;
-    this.clientId = key.clientId;
-  }
-
-  get key(): SessionKey {
-    return (this.keyObj ??= { host: this.host, clientId: this.clientId });
-  }
+/** The entry of a caller that keeps no object of its own per session (the default `create`). */
+export function plainEntry<M extends Deliverable, S>(key: SessionKey, session: MqttSession<M, S>): ManagedSession<M, S> {
+  return { expiryMs: null, expiresAt: null, generation: 0, heapIndex: -1, host: key.host, clientId: key.clientId, session, key };
 }
 
 /** How the manager makes its per-session objects, and whom it tells when one is deleted. */
@@ -103,7 +96,7 @@ export class SessionManager<M extends Deliverable, S = unknown, Entry extends Ma
     private readonly limitsSource: (host: string) => SessionLimits,
     hooks?: ManagerHooks<M, S, Entry>,
   ) {
-    this.hooks = hooks ?? { create: (key, session) => new ManagedSession<M, S>(key, session) as Entry };
+    this.hooks = hooks ?? { create: (key, session) => plainEntry(key, session) as Entry };
   }
 
   /** The manager's object of a session (with a `create` hook: the caller's). */

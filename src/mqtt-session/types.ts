@@ -20,7 +20,7 @@ export interface Deliverable {
   readonly msg: { readonly topic: string; readonly expiresAt: number | null };
 }
 
-/** Per host limits, the `mqtt.*` session options (see docs/sessions.md). */
+/** Per host limits, the `mqtt.*` session options (limits.ts; defaults in the config schema). */
 export interface SessionLimits {
   /** Outbound QoS 1/2 awaiting ack; a v5 client Receive Maximum wins when smaller. */
   maxInflight: number;
@@ -43,19 +43,6 @@ export interface SessionLimits {
   /** v3 only: resend unacked messages after this, doubling each time (ms); 0 = off. */
   retryIntervalMs: number;
 }
-
-export const DEFAULT_LIMITS: Readonly<SessionLimits> = Object.freeze({
-  maxInflight: 32,
-  maxAwaitingRel: 100,
-  awaitRelTimeoutMs: 300_000,
-  maxMqueueLen: 1000,
-  mqueueStoreQos0: true,
-  mqueuePriorities: Object.freeze({}),
-  mqueueDefaultPriority: 'lowest',
-  sessionExpiryMs: 7_200_000,
-  maxSessionExpiryMs: 0,
-  retryIntervalMs: 0,
-});
 
 /** Why a message was dropped; every drop is counted per session. */
 export type DropReason =

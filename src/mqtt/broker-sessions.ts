@@ -1,33 +1,32 @@
 /**
  * The broker's session service, composed (docs/sessions.md "Wiring"): the session core
  * (src/mqtt-session/) with the batching durable writer on store.sessions (one SQLite transaction
- * per event-loop turn), per host limits from `mqtt.*`, and the persistent sessions of the store
- * restored at start-up, their filters handed back for the routing trie. A deleted session (clean
- * close, expiry, clean-start discard) hands its filters out for removal.
+ * per event-loop turn) and per host limits from `mqtt.*`. A deleted session (clean close, expiry,
+ * clean-start discard) hands its filters out for removal from the routers. Once the routers exist,
+ * `restorePersistent` brings back the persistent sessions of the store, their filters handed back
+ * for the routers.
  */
 import type { CoreDeps } from '../deps.js';
-import { deliveryCodec } from '../mqtt-session/delivery-codec.js';
 import { SessionWriter } from '../mqtt-session/durable.js';
 import { sessionLimits } from '../mqtt-session/limits.js';
 import { restoreSessions } from '../mqtt-session/restore.js';
-import { SessionService } from '../mqtt-session/service.js';
+import { SessionService } from '../mqtt-session/session-service.js';
 import type { SessionFigures } from '../mqtt-session/types.js';
 import type { Meta } from '../presence/types.js';
+import type { SubOptions } from './channel-session.js';
+import { deliveryCodec } from './delivery-codec.js';
 import type { Delivery } from './message.js';
-import type { SubOptions } from './session.js';
+
+export type BrokerSessions = SessionService<Delivery, SubOptions>;
 
 export interface SessionHooks {
   onDrop(): void;
-  restoreSubscription(host: string, clientId: string, filter: string, opts: SubOptions): void;
   removeSubscription(host: string, clientId: string, filter: string): void;
 }
 
-export function composeSessions(
-  deps: Pick<CoreDeps, 'config' | 'clock' | 'scheduler' | 'store' | 'logger'>,
-  hooks: SessionHooks,
-): SessionService<Delivery, SubOptions> {
+export function createSessions(deps: Pick<CoreDeps, 'config' | 'clock' | 'scheduler' | 'store'>, hooks: SessionHooks): BrokerSessions {
   const writer = new SessionWriter<Delivery>({ repo: deps.store.sessions, codec: deliveryCodec, defer: (fn) => setImmediate(fn) });
-  const sessions = new SessionService<Delivery, SubOptions>({
+  return new SessionService<Delivery, SubOptions>({
     limitsOf: (host) => sessionLimits(deps.config.hosts[host]!.mqtt),
     clock: deps.clock,
     scheduler: deps.scheduler,
@@ -37,11 +36,18 @@ export function composeSessions(
       for (const f of filters) hooks.removeSubscription(key.host, key.clientId, f);
     },
   });
+}
+
+/** Start-up: the store's persistent sessions back into the service, their filters to `restoreSubscription`. */
+export function restorePersistent(
+  sessions: BrokerSessions,
+  deps: Pick<CoreDeps, 'clock' | 'store' | 'logger'>,
+  restoreSubscription: (host: string, clientId: string, filter: string, opts: SubOptions) => void,
+): void {
   const r = restoreSessions(sessions.manager, deps.store.sessions, deliveryCodec, (o) => o as unknown as SubOptions, deps.clock.now());
   sessions.adoptRestored(r.effects);
-  for (const s of r.subscriptions) hooks.restoreSubscription(s.key.host, s.key.clientId, s.filter, s.opts);
+  for (const s of r.subscriptions) restoreSubscription(s.key.host, s.key.clientId, s.filter, s.opts);
   if (r.sessions > 0) deps.logger.info({ event: 'mqtt_sessions_restored', sessions: r.sessions, subscriptions: r.subscriptions.length }, 'MQTT sessions restored');
-  return sessions;
 }
 
 /** Session figures as presence meta (snake_case like the other meta fields; expires_at in wall-clock ms). */

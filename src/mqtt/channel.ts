@@ -1,6 +1,6 @@
 /**
  * The MQTT channel: the protocol state of one connection, EMQX's emqx_channel split out of the
- * socket (connection.ts) and the session (session.ts).
+ * socket (connection.ts) and the session (channel-session.ts).
  *
  *   awaiting_connect --CONNECT ok--> connected --DISCONNECT / error / kill--> closed
  *   awaiting_connect --CONNECT refused / other packet--> closed
@@ -17,7 +17,7 @@ import type { mqttSchema } from '../config/schema/mqtt.js';
 import type { DisconnectReason } from '../liveness/types.js';
 import type { Acl } from './acl.js';
 import type { Message, PublishProperties } from './message.js';
-import type { ChannelSession, SubOptions } from './session.js';
+import type { ChannelSession, SubOptions } from './channel-session.js';
 
 export type ProtocolVersion = 3 | 4 | 5;
 

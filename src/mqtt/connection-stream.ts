@@ -1,23 +1,32 @@
 /**
  * The socket listeners of MQTT connections, shared by all of them: a stream is tagged with its
- * connection once, so no connection makes closures of its own (memory per idle connection).
+ * reader (the connection) once, so no connection makes closures of its own (memory per idle
+ * connection).
  */
 import type { Duplex } from 'node:stream';
-import type { MqttConnection } from './connection.js';
+import type { DisconnectReason } from '../liveness/types.js';
 
-const CONN = Symbol('vigil.mqtt.connection');
-type Tagged = Duplex & { [CONN]: MqttConnection };
+/** What the shared listeners call on the stream's reader (connection.ts). */
+export interface StreamReader {
+  /** A read chunk. */
+  onData(buf: Buffer): void;
+  /** The stream failed, ended or closed. */
+  end(reason: DisconnectReason, code: number | null, will: boolean): void;
+}
+
+const READER = Symbol('vigil.mqtt.reader');
+type Tagged = Duplex & { [READER]: StreamReader };
 
 function onStreamData(this: Tagged, buf: Buffer): void {
-  this[CONN].onData(buf);
+  this[READER].onData(buf);
 }
 function onStreamGone(this: Tagged): void {
-  this[CONN].end('socket_error', null, true);
+  this[READER].end('socket_error', null, true);
 }
 
-/** Feed `stream`'s bytes to `conn`; an error, end or close ends the connection. */
-export function attachStream(stream: Duplex, conn: MqttConnection): void {
-  (stream as Tagged)[CONN] = conn;
+/** Feed `stream`'s bytes to `reader`; an error, end or close ends it. */
+export function attachStream(stream: Duplex, reader: StreamReader): void {
+  (stream as Tagged)[READER] = reader;
   stream.on('data', onStreamData);
   stream.on('error', onStreamGone);
   stream.on('end', onStreamGone);

@@ -1,48 +1,50 @@
 /**
  * The thin socket layer of one MQTT connection (EMQX's emqx_connection): frame bytes into packets
- * (framer.ts, whose state are two fields of this object), decode them with the broker's shared
- * mqtt-packet parsers (decoder.ts), hand each packet to the pure channel (handlers/index.ts),
- * carry out the effects, encode and write. It also is the connection's LivenessAdapter (probe =
- * server PINGREQ, kill = DISCONNECT + close).
- *
- * It is also the session's sink: the session core (src/mqtt-session/) decides what PUBLISH / PUBREL
- * go out (window, queue, resend with DUP) and the connection encodes and writes them.
+ * (framer.ts), decode them with the broker's shared mqtt-packet parsers (decoder.ts), hand each
+ * packet to the pure channel (handlers/index.ts), carry out the effects, encode and write
+ * (connection-writes.ts). It is the connection's LivenessAdapter (probe = server PINGREQ, kill =
+ * DISCONNECT + close) and the session's sink: the session core (src/mqtt-session/) decides what
+ * PUBLISH / PUBREL go out (window, queue, resend with DUP), the connection encodes and writes them.
  * Acknowledgements of client packets (PUBACK, PUBREC, PUBCOMP, SUBACK) go out only once the store
  * writes their handling made are durable (`whenDurable`; at once when nothing is pending).
  *
- * Fast paths, taken only once connected with a session (otherwise the channel decides):
- *   - a read chunk that is exactly one PINGREQ (`c0 00`) at a packet boundary: touch, count and
- *     write the shared PINGRESP [MQTT-3.12.4-1] at once (no decoder, no dispatch, no tick queue);
- *   - PINGREQ, and PUBACK / PUBREC / PUBCOMP of Remaining Length 2 (3.1.1 §3.4-3.7; in 5.0 the
- *     2-byte form means reason code 0x00 Success and no properties, §3.4.2.1) are read directly
- *     from the frame; everything else goes through mqtt-packet.
+ * Nothing here decides what a packet does: PINGREQ is handlers/ping.ts's, the acks handlers/acks.ts's.
+ * Once connected with a session, PINGREQ and the 2-byte PUBACK / PUBREC / PUBCOMP are read by sight
+ * (a lone PINGREQ chunk is not even framed): only the decoding is skipped, the same handlers decide.
  *
  * Memory per connection: no closures of its own (socket listeners and the write flush are shared
- * functions that find the connection through a symbol on the stream), no parser, nothing of a
- * read chunk kept (CONNECT fields are copied out by the channel).
+ * functions that find the connection through a symbol on the stream), no parser, nothing of a read
+ * chunk kept (CONNECT fields are copied out by the channel); framer and write queue state are
+ * fields of this object; one reference to what all connections share (ConnectionDeps).
  * A CONNECT password that misses the cache is checked on the libuv pool (connect-check.ts) with
- * input held (framer.ts) and the socket paused; open and takeover follow the outcome [MQTT-3.1.4-2/3].
- * No timers here: keepalive is the liveness core's, the CONNECT timeout is one sweeper in the broker.
- * Packet size: checked by the framer when the fixed header is known, before the body is buffered
- * [MQTT-3.1.2-24 v5 / §3.2.2.3.6].
+ * input held (framer.ts) and the socket paused; so is the broker's answer to `open` when it comes
+ * as a promise (a cluster's claim); open and takeover follow the outcome [MQTT-3.1.4-2/3].
+ * No timers here: keepalive is the liveness core's, the CONNECT timeout the listener's
+ * (admission.ts). Packet size: checked by the framer when the fixed header is known, before the
+ * body is buffered [MQTT-3.1.2-24 v5 / §3.2.2.3.6].
  */
 import type { Duplex } from 'node:stream';
 import { generate, type Packet } from 'mqtt-packet';
-import type { DisconnectReason, EndpointRef, LivenessAdapter, LivenessHandle } from '../liveness/types.js';
+import type { DisconnectReason, EndpointRef, LivenessHandle } from '../liveness/types.js';
 import type { ChannelState, Connected, Step } from './channel.js';
 import { passwordCheck, withVerdict } from './connect-check.js';
-import type { ConnectionHost } from './connection-host.js';
+import type { BrokerClient, ConnectionDeps } from './connection-deps.js';
 import { encodePublish, type EncodeCache } from './deliver.js';
-import { PacketFramer, type FrameError } from './framer.js';
+import { atBoundary, dropInput, holdInput, holding, pushBytes, releaseInput, type FrameError, type Framed } from './framer.js';
+import { puback, pubcomp, pubrec } from './handlers/acks.js';
 import { dispatch } from './handlers/index.js';
+import { handlePingreq } from './handlers/ping.js';
 import type { Delivery } from './message.js';
 import { RC, disconnectCode, willOnClose } from './reason-codes.js';
-import type { SessionHandle, SessionSink } from '../mqtt-session/service.js';
-import type { SubOptions } from './session.js';
-import { attachStream, destroyStream } from './connection-stream.js';
+import type { SessionHandle } from '../mqtt-session/session-service.js';
+import type { SubOptions } from './channel-session.js';
+import { attachStream, destroyStream, type StreamReader } from './connection-stream.js';
+import { beginRead, endRead, flushWrites, queueWrite, writeFirst, type WriteQueue } from './connection-writes.js';
 
 /** Acknowledgements that promise the client its packet is safe: sent only once durable. */
-const DURABLE_ACKS = new Set(['puback', 'pubrec', 'pubcomp', 'suback']);
+function isDurableAck(cmd: Packet['cmd']): boolean {
+  return cmd === 'puback' || cmd === 'pubrec' || cmd === 'pubcomp' || cmd === 'suback';
+}
 
 const PINGRESP = Buffer.from([0xd0, 0x00]);
 /** CONNACK of a 3.1/3.1.1 success, without / with Session Present (3.1.1 §3.2). */
@@ -52,11 +54,12 @@ function countsAuthFailure(effects: Step['effects']): boolean {
   for (const e of effects) if (e.type === 'count' && e.what === 'auth_failure') return true;
   return false;
 }
-function flushConnection(conn: MqttConnection): void {
-  conn.flush();
-}
 
-export class MqttConnection extends PacketFramer implements LivenessAdapter, SessionSink<Delivery> {
+export class MqttConnection implements Framed, WriteQueue, StreamReader, BrokerClient {
+  // Framer state (framer.ts; nothing else touches it): the unfinished packet, its fill, held input.
+  pend: Buffer | null = null;
+  pendFill = 0;
+  held: Buffer[] | null = null;
   state: ChannelState = { phase: 'awaiting_connect' };
   session: SessionHandle<Delivery, SubOptions> | null = null;
   /** The session generation this connection opened (a late close after a takeover is ignored). */
@@ -70,17 +73,16 @@ export class MqttConnection extends PacketFramer implements LivenessAdapter, Ses
   private version = 4;
   /** Username of the CONNECT packet (names the host of a refused CONNECT's failed-auth delay). */
   private connectUser: string | null = null;
-  /** Writes of this tick (see write()), and their bytes. */
-  private outQ: Buffer | Buffer[] | null = null;
-  private outBytes = 0;
+  // Write queue state (connection-writes.ts; nothing else touches it): waiting writes, their bytes.
+  outQ: Buffer | Buffer[] | null = null;
+  outBytes = 0;
 
   constructor(
     readonly stream: Duplex,
     readonly remoteIp: string,
-    private readonly host: ConnectionHost,
+    private readonly deps: ConnectionDeps,
   ) {
-    super();
-    this.openedAtMono = host.monoNow();
+    this.openedAtMono = deps.wire.monoNow();
     attachStream(stream, this);
   }
 
@@ -88,60 +90,62 @@ export class MqttConnection extends PacketFramer implements LivenessAdapter, Ses
     return this.state.phase === 'connected' ? this.state : null;
   }
 
-  /** A read chunk (the stream's 'data'). */
+  /** A read chunk (the stream's 'data'): its answers leave in one write when it is done. */
   onData(buf: Buffer): void {
     if (this.ended) return;
-    // The idle fleet's hot packet: a lone PINGREQ at a packet boundary [MQTT-3.12.4-1].
-    if (buf.length === 2 && buf[0] === 0xc0 && buf[1] === 0x00 && this.atBoundary && this.session !== null && this.state.phase === 'connected') {
-      this.handle?.touch();
-      this.host.counters.packetsIn.value++;
-      return this.writeFirst(PINGRESP);
-    }
+    const outer = beginRead(this);
     try {
-      this.pushBytes(buf);
+      // A lone PINGREQ at a packet boundary, the idle fleet's hot packet: framed by sight.
+      if (buf.length === 2 && buf[0] === 0xc0 && buf[1] === 0x00 && atBoundary(this) && !holding(this)) this.onFrame(buf);
+      else pushBytes(this, buf);
     } catch (err) {
-      this.host.internalError(this, err);
-      this.end('protocol_error', RC.unspecified, true);
+      this.failed(err);
+    } finally {
+      endRead(this, outer);
     }
   }
 
-  // PacketFramer ------------------------------------------------------------------------------
-
-  protected frameLimit(): number {
-    const st = this.connected;
-    return st ? st.policy.mqtt.max_packet_size : this.host.defaultMaxPacketSize();
+  /** The broker's answer to `open`: the client's session and liveness handle. */
+  opened(session: SessionHandle<Delivery, SubOptions>, generation: number, handle: LivenessHandle): void {
+    this.session = session;
+    this.sessionGeneration = generation;
+    this.handle = handle;
   }
 
-  protected framingStopped(): boolean {
+  // FrameSink ---------------------------------------------------------------------------------
+
+  frameLimit(): number {
+    const st = this.connected;
+    return st ? st.policy.mqtt.max_packet_size : this.deps.wire.defaultMaxPacketSize();
+  }
+
+  framingStopped(): boolean {
     return this.ended;
   }
 
-  protected onFrameError(err: FrameError): void {
-    if (err === 'too_large') this.host.count('limit');
+  onFrameError(err: FrameError): void {
+    if (err === 'too_large') this.deps.broker.count('limit');
     this.end('protocol_error', err === 'too_large' ? RC.packetTooLarge : RC.malformed, true);
   }
 
-  protected onFrame(frame: Buffer): void {
-    const first = frame[0]!;
+  onFrame(frame: Buffer): void {
     const session = this.session;
     if (session !== null && this.state.phase === 'connected') {
-      if (frame.length === 2 && first === 0xc0) {
-        this.handle?.touch();
-        this.host.counters.packetsIn.value++;
-        return this.write(PINGRESP);
+      // Read by sight once connected with a session (the decoded way gives the same): PINGREQ, and
+      // PUBACK / PUBREC / PUBCOMP of Remaining Length 2. Only the decoding is skipped: the handlers
+      // (ping.ts, acks.ts) decide, the effects go the way of every packet's.
+      if (frame.length === 2 && frame[0] === 0xc0) {
+        this.received(false);
+        return this.run(handlePingreq().effects);
       }
-      // PUBACK / PUBREC / PUBCOMP, Remaining Length 2: Packet Identifier only (the acks.ts handlers' work).
+      const first = frame[0];
       if (frame.length === 4 && frame[1] === 2 && (first === 0x40 || first === 0x50 || first === 0x70)) {
-        this.handle?.touch();
-        this.host.counters.packetsIn.value++;
+        this.received(false);
         const id = (frame[2]! << 8) | frame[3]!;
-        if (first === 0x40) session.puback(id);
-        else if (first === 0x50) session.pubrec(id, 0);
-        else session.pubcomp(id);
-        return;
+        return this.run((first === 0x40 ? puback(session, id) : first === 0x50 ? pubrec(session, id, 0) : pubcomp(session, id)).effects);
       }
     }
-    const pkt = this.host.decoder.decode(frame, this.version);
+    const pkt = this.deps.wire.decoder.decode(frame, this.version);
     if (pkt instanceof Error) return this.onParseError(pkt);
     this.onPacket(pkt);
   }
@@ -150,30 +154,36 @@ export class MqttConnection extends PacketFramer implements LivenessAdapter, Ses
     if (this.ended) return;
     if (this.state.phase === 'awaiting_connect' && err.message === 'Invalid protocol version') {
       // 3.1.1 §3.1.2.2: unacceptable protocol level -> CONNACK 0x01, then close [MQTT-3.1.2-2].
-      this.write(Buffer.from([0x20, 0x02, 0x00, 0x01]));
+      queueWrite(this, Buffer.from([0x20, 0x02, 0x00, 0x01]));
     }
     this.end('protocol_error', RC.malformed, true);
   }
 
-  private onPacket(pkt: Packet): void {
+  /** Any packet from the client: proof of life (one field write), counted. */
+  private received(publish: boolean): void {
     this.handle?.touch();
-    if (pkt.cmd === 'publish') this.host.counters.messagesIn.value++;
-    else this.host.counters.packetsIn.value++;
-    let env = this.host.env;
+    if (publish) this.deps.wire.counters.messagesIn.value++;
+    else this.deps.wire.counters.packetsIn.value++;
+  }
+
+  private onPacket(pkt: Packet): void {
+    this.received(pkt.cmd === 'publish');
+    const { wire, gate } = this.deps;
+    let env = gate.env;
     if (pkt.cmd === 'connect' && this.state.phase === 'awaiting_connect') {
       this.version = pkt.protocolVersion ?? 4;
       this.connectUser = pkt.username ?? null;
       const c = passwordCheck(env, pkt);
-      const verdict = c === null ? null : this.host.passwords.checkSoon(c.host, c.user, c.password);
+      const verdict = c === null ? null : gate.passwords.checkSoon(c.host, c.user, c.password);
       if (verdict instanceof Promise) return this.awaitPassword(pkt, verdict);
       if (verdict !== null) env = withVerdict(env, verdict);
     }
-    this.apply(dispatch(this.state, pkt, env, this.session, this.host.nowMs()));
+    this.apply(dispatch(this.state, pkt, env, this.session, wire.nowMs()));
   }
 
   /** A CONNECT whose password is checked off the loop: hold input until the outcome is known. */
   private awaitPassword(pkt: Packet, verdict: Promise<boolean>): void {
-    this.holdInput();
+    holdInput(this);
     this.stream.pause();
     verdict.then((ok) => this.passwordChecked(pkt, ok, null), (err: unknown) => this.passwordChecked(pkt, false, err));
   }
@@ -182,15 +192,43 @@ export class MqttConnection extends PacketFramer implements LivenessAdapter, Ses
     if (this.ended) return; // closed meanwhile (socket gone, CONNECT timeout): nothing opens
     try {
       if (err !== null) throw err;
-      this.apply(dispatch(this.state, pkt, withVerdict(this.host.env, ok), this.session, this.host.nowMs()));
+      this.apply(dispatch(this.state, pkt, withVerdict(this.deps.gate.env, ok), this.session, this.deps.wire.nowMs()));
       // Refused: nothing more is read (the failed-auth delay keeps the socket paused until its CONNACK).
-      if (this.state.phase !== 'connected') return this.dropInput();
-      this.releaseInput();
-      if (!this.ended && !this.holding) this.stream.resume();
+      if (this.state.phase !== 'connected') return dropInput(this);
+      if (this.session === null) return; // the broker's answer to open is on its way (openSettled)
+      this.resumeInput();
     } catch (e) {
-      this.host.internalError(this, e);
-      this.end('protocol_error', RC.unspecified, true);
+      this.failed(e);
     }
+  }
+
+  /** The broker answers `open` with a promise (a cluster's claim): hold input until it settles. */
+  private awaitOpen(answer: Promise<void>): void {
+    holdInput(this);
+    this.stream.pause();
+    answer.then(() => this.openSettled(null), (err: unknown) => this.openSettled(err));
+  }
+
+  private openSettled(err: unknown): void {
+    if (this.ended) return dropInput(this); // refused, or closed meanwhile (the broker gave the claim back)
+    try {
+      if (err !== null) throw err;
+      this.resumeInput();
+    } catch (e) {
+      this.failed(e);
+    }
+  }
+
+  /** Frame the held input, then read on (unless a new hold began). */
+  private resumeInput(): void {
+    releaseInput(this);
+    if (!this.ended && !holding(this)) this.stream.resume();
+  }
+
+  /** A bug while handling this connection: logged, the connection closed. */
+  private failed(err: unknown): void {
+    this.deps.broker.internalError(this, err);
+    this.end('protocol_error', RC.unspecified, true);
   }
 
   private apply(s: Step): void {
@@ -203,16 +241,15 @@ export class MqttConnection extends PacketFramer implements LivenessAdapter, Ses
     }
     if (countsAuthFailure(s.effects)) {
       // Failed-auth delay: the refusing CONNACK goes out late and nothing more is read meanwhile.
-      const host = this.host.env.resolveHost(this.connectUser).policy.host;
-      const delay = this.host.authFailureDelayMs(this, host);
+      const { gate } = this.deps;
+      const delay = gate.authFailureDelayMs(this.remoteIp, gate.env.resolveHost(this.connectUser).policy.host);
       if (delay > 0) {
         this.stream.pause();
-        this.host.later(delay, () => {
+        gate.later(delay, () => {
           try {
             this.run(s.effects);
           } catch (err) {
-            this.host.internalError(this, err);
-            this.end('protocol_error', RC.unspecified, true);
+            this.failed(err);
           }
         });
         return;
@@ -226,29 +263,31 @@ export class MqttConnection extends PacketFramer implements LivenessAdapter, Ses
       if (this.ended && e.type !== 'close') return;
       switch (e.type) {
         case 'send':
-          if (DURABLE_ACKS.has(e.packet.cmd)) this.sendWhenDurable(e.packet);
+          if (isDurableAck(e.packet.cmd)) this.sendWhenDurable(e.packet);
           else this.send(e.packet);
           break;
-        case 'open':
-          this.host.open(this, this.state as Connected, e.connack);
+        case 'open': {
+          const answer = this.deps.broker.open(this, this.state as Connected, e.connack);
+          if (answer instanceof Promise) this.awaitOpen(answer);
           break;
+        }
         case 'route':
-          this.host.route(this, e);
+          this.deps.broker.route(this, e.msg);
           break;
         case 'subscribed':
           // After the SUBACK, which may wait for durability: retained messages follow it.
-          this.host.whenDurable(() => {
-            if (!this.ended) this.host.subscribed(this, e);
+          this.deps.broker.whenDurable(() => {
+            if (!this.ended) this.deps.broker.subscribed(this, e.subs);
           });
           break;
         case 'unsubscribed':
-          this.host.unsubscribed(this, e.filters);
+          this.deps.broker.unsubscribed(this, e.filters);
           break;
         case 'pong':
           this.handle?.answered('pong');
           break;
         case 'count':
-          this.host.count(e.what);
+          this.deps.broker.count(e.what);
           break;
         case 'close':
           if (e.sessionExpiryS !== undefined && this.negotiated) this.negotiated.sessionExpiryS = e.sessionExpiryS;
@@ -260,50 +299,18 @@ export class MqttConnection extends PacketFramer implements LivenessAdapter, Ses
 
   send(packet: Packet): void {
     // PINGRESP is the hot packet of idle fleets, CONNACK of connect storms: shared encodings.
-    if (packet.cmd === 'pingresp') return this.write(PINGRESP);
+    if (packet.cmd === 'pingresp') return queueWrite(this, PINGRESP);
     if (packet.cmd === 'connack' && this.version !== 5 && packet.returnCode === 0 && packet.properties === undefined) {
-      return this.writeFirst(CONNACK_V3_OK[packet.sessionPresent ? 1 : 0]);
+      return writeFirst(this, CONNACK_V3_OK[packet.sessionPresent ? 1 : 0]);
     }
-    this.write(generate(packet, { protocolVersion: this.version }));
-  }
-
-  /**
-   * Writes of one event-loop tick go out together: the first one queues a nextTick flush, later
-   * ones join the queue, so a burst of deliveries to one client costs one socket write, not one
-   * each (and a lone PINGRESP stays a plain write, no writev).
-   */
-  write(buf: Buffer): void {
-    if (this.stream.destroyed) return;
-    this.outBytes += buf.length;
-    if (this.outQ === null) {
-      this.outQ = buf;
-      process.nextTick(flushConnection, this);
-    } else if (Array.isArray(this.outQ)) this.outQ.push(buf);
-    else this.outQ = [this.outQ, buf];
-  }
-
-  /** A lone answer (CONNACK, PINGRESP): straight to the socket when nothing is queued this tick, else in order behind it. */
-  private writeFirst(buf: Buffer): void {
-    if (this.outQ === null && !this.stream.destroyed) this.stream.write(buf);
-    else this.write(buf);
-  }
-
-  /** Write out what this tick queued (write()). */
-  flush(): void {
-    const q = this.outQ;
-    this.outQ = null;
-    this.outBytes = 0;
-    if (q === null || this.stream.destroyed) return;
-    this.stream.write(Array.isArray(q) ? Buffer.concat(q) : q);
+    queueWrite(this, generate(packet, { protocolVersion: this.version }));
   }
 
   private sendWhenDurable(packet: Packet): void {
-    this.host.whenDurable((err) => {
+    this.deps.broker.whenDurable((err) => {
       if (this.ended) return;
       if (!err) return this.send(packet);
-      // Not durable: never acknowledge; the client resends after reconnecting.
-      this.host.internalError(this, err);
-      this.end('protocol_error', RC.unspecified, true);
+      this.failed(err); // not durable: never acknowledge; the client resends after reconnecting
     });
   }
 
@@ -312,10 +319,10 @@ export class MqttConnection extends PacketFramer implements LivenessAdapter, Ses
     const st = this.connected;
     if (!st || this.ended) return;
     if (this.stream.writableLength + this.outBytes > st.policy.mqtt.max_send_buffer) {
-      this.host.counters.dropped.value++;
+      this.deps.wire.counters.dropped.value++;
       return;
     }
-    const buf = cache && d.subIds === null ? cache.get(st.version, d) : this.encode(st, d, 0, false, this.host.nowMs());
+    const buf = cache && d.subIds === null ? cache.get(st.version, d) : this.encode(st, d, 0, false, this.deps.wire.nowMs());
     if (buf) this.writeOut(st, buf);
   }
 
@@ -331,9 +338,9 @@ export class MqttConnection extends PacketFramer implements LivenessAdapter, Ses
     const st = this.connected;
     if (!st || this.ended) return;
     if (id === 0) return this.deliverQos0(d, null);
-    const buf = this.encode(st, d, id, dup, this.host.nowMs());
+    const buf = this.encode(st, d, id, dup, this.deps.wire.nowMs());
     if (buf) this.writeOut(st, buf);
-    else this.host.counters.dropped.value++; // expired on the way out
+    else this.deps.wire.counters.dropped.value++; // expired on the way out
   }
 
   pubrel(id: number, reasonCode: number): void {
@@ -349,11 +356,11 @@ export class MqttConnection extends PacketFramer implements LivenessAdapter, Ses
   private writeOut(st: Connected, buf: Buffer): void {
     // v5 Maximum Packet Size of the client: drop what does not fit [MQTT-3.1.2-25].
     if (st.maxPacketOut > 0 && buf.length > st.maxPacketOut) {
-      this.host.counters.dropped.value++;
+      this.deps.wire.counters.dropped.value++;
       return;
     }
-    this.host.counters.messagesOut.value++;
-    this.write(buf);
+    this.deps.wire.counters.messagesOut.value++;
+    queueWrite(this, buf);
   }
 
   /**
@@ -368,11 +375,11 @@ export class MqttConnection extends PacketFramer implements LivenessAdapter, Ses
     if (code !== null && st && st.version === 5) this.send({ cmd: 'disconnect', reasonCode: code });
     this.state = { phase: 'closed' };
     if (!this.stream.destroyed) {
-      this.flush();
+      flushWrites(this);
       this.stream.once('finish', destroyStream);
       this.stream.end();
     }
-    this.host.closed(this, reason, will);
+    this.deps.broker.closed(this, reason, will);
   }
 
   // LivenessAdapter ---------------------------------------------------------------------------
@@ -386,6 +393,6 @@ export class MqttConnection extends PacketFramer implements LivenessAdapter, Ses
   }
 
   canProbe(_ep: EndpointRef): true | string {
-    return this.host.probeable(this);
+    return this.deps.broker.probeable(this);
   }
 }

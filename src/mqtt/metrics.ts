@@ -1,7 +1,21 @@
 /** The MQTT broker's Prometheus metrics (names: vigil_mqtt_<what>_total), built once per app. */
 import type { Counter, Gauge } from 'prom-client';
-import type { Metrics } from '../metrics.js';
-import type { PacketCounters } from './connection-host.js';
+import type { FastCounter, Metrics } from '../metrics.js';
+
+/** Per-packet counters, plain numbers (metrics.ts fastCounter), bumped by every connection. */
+export interface PacketCounters {
+  /** Packets other than PUBLISH received. */
+  readonly packetsIn: FastCounter;
+  /** PUBLISH packets received. */
+  readonly messagesIn: FastCounter;
+  /** PUBLISH packets sent. */
+  readonly messagesOut: FastCounter;
+  /** Outbound messages dropped. */
+  readonly dropped: FastCounter;
+}
+
+/** What a connection counts besides packets (limits met, ACL refusals, failed logins). */
+export type CountedEvent = 'auth_failure' | 'acl_denied' | 'limit' | 'max_subscriptions';
 
 export interface BrokerMetrics {
   sockets: Gauge;
@@ -11,7 +25,7 @@ export interface BrokerMetrics {
   limits: Counter<'limit'>;
   /** The per-packet ones, plain numbers reported at scrape. */
   counters: PacketCounters;
-  count(what: 'auth_failure' | 'acl_denied' | 'limit' | 'max_subscriptions'): void;
+  count(what: CountedEvent): void;
 }
 
 export function createBrokerMetrics(metrics: Metrics): BrokerMetrics {

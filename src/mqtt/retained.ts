@@ -1,15 +1,30 @@
 /**
- * Retained messages of one host (3.1.1 §3.3.1.3, 5.0 §3.3.1.3): an in-memory index for delivery
- * speed, written through to the store so they survive a restart. A retained PUBLISH with an empty
- * payload clears the topic [MQTT-3.3.1-10/11]. Expiry (v5 Message Expiry Interval) is checked on
- * delivery; the store keeps the interval with the store time so a restart keeps the deadline.
+ * Retained messages of one host (3.1.1 §3.3.1.3, 5.0 §3.3.1.3): the RetainedStore the broker puts
+ * every retained PUBLISH into (before it routes it) and asks on SUBSCRIBE (after the SUBACK).
+ * A retained PUBLISH with an empty payload clears the topic [MQTT-3.3.1-10/11]. Expiry (v5
+ * Message Expiry Interval) is checked on delivery.
+ *
+ * RetainedIndex, the single-node store: an in-memory index for delivery speed, written through
+ * to the store so they survive a restart; the store keeps the interval with the store time so a
+ * restart keeps the deadline. A wildcard filter scans the index.
+ * A cluster store (issue 16) keeps one copy in Redis: `matching` may then answer with a promise
+ * (a round trip, through an index of topic levels rather than a scan of every key).
  */
 import type { RetainedMessage, RetainedRepo } from '../store/types.js';
 import type { Clock } from '../time/clock.js';
 import type { Message, PublishProperties } from './message.js';
 import { topicMatches } from './topic.js';
 
-export class RetainedIndex {
+export interface RetainedStore {
+  /** Store or clear (empty payload) the retained message of `msg.topic`. */
+  put(msg: Message): void;
+  /** Retained messages matching a filter, not expired at `nowMs`. */
+  matching(filter: string, nowMs: number): readonly Message[] | Promise<readonly Message[]>;
+  /** Topics held (operators, tests). */
+  readonly size: number;
+}
+
+export class RetainedIndex implements RetainedStore {
   private readonly byTopic = new Map<string, Message>();
 
   constructor(

@@ -158,14 +158,19 @@ describe('the dashboard in Chromium', () => {
     expect(await headers()).not.toContain('Via');
     expect(await p().getByLabel('Via').count()).toBe(0);
     const ref = app.deps.liveness.get({ host: DOMAIN, transport: 'mqtt', id: 'sensor-1' })!.ref;
-    app.deps.presence.setMeta(ref, { via: 'ws', source: 'gw-paris', csi_state: 'inactive' }, true);
+    app.deps.presence.setMeta(ref, { via: 'ws', csi_state: 'inactive' }, true);
     await expect.poll(() => cellOf('mqtt:sensor-1', 'via').textContent()).toBe('ws');
-    expect(await cellOf('mqtt:sensor-1', 'source').textContent()).toBe('gw-paris');
     expect(await cellOf('mqtt:sensor-1', 'csi_state').textContent()).toBe('inactive');
+    // Every row has a source; the column shows once a gateway's row (issue 19) is seen.
+    expect(await headers()).not.toContain('Source');
+    const at = Date.now();
+    app.deps.presence.ingestOnline({ key: { host: DOMAIN, transport: 'mqtt', source: 'gw-paris', id: 'sensor-1' }, connectedAt: at, at, renew: false, meta: {} });
+    await expect.poll(() => cellOf('gw-paris|mqtt:sensor-1', 'source').textContent()).toBe('gw-paris');
+    expect(await cellOf('mqtt:sensor-1', 'source').textContent()).toBe('local');
     expect(await cellOf(`xmpp:${ALICE}`, 'via').textContent()).toBe('–');
     expect(await headers()).toEqual(expect.arrayContaining(['Via', 'Source', 'CSI']));
     expect(await p().getByLabel('Via').locator('option').allTextContents()).toEqual(['any', 'tcp', 'tls', 'ws', 'wss']);
-    expect(await p().getByLabel('Source').locator('option').allTextContents()).toEqual(['any', 'gw-paris']);
+    expect((await p().getByLabel('Source').locator('option').allTextContents()).sort()).toEqual(['any', 'gw-paris', 'local']);
   });
 
   it('ping now shows a round trip (reached by keyboard: row, arrow down, Tab, Enter)', async () => {

@@ -89,7 +89,7 @@ export async function churn(opts: { cycles: number; batch?: number; onProgress?:
     xmpp_connections: world.xmpp.connections().length,
     xmpp_bound_sessions: [...world.xmpp.router.all()].length,
     mqtt_connections: world.mqtt.broker.connectionCount,
-    mqtt_sessions: world.sessions.size,
+    mqtt_sessions: world.mqtt.broker.sessions.manager.size,
     mqtt_subscriptions: world.mqtt.broker.subscriptionCount(FUZZ_DOMAIN),
     tracked_endpoints: world.deps.liveness.size(FUZZ_DOMAIN),
     presence_rows: world.deps.presence.count(FUZZ_DOMAIN),

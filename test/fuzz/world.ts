@@ -14,8 +14,7 @@ import type { CoreDeps } from '../../src/deps.js';
 import { fileHostSettings } from '../../src/host-settings.js';
 import { createLivenessRegistry } from '../../src/liveness/registry.js';
 import { createMetrics } from '../../src/metrics.js';
-import { createMqttService, type MqttService } from '../../src/mqtt/service.js';
-import { MemorySessionDirectory } from '../../src/mqtt/session-directory.js';
+import { createMqttService, type MqttService } from '../../src/mqtt/listener.js';
 import { createPresenceTable } from '../../src/presence/table.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { ManualScheduler } from '../../src/time/manual.js';
@@ -43,8 +42,6 @@ export interface World {
   manual: ManualScheduler;
   xmpp: XmppEngine;
   mqtt: MqttService;
-  /** The MQTT service's session directory (in memory). */
-  sessions: MemorySessionDirectory;
   /** Parsed log records at error level and above. */
   errors: LogRecord[];
   /** Every log line (only with keepRaw). */
@@ -106,14 +103,12 @@ export function makeWorld(opts: WorldOptions = {}): World {
   const deps = { config, dataDir: config.data_dir, clock, scheduler: manual, logger, store, liveness, presence, metrics: createMetrics(), passwords } satisfies CoreDeps;
   let n = 0;
   const xmpp = createXmppEngine(deps, { random: () => `r${++n}`, closeGraceMs: 500 });
-  const sessions = new MemorySessionDirectory();
-  const mqtt = createMqttService(deps, { sessions });
+  const mqtt = createMqttService(deps);
   return {
     deps,
     manual,
     xmpp,
     mqtt,
-    sessions,
     errors,
     raw,
     async advance(ms) {

@@ -1,6 +1,6 @@
 /** Test messages and effect filters for the session core tests. */
 import type { Deliverable, QoS, SessionEffect, SessionLimits } from '../../src/mqtt-session/types.js';
-import { DEFAULT_LIMITS } from '../../src/mqtt-session/types.js';
+import { DEFAULT_LIMITS } from '../../src/mqtt-session/limits.js';
 
 export interface TestMsg extends Deliverable {
   readonly name: string;

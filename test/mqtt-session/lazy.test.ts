@@ -1,14 +1,15 @@
 /**
  * A session allocates its maps, queue, drop counters, timers and held sends on first use
- * (src/mqtt-session/session.ts, service.ts): a new clean session reads as empty through the
+ * (src/mqtt-session/session-state.ts, session-service.ts): a new clean session reads as empty through the
  * shared defaults, the first use of each part works as before, the shared defaults are never
  * written, and sessions of a host share one limits object while the limits stay equal.
  */
 import { describe, expect, it } from 'vitest';
 import { SessionManager } from '../../src/mqtt-session/manager.js';
-import { SessionService, type SessionSink } from '../../src/mqtt-session/service.js';
-import { MqttSession } from '../../src/mqtt-session/session.js';
-import { DEFAULT_LIMITS, type SessionLimits } from '../../src/mqtt-session/types.js';
+import { SessionService, type SessionSink } from '../../src/mqtt-session/session-service.js';
+import { MqttSession } from '../../src/mqtt-session/session-state.js';
+import { DEFAULT_LIMITS } from '../../src/mqtt-session/limits.js';
+import type { SessionLimits } from '../../src/mqtt-session/types.js';
 import { ManualScheduler } from '../../src/time/manual.js';
 import { drops, limits, msg, sent, timers, type TestMsg } from './fixtures.js';
 

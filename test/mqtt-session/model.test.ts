@@ -5,7 +5,7 @@
  * the window allows. Seeded, so a failure replays.
  */
 import { describe, expect, it } from 'vitest';
-import { MqttSession } from '../../src/mqtt-session/session.js';
+import { MqttSession } from '../../src/mqtt-session/session-state.js';
 import type { SessionEffect } from '../../src/mqtt-session/types.js';
 import { limits, msg, type TestMsg } from './fixtures.js';
 

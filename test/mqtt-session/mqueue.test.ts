@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MQueue, type QueueOptions } from '../../src/mqtt-session/mqueue.js';
-import { MqttSession } from '../../src/mqtt-session/session.js';
+import { MqttSession } from '../../src/mqtt-session/session-state.js';
 import { drops, limits, msg, sent, type TestMsg } from './fixtures.js';
 
 function queue(over: Partial<QueueOptions> = {}) {

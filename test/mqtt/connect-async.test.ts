@@ -7,7 +7,7 @@
 import { generate, type Packet } from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { PasswordChecker } from '../../src/auth/password-cache.js';
-import { createMqttService } from '../../src/mqtt/service.js';
+import { createMqttService } from '../../src/mqtt/listener.js';
 import type { Store } from '../../src/store/types.js';
 import { createXmppEngine } from '../../src/xmpp/engine.js';
 import { duplexPair } from '../support/duplex-pair.js';
@@ -205,9 +205,10 @@ describe('one password cache for MQTT and XMPP (CoreDeps.passwords)', () => {
     expect(passwords.misses).toBe(1);
   });
 
-  it('each builds its own cache when CoreDeps has none', () => {
+  it('the broker checks with the cache it is given and builds none of its own (app.ts builds the one)', () => {
     const r = rig();
-    expect(r.service.broker.passwords).toBeInstanceOf(PasswordChecker);
-    expect(createMqttService(r.deps).broker.passwords).not.toBe(r.service.broker.passwords);
+    expect(r.service.broker.passwords).toBe(r.deps.passwords);
+    const passwords = new PasswordChecker(r.deps.store);
+    expect(createMqttService({ ...r.deps, passwords }).broker.passwords).toBe(passwords);
   });
 });

@@ -5,33 +5,34 @@
  */
 import { generate, type Packet } from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
-import { PacketFramer, validFirstByte, type FrameError } from '../../src/mqtt/framer.js';
+import { atBoundary, pushBytes, validFirstByte, type FrameError, type Framed } from '../../src/mqtt/framer.js';
 
-class Collector extends PacketFramer {
+class Collector implements Framed {
+  pend: Buffer | null = null;
+  pendFill = 0;
+  held: Buffer[] | null = null;
   readonly frames: Buffer[] = [];
   error: FrameError | null = null;
   constructor(
     private readonly limit = 1 << 28,
     private readonly stopAfter = Infinity,
-  ) {
-    super();
-  }
+  ) {}
   push(chunk: Buffer): void {
-    this.pushBytes(chunk);
+    pushBytes(this, chunk);
   }
   get idle(): boolean {
-    return this.atBoundary;
+    return atBoundary(this);
   }
-  protected onFrame(packet: Buffer): void {
+  onFrame(packet: Buffer): void {
     this.frames.push(Buffer.from(packet));
   }
-  protected frameLimit(): number {
+  frameLimit(): number {
     return this.limit;
   }
-  protected onFrameError(err: FrameError): void {
+  onFrameError(err: FrameError): void {
     this.error = err;
   }
-  protected framingStopped(): boolean {
+  framingStopped(): boolean {
     return this.error !== null || this.frames.length >= this.stopAfter;
   }
 }

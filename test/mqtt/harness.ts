@@ -8,11 +8,13 @@ import { pino } from 'pino';
 import { makeUserRecord } from '../../src/auth/users.js';
 import { validate } from '../../src/config/dsl.js';
 import { rootSchema } from '../../src/config/schema/root.js';
-import type { CoreDeps } from '../../src/deps.js';
+import { PasswordChecker } from '../../src/auth/password-cache.js';
 import { createLivenessRegistry } from '../../src/liveness/registry.js';
 import type { LivenessEvent, LivenessHostConfig } from '../../src/liveness/types.js';
 import { createMetrics } from '../../src/metrics.js';
-import { createMqttService, type MqttService } from '../../src/mqtt/service.js';
+import type { MqttDeps } from '../../src/mqtt/broker.js';
+import { createMqttService, type MqttService } from '../../src/mqtt/listener.js';
+import type { SeamFactory } from '../../src/mqtt/seams.js';
 import { createPresenceTable } from '../../src/presence/table.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import type { Store } from '../../src/store/types.js';
@@ -41,6 +43,8 @@ export interface RigOptions {
   store?: Store;
   /** Start from this manual clock time (restart tests). */
   startAt?: number;
+  /** The broker's per host parts (src/mqtt/seams.ts); default the single-node ones. */
+  seams?: (deps: MqttDeps) => SeamFactory;
 }
 
 export function rig(opts: RigOptions = {}) {
@@ -64,8 +68,8 @@ export function rig(opts: RigOptions = {}) {
   const store = opts.store ?? createMemoryStore();
   if (opts.startAt !== undefined) manual.clock.set(opts.startAt);
   const metrics = createMetrics();
-  const deps: CoreDeps = { config, dataDir: '/nonexistent', clock, scheduler, logger: pino({ level: 'silent' }), store, liveness, presence, metrics };
-  const service: MqttService = createMqttService(deps);
+  const deps: MqttDeps = { config, dataDir: '/nonexistent', clock, scheduler, logger: pino({ level: 'silent' }), store, liveness, presence, metrics, passwords: new PasswordChecker(store) };
+  const service: MqttService = createMqttService(deps, opts.seams?.(deps));
   const addUser = (host: string, user: string, password: string) => store.users.put(makeUserRecord(host, user, password, clock, 64));
   return {
     deps,

@@ -17,7 +17,7 @@ describe('crash safety (SIGKILL)', () => {
     expect(r.sessions.acked2).toBeGreaterThan(0);
     expect(r.sessions.missing).toBe(0);
     // QoS 2 exactly once across the kills: PUBLISH and PUBREL go out only once the session state
-    // behind them is durable (src/mqtt-session/service.ts run()), and ids are never reused.
+    // behind them is durable (src/mqtt-session/session-service.ts run()), and ids are never reused.
     expect(r.qos2Duplicates).toEqual([]);
     expect(r.sessions.idReuse).toBe(0);
   }, 120_000);

@@ -10,7 +10,7 @@
 import type { Packet } from 'mqtt-packet';
 import { protocolClose, type ChannelEnv, type ChannelState, type Step } from '../channel.js';
 import { RC } from '../reason-codes.js';
-import type { ChannelSession } from '../session.js';
+import type { ChannelSession } from '../channel-session.js';
 import { handlePuback, handlePubcomp, handlePubrec, handlePubrel } from './acks.js';
 import { handleConnect } from './connect.js';
 import { handleDisconnect } from './disconnect.js';

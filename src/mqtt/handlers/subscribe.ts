@@ -9,7 +9,7 @@
 import type { ISubackPacket, ISubscribePacket } from 'mqtt-packet';
 import { step, type Ctx, type Effect, type Step } from '../channel.js';
 import { RC } from '../reason-codes.js';
-import type { SubOptions } from '../session.js';
+import type { SubOptions } from '../channel-session.js';
 import { isSharedFilter, isValidTopicFilter } from '../topic.js';
 
 export function handleSubscribe(ctx: Ctx, pkt: ISubscribePacket): Step {

@@ -10,7 +10,9 @@ import { api, enc } from './api.js';
  */
 export function createActions(opts) {
   const say = (text) => (opts.statusEl.textContent = text);
-  const path = (row) => `/v1/hosts/${enc(opts.host())}/endpoints/${row.transport}/${enc(row.id)}`;
+  const base = (row) => `/v1/hosts/${enc(opts.host())}/endpoints/${row.transport}/${enc(row.id)}`;
+  /** A gateway's row is named with its source (its own id namespace); the server answers 409 where the gateway cannot act. */
+  const query = (row) => (row.source && row.source !== 'local' ? `?source=${enc(row.source)}` : '');
 
   /** true, or why the row cannot be pinged (the button is disabled with that title). */
   function canPing(row) {
@@ -20,7 +22,7 @@ export function createActions(opts) {
 
   async function ping(row) {
     say(`Pinging ${row.id}…`);
-    const r = await api('POST', `${path(row)}/ping`);
+    const r = await api('POST', `${base(row)}/ping${query(row)}`);
     if (!r.ok) return say(`Ping ${row.id} failed: ${r.json?.message ?? `HTTP ${r.status}`}`);
     const ms = r.json.rtt_ms;
     say(`Ping ${row.id}: round trip ${ms < 10 ? ms.toFixed(2) : Math.round(ms)} ms (${r.json.answer}).`);
@@ -35,7 +37,7 @@ export function createActions(opts) {
       'close',
       async () => {
         if (dialog.returnValue !== 'ok') return;
-        const r = await api('DELETE', path(row));
+        const r = await api('DELETE', `${base(row)}${query(row)}`);
         if (!r.ok) return say(`Kick ${row.id} failed: ${r.json?.message ?? `HTTP ${r.status}`}`);
         say(`Kicked ${r.json.kicked.map((k) => k.id).join(', ')}.`);
         opts.onKicked();

@@ -3,7 +3,8 @@
 /** Columns and filters that appear once the data carries them (issues 14, 17, 19). */
 export const OPTIONAL_FIELDS = [
   { key: 'via', label: 'Via', filter: true, values: ['tcp', 'tls', 'ws', 'wss'] },
-  { key: 'source', label: 'Source', filter: true },
+  // Every row has a source; the column shows once a gateway's row (not `local`) is seen.
+  { key: 'source', label: 'Source', filter: true, quiet: 'local' },
   { key: 'csi_state', label: 'CSI' },
   { key: 'sm_state', label: 'Stream mgmt' },
   { key: 'resumable_until', label: 'Resumable until', time: true },
@@ -15,7 +16,8 @@ export function field(row, key) {
   return v === undefined ? null : v;
 }
 
-export const rowKey = (transport, id) => `${transport}:${id}`;
+/** A row's key: a gateway's rows have an id namespace of their own (issue 19), local rows none. */
+export const rowKey = (row) => `${row.source && row.source !== 'local' ? `${row.source}|` : ''}${row.transport}:${row.id}`;
 
 /** "3s", "4m 10s", "2h 5m", "3d 4h" */
 export function duration(ms) {

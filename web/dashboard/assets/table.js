@@ -105,13 +105,13 @@ export function createTable(opts) {
     const can = row.state === 'online' ? opts.canPing(row) : 'offline';
     const ping = h('button', { type: 'button', class: 'act-ping', 'aria-label': `Ping ${label}`, title: can === true ? 'Probe now and show the round trip' : `Cannot ping: ${can}`, disabled: can !== true, text: 'Ping' });
     const kick = h('button', { type: 'button', class: 'act-kick danger', 'aria-label': `Kick ${label}`, disabled: row.state !== 'online', text: 'Kick' });
-    ping.addEventListener('click', () => opts.onPing(shown.get(rowKey(row.transport, row.id))?.row ?? row));
-    kick.addEventListener('click', () => opts.onKick(shown.get(rowKey(row.transport, row.id))?.row ?? row));
+    ping.addEventListener('click', () => opts.onPing(shown.get(rowKey(row))?.row ?? row));
+    kick.addEventListener('click', () => opts.onKick(shown.get(rowKey(row))?.row ?? row));
     return h('td', { class: `col-${c.key}`, 'data-label': c.label }, ping, ' ', kick);
   }
 
   function rowElement(row) {
-    const tr = h('tr', { 'data-key': rowKey(row.transport, row.id), tabindex: -1 });
+    const tr = h('tr', { 'data-key': rowKey(row), tabindex: -1 });
     tr.replaceChildren(...cellsOf(row));
     mark(tr, row);
     return tr;
@@ -132,12 +132,12 @@ export function createTable(opts) {
   /** Show `rows` (one page), reusing the row elements of keys already shown. */
   function setRows(rows) {
     noteFields(rows);
-    const keys = new Set(rows.map((r) => rowKey(r.transport, r.id)));
+    const keys = new Set(rows.map((r) => rowKey(r)));
     for (const [key, s] of shown) if (!keys.has(key)) s.tr.remove();
     const next = new Map();
     let at = tbody.firstChild;
     for (const row of rows) {
-      const key = rowKey(row.transport, row.id);
+      const key = rowKey(row);
       const had = shown.get(key);
       const tr = had ? had.tr : rowElement(row);
       if (had) update(had, row);
@@ -168,7 +168,7 @@ export function createTable(opts) {
 
   /** A changed row from the feed: applied when it is on screen. Answers whether it was. */
   function applyRow(row) {
-    const s = shown.get(rowKey(row.transport, row.id));
+    const s = shown.get(rowKey(row));
     if (!s) return false;
     update(s, row);
     return true;
@@ -179,7 +179,7 @@ export function createTable(opts) {
     let added = false;
     for (const f of OPTIONAL_FIELDS) {
       if (enabled.has(f.key)) continue;
-      if (rows.some((r) => field(r, f.key) !== null)) {
+      if (rows.some((r) => field(r, f.key) !== null && field(r, f.key) !== f.quiet)) {
         enabled.add(f.key);
         added = true;
       }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SessionWriter, type MessageCodec } from '../../src/mqtt-session/durable.js';
 import { ExpiryHeap, type Expiring } from '../../src/mqtt-session/expiry-heap.js';
 import { restoreSessions } from '../../src/mqtt-session/restore.js';
-import { SessionService, type SessionSink } from '../../src/mqtt-session/service.js';
+import { SessionService, type SessionSink } from '../../src/mqtt-session/session-service.js';
 import { memorySessions } from '../../src/store/memory-sessions.js';
 import type { SessionRepo } from '../../src/store/session-types.js';
 import { ManualScheduler } from '../../src/time/manual.js';

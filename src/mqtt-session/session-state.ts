@@ -25,7 +25,7 @@
  */
 import { sessionFigures } from './figures.js';
 import { MQueue, queueOptionsOf, type QueueEntry } from './mqueue.js';
-import { EMPTY_MAP, NO_DROPS, OFFLINE, SessionParts } from './session-parts.js';
+import { EMPTY_MAP, EMPTY_QUEUE, Flow, NO_DROPS, OFFLINE } from './session-flow.js';
 import { nextPacketId } from './packet-ids.js';
 import type {
   AttachOptions,
@@ -46,11 +46,11 @@ import type {
 
 const PUBREC_UNKNOWN = 0x92; // v5 Packet Identifier not found
 
-export class MqttSession<M extends Deliverable, S = unknown> extends SessionParts<M> {
+export class MqttSession<M extends Deliverable, S = unknown> {
   // Memory: a clean session with nothing in flight is a handful of fields (80 bytes). The QoS 1/2
-  // state (maps, queue, drop counters, timers, packet id cursor) is made on first use, each map
-  // inside it too; until then the getters hand out shared empty ones (read-only: every change goes
-  // through a method of this class).
+  // state is a Flow (session-flow.ts) made on first use; until then the getters hand out shared
+  // empty views (read-only: every change goes through a method of this class).
+  private flow: Flow<M> | null = null;
   /** 0 while offline, else the protocol level of the attached connection. */
   private version: 0 | ProtocolVersion = 0;
   /** Send window of the attached connection (min of max_inflight and v5 Receive Maximum). */
@@ -61,9 +61,7 @@ export class MqttSession<M extends Deliverable, S = unknown> extends SessionPart
     private limits: SessionLimits,
     /** Outlives the connection: its changes are written to the store. */
     public persistent: boolean,
-  ) {
-    super();
-  }
+  ) {}
 
   /** The link to a connection (a fresh object per read). */
   get link(): Link {
@@ -79,11 +77,30 @@ export class MqttSession<M extends Deliverable, S = unknown> extends SessionPart
     return this.subsMap ?? (EMPTY_MAP as ReadonlyMap<string, S>);
   }
 
+  /** Outbound QoS 1/2 messages awaiting their ack, by packet id, in first-send order. */
+  get inflight(): ReadonlyMap<number, InflightEntry<M>> {
+    return this.flow?.inflight ?? (EMPTY_MAP as ReadonlyMap<number, InflightEntry<M>>);
+  }
+
+  /** Inbound QoS 2 packet id -> when the PUBLISH arrived (wall ms); insertion = arrival order. */
+  get awaitingRel(): ReadonlyMap<number, number> {
+    return this.flow?.rel ?? (EMPTY_MAP as ReadonlyMap<number, number>);
+  }
+
+  /** The message queue (a shared empty one until the first message is queued). */
+  get queue(): Pick<MQueue<M>, 'length' | 'entries'> {
+    return this.flow?.queue ?? EMPTY_QUEUE;
+  }
+
+  get drops(): Readonly<Record<DropReason, number>> {
+    return this.flow?.drops ?? NO_DROPS;
+  }
+
   /** New limits (host config reload): the queue takes them at once, the window at the next attach. */
   configure(limits: SessionLimits): void {
     if (limits === this.limits) return;
     this.limits = limits;
-    this.mqueue?.configure(queueOptionsOf(limits));
+    this.flow?.queue?.configure(queueOptionsOf(limits));
   }
 
   // Connection ----------------------------------------------------------------------------------
@@ -93,9 +110,10 @@ export class MqttSession<M extends Deliverable, S = unknown> extends SessionPart
     this.version = opts.version;
     this.window = Math.max(1, Math.min(this.limits.maxInflight, opts.receiveMaximum ?? 65_535));
     this.cancel('retry');
-    if (this.relMap) this.expireAwaitingRel(nowMs);
-    if (this.inflightMap) {
-      for (const e of [...this.inflightMap.values()]) {
+    if (this.flow?.rel) this.expireAwaitingRel(nowMs);
+    const inflight = this.flow?.inflight;
+    if (inflight) {
+      for (const e of [...inflight.values()]) {
         if (e.phase === 'await_pubcomp') this.emit({ type: 'pubrel', id: e.id, reasonCode: 0 });
         else if (expired(e.msg, nowMs)) {
           this.removeInflight(e.id);
@@ -115,7 +133,8 @@ export class MqttSession<M extends Deliverable, S = unknown> extends SessionPart
     this.window = 0;
     this.cancel('retry');
     this.cancel('await_rel');
-    if (this.inflightMap) for (const e of this.inflightMap.values()) e.retryAt = 0;
+    const inflight = this.flow?.inflight;
+    if (inflight) for (const e of inflight.values()) e.retryAt = 0;
     return this.flush();
   }
 
@@ -126,19 +145,19 @@ export class MqttSession<M extends Deliverable, S = unknown> extends SessionPart
     if (expired(msg, nowMs)) this.drop('expired', msg);
     else if (this.version === 0) this.enqueue(msg);
     else if (msg.qos === 0) this.emit({ type: 'publish', id: 0, msg, dup: false });
-    else if ((this.mqueue !== null && this.mqueue.length > 0) || !this.trySend(msg, nowMs)) this.enqueue(msg);
+    else if ((this.flow?.queue?.length ?? 0) > 0 || !this.trySend(msg, nowMs)) this.enqueue(msg);
     return this.flush();
   }
 
   /** PUBACK for an outbound QoS 1 message. Unknown ids are ignored (a late ack after a resend). */
   puback(id: number, nowMs: number): SessionEffect<M>[] {
-    if (this.inflightMap?.get(id)?.phase === 'await_puback') this.complete(id, nowMs);
+    if (this.flow?.inflight?.get(id)?.phase === 'await_puback') this.complete(id, nowMs);
     return this.flush();
   }
 
   /** PUBREC: answer PUBREL and await PUBCOMP; a v5 PUBREC >= 0x80 ends the flow [MQTT-4.4.0-2]. */
   pubrec(id: number, reasonCode: number, nowMs: number): SessionEffect<M>[] {
-    const e = this.inflightMap?.get(id);
+    const e = this.flow?.inflight?.get(id);
     if (!e || e.phase === 'await_puback') {
       this.emit({ type: 'pubrel', id, reasonCode: this.version === 5 ? PUBREC_UNKNOWN : 0 });
     } else if (reasonCode >= 0x80) {
@@ -156,7 +175,7 @@ export class MqttSession<M extends Deliverable, S = unknown> extends SessionPart
 
   /** PUBCOMP ends an outbound QoS 2 flow. */
   pubcomp(id: number, nowMs: number): SessionEffect<M>[] {
-    if (this.inflightMap?.get(id)?.phase === 'await_pubcomp') this.complete(id, nowMs);
+    if (this.flow?.inflight?.get(id)?.phase === 'await_pubcomp') this.complete(id, nowMs);
     return this.flush();
   }
 
@@ -168,7 +187,8 @@ export class MqttSession<M extends Deliverable, S = unknown> extends SessionPart
    */
   receiveQos2(id: number, nowMs: number): Result<M, Qos2Verdict> {
     let verdict: Qos2Verdict;
-    const rel = (this.relMap ??= new Map());
+    const flow = this.f();
+    const rel = (flow.rel ??= new Map());
     if (rel.has(id)) verdict = 'duplicate';
     else if (this.limits.maxAwaitingRel > 0 && rel.size >= this.limits.maxAwaitingRel) {
       this.drop('awaiting_rel_full', null);
@@ -176,7 +196,7 @@ export class MqttSession<M extends Deliverable, S = unknown> extends SessionPart
     } else {
       rel.set(id, nowMs);
       this.write({ kind: 'rel_put', id, atMs: nowMs });
-      if (this.relTimerAt === null) this.arm('await_rel', nowMs + this.limits.awaitRelTimeoutMs, nowMs);
+      if (flow.relTimerAt === null) this.arm('await_rel', nowMs + this.limits.awaitRelTimeoutMs, nowMs);
       verdict = 'accepted';
     }
     return { effects: this.flush(), verdict };
@@ -184,10 +204,11 @@ export class MqttSession<M extends Deliverable, S = unknown> extends SessionPart
 
   /** PUBREL from the client: `true` when the id was awaited (PUBCOMP 0x00, else v5 0x92). */
   pubrel(id: number): Result<M, boolean> {
-    const known = this.relMap?.delete(id) ?? false;
+    const rel = this.flow?.rel;
+    const known = rel?.delete(id) ?? false;
     if (known) {
       this.write({ kind: 'rel_del', id });
-      if (this.relMap!.size === 0) this.cancel('await_rel');
+      if (rel!.size === 0) this.cancel('await_rel');
     }
     return { effects: this.flush(), verdict: known };
   }
@@ -196,13 +217,9 @@ export class MqttSession<M extends Deliverable, S = unknown> extends SessionPart
 
   /** A timer armed by an `arm` effect fired. */
   timeout(timer: SessionTimer, nowMs: number): SessionEffect<M>[] {
-    if (timer === 'await_rel') {
-      this.relTimerAt = null;
-      this.expireAwaitingRel(nowMs);
-    } else {
-      this.retryTimerAt = null;
-      this.retry(nowMs);
-    }
+    this.flow?.disarm(timer);
+    if (timer === 'await_rel') this.expireAwaitingRel(nowMs);
+    else this.retry(nowMs);
     return this.flush();
   }
 
@@ -226,8 +243,9 @@ export class MqttSession<M extends Deliverable, S = unknown> extends SessionPart
   // Start-up: put back what the store held (no effects; attach resends) -------------------------
 
   restoreInflight(id: number, phase: OutboundPhase, msg: M): void {
-    (this.inflightMap ??= new Map()).set(id, { id, phase, msg, retryAt: 0, retryDelayMs: 0 });
-    if (id >= this.cursor) this.cursor = id === 65_535 ? 1 : id + 1;
+    const flow = this.f();
+    (flow.inflight ??= new Map()).set(id, { id, phase, msg, retryAt: 0, retryDelayMs: 0 });
+    if (id >= flow.cursor) flow.cursor = id === 65_535 ? 1 : id + 1;
   }
 
   restoreQueued(seq: number, msg: M): void {
@@ -235,7 +253,7 @@ export class MqttSession<M extends Deliverable, S = unknown> extends SessionPart
   }
 
   restoreAwaitingRel(id: number, atMs: number): void {
-    (this.relMap ??= new Map()).set(id, atMs);
+    (this.f().rel ??= new Map()).set(id, atMs);
   }
 
   restoreSubscription(filter: string, opts: S): void {
@@ -247,6 +265,10 @@ export class MqttSession<M extends Deliverable, S = unknown> extends SessionPart
   }
 
   // Internals -----------------------------------------------------------------------------------
+
+  private f(): Flow<M> {
+    return (this.flow ??= new Flow<M>());
+  }
 
   private emit(e: SessionEffect<M>): void {
     (this.fx ??= []).push(e);
@@ -263,12 +285,12 @@ export class MqttSession<M extends Deliverable, S = unknown> extends SessionPart
   }
 
   private drop(reason: DropReason, msg: M | null): void {
-    (this.dropCounts ??= { ...NO_DROPS })[reason]++;
+    (this.f().drops ??= { ...NO_DROPS })[reason]++;
     this.emit({ type: 'dropped', reason, msg });
   }
 
   private ensureQueue(): MQueue<M> {
-    return (this.mqueue ??= new MQueue<M>(queueOptionsOf(this.limits)));
+    return (this.f().queue ??= new MQueue<M>(queueOptionsOf(this.limits)));
   }
 
   private enqueue(msg: M): void {
@@ -285,11 +307,12 @@ export class MqttSession<M extends Deliverable, S = unknown> extends SessionPart
 
   /** Send a QoS 1/2 message into the window; false when the window or the id space is full. */
   private trySend(msg: M, nowMs: number): boolean {
-    const inflight = (this.inflightMap ??= new Map());
+    const flow = this.f();
+    const inflight = (flow.inflight ??= new Map());
     if (this.version === 0 || inflight.size >= this.window) return false;
-    const { id, cursor } = nextPacketId(this.cursor, (i) => inflight.has(i));
+    const { id, cursor } = nextPacketId(flow.cursor, (i) => inflight.has(i));
     if (id === 0) return false;
-    this.cursor = cursor;
+    flow.cursor = cursor;
     const e: InflightEntry<M> = { id, phase: msg.qos === 1 ? 'await_puback' : 'await_pubrec', msg, retryAt: 0, retryDelayMs: 0 };
     inflight.set(id, e);
     this.write({ kind: 'inflight_put', id, phase: e.phase, msg });
@@ -300,9 +323,9 @@ export class MqttSession<M extends Deliverable, S = unknown> extends SessionPart
 
   /** Move queued messages into the window, in queue order. */
   private drain(nowMs: number): void {
-    const queue = this.mqueue;
-    if (this.version === 0 || queue === null) return;
-    while ((this.inflightMap?.size ?? 0) < this.window) {
+    const queue = this.flow?.queue;
+    if (this.version === 0 || !queue) return;
+    while ((this.flow!.inflight?.size ?? 0) < this.window) {
       const e = queue.out();
       if (!e) break;
       this.dequeued(e, null);
@@ -322,7 +345,7 @@ export class MqttSession<M extends Deliverable, S = unknown> extends SessionPart
   }
 
   private removeInflight(id: number): void {
-    const inflight = this.inflightMap!;
+    const inflight = this.flow!.inflight!;
     inflight.delete(id);
     this.write({ kind: 'inflight_del', id });
     if (inflight.size === 0) this.cancel('retry');
@@ -330,7 +353,7 @@ export class MqttSession<M extends Deliverable, S = unknown> extends SessionPart
 
   /** Forget inbound QoS 2 ids older than await_rel_timeout; re-arm for the next oldest. */
   private expireAwaitingRel(nowMs: number): void {
-    const rel = this.relMap;
+    const rel = this.flow?.rel;
     if (!rel) return;
     const timeout = this.limits.awaitRelTimeoutMs;
     for (const [id, at] of rel) {
@@ -351,44 +374,24 @@ export class MqttSession<M extends Deliverable, S = unknown> extends SessionPart
   /** Start (or restart) the v3 resend clock of an entry after it was sent. */
   private scheduleRetry(e: InflightEntry<M>, nowMs: number): void {
     if (!this.retryEnabled()) return;
-    e.retryDelayMs = this.limits.retryIntervalMs;
-    e.retryAt = nowMs + e.retryDelayMs;
-    const armed = this.retryTimerAt;
-    if (armed === null || e.retryAt < armed) this.arm('retry', e.retryAt, nowMs);
+    const at = this.f().startRetry(e, this.limits.retryIntervalMs, nowMs);
+    if (at !== null) this.arm('retry', at, nowMs);
   }
 
   /** v3 timed resend: every due entry again with DUP=1 (or PUBREL), its interval doubled. */
   private retry(nowMs: number): void {
-    if (!this.retryEnabled() || !this.inflightMap) return;
-    let next = Infinity;
-    for (const e of this.inflightMap.values()) {
-      if (e.retryAt === 0) continue;
-      if (e.retryAt <= nowMs) {
-        if (e.phase === 'await_pubcomp') this.emit({ type: 'pubrel', id: e.id, reasonCode: 0 });
-        else this.emit({ type: 'publish', id: e.id, msg: e.msg, dup: true });
-        e.retryDelayMs *= 2;
-        e.retryAt = nowMs + e.retryDelayMs;
-      }
-      next = Math.min(next, e.retryAt);
-    }
-    if (next !== Infinity) this.arm('retry', next, nowMs);
+    if (!this.retryEnabled() || !this.flow) return;
+    const next = this.flow.resendDue(nowMs, (this.fx ??= []));
+    if (next !== null) this.arm('retry', next, nowMs);
   }
 
   private arm(timer: SessionTimer, atMs: number, nowMs: number): void {
-    if (timer === 'await_rel') this.relTimerAt = atMs;
-    else this.retryTimerAt = atMs;
+    this.f().armed(timer, atMs);
     this.emit({ type: 'arm', timer, delayMs: Math.max(0, atMs - nowMs) });
   }
 
   private cancel(timer: SessionTimer): void {
-    if (timer === 'await_rel') {
-      if (this.relTimerAt === null) return;
-      this.relTimerAt = null;
-    } else {
-      if (this.retryTimerAt === null) return;
-      this.retryTimerAt = null;
-    }
-    this.emit({ type: 'cancel', timer });
+    if (this.flow?.disarm(timer)) this.emit({ type: 'cancel', timer });
   }
 }
 

@@ -1,10 +1,11 @@
 /**
  * The store form of the MQTT channel's Delivery (src/mqtt/message.ts): one message on its way to
  * one subscriber. `expiresAt` is kept as it is, so it must be wall-clock ms, like every deadline
- * the session core persists (see types.ts).
+ * the session core persists (src/mqtt-session/types.ts). It belongs to the MQTT side, which
+ * hands it to the session core's durable writer (broker-sessions.ts): the core knows no Delivery.
  */
-import type { Delivery, PublishProperties } from '../mqtt/message.js';
-import type { MessageCodec } from './durable.js';
+import type { Delivery, PublishProperties } from './message.js';
+import type { MessageCodec } from '../mqtt-session/durable.js';
 
 export const deliveryCodec: MessageCodec<Delivery> = {
   encode: (d) => ({

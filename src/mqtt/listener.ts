@@ -5,10 +5,10 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { CoreDeps, Service } from '../deps.js';
-import { Broker } from './broker.js';
+import type { Service } from '../deps.js';
+import { Broker, type MqttDeps } from './broker.js';
 import { MqttConnection } from './connection.js';
-import type { MemorySessionDirectory } from './session-directory.js';
+import type { SeamFactory } from './seams.js';
 
 export interface MqttService extends Service {
   /** Serve one already-open stream (tests use an in-memory duplex). */
@@ -16,19 +16,14 @@ export interface MqttService extends Service {
   readonly broker: Broker;
 }
 
-export interface MqttServiceOptions {
-  /** Compatibility: bound to the broker's SessionService to count its sessions. */
-  sessions?: MemorySessionDirectory;
-}
-
-export function createMqttService(deps: CoreDeps, opts: MqttServiceOptions = {}): MqttService {
-  const broker = new Broker(deps);
-  opts.sessions?.bind(broker.sessions as never);
+/** `seams`: the per host parts a cluster replaces (seams.ts); default the single-node ones. */
+export function createMqttService(deps: MqttDeps, seams?: SeamFactory): MqttService {
+  const broker = new Broker(deps, seams);
   let server: Server | null = null;
   let bound: { host: string; port: number } | null = null;
 
   const handle = (stream: Duplex, remoteIp = '127.0.0.1'): MqttConnection => {
-    const conn = new MqttConnection(stream, remoteIp, broker);
+    const conn = new MqttConnection(stream, remoteIp, broker.connectionDeps);
     broker.accepted(conn);
     return conn;
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MqttSession } from '../../src/mqtt-session/session.js';
+import { MqttSession } from '../../src/mqtt-session/session-state.js';
 import type { SessionLimits } from '../../src/mqtt-session/types.js';
 import { drops, limits, msg, sent, timers, writes, type TestMsg } from './fixtures.js';
 

@@ -14,8 +14,8 @@
 import type { Clock } from '../time/clock.js';
 import type { Scheduler, TimerHandle } from '../time/scheduler.js';
 import type { SessionWriter } from './durable.js';
-import { ManagedSession, SessionManager, type ManagerEffect, type OpenRequest, type SessionKey } from './manager.js';
-import type { MqttSession } from './session.js';
+import { SessionManager, type ManagedSession, type ManagerEffect, type OpenRequest, type SessionKey } from './manager.js';
+import type { MqttSession } from './session-state.js';
 import { SessionTimers } from './timers.js';
 import type { Deliverable, DropReason, Qos2Verdict, SessionEffect, SessionFigures, SessionLimits, SessionTimer } from './types.js';
 
@@ -42,7 +42,16 @@ type HeldSends<M> = { sends: SessionEffect<M>[]; ready: boolean; failed: boolean
  * The service's object per session. It is also the manager's entry (ManagedSession), so a session
  * costs one object and one map entry here, not a handle beside an entry in two maps.
  */
-export class SessionHandle<M extends Deliverable, S> extends ManagedSession<M, S> {
+export class SessionHandle<M extends Deliverable, S> implements ManagedSession<M, S> {
+  // ManagedSession: the manager's bookkeeping.
+  expiryMs: number | null = null;
+  expiresAt: number | null = null;
+  generation = 0;
+  heapIndex = -1;
+  readonly host: string;
+  readonly clientId: string;
+  /** The key object, made when first asked for (effects, store writes): a clean session rarely is. */
+  private keyObj: SessionKey | null = null;
   sink: SessionSink<M> | null = null;
   /** Made on the first timer effect (a clean session without QoS 2 or v3 retry never arms one). */
   private timerSet: SessionTimers | null = null;
@@ -52,9 +61,14 @@ export class SessionHandle<M extends Deliverable, S> extends ManagedSession<M, S
   constructor(
     private readonly svc: SessionService<M, S>,
     key: SessionKey,
-    session: MqttSession<M, S>,
+    readonly session: MqttSession<M, S>,
   ) {
-    super(key, session);
+    this.host = key.host;
+    this.clientId = key.clientId;
+  }
+
+  get key(): SessionKey {
+    return (this.keyObj ??= { host: this.host, clientId: this.clientId });
   }
 
   get timers(): SessionTimers {

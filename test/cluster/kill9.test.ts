@@ -4,7 +4,7 @@
  * sweep's round trips), exactly once each in the change feed, and the node leaves GET /v1/cluster.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
@@ -18,6 +18,7 @@ import mqtt from 'mqtt';
 const LEASE_MS = 1_500;
 let c: ClusterRig;
 let child: ChildProcess | null = null;
+let dir = '';
 const clients: MqttClient[] = [];
 
 beforeAll(async () => {
@@ -27,12 +28,13 @@ afterAll(async () => {
   for (const cl of clients) cl.end(true);
   if (child && child.exitCode === null) child.kill('SIGKILL');
   await c?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 const online = (app: App, id: string) => app.deps.presence.get({ host: HOST, transport: 'mqtt', id })?.state === 'online';
 
 it('kill -9: endpoints of the dead node go offline with node_down within the lease, once each', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-kill9-'));
+  dir = mkdtempSync(join(tmpdir(), 'vigil-kill9-'));
   const yaml = clusterYaml({ dir: join(dir, 'data'), redisUrl: c.redis.url, nodeId: 'n3', leaseMs: LEASE_MS }).replace('log: {level: silent}', 'log: {level: info}');
   writeFileSync(join(dir, 'vigil.yaml'), yaml);
   child = spawnVigil(['serve', '--config', join(dir, 'vigil.yaml')], dir);

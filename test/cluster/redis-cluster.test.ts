@@ -4,7 +4,7 @@
  * client. Two nodes share presence, a takeover across them closes the old connection, GET
  * /v1/cluster lists both. (The rest of test/cluster/ runs on a single Redis, the default.)
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -17,11 +17,13 @@ import { HOST, clusterYaml, mqttConnect, until } from './rig.js';
 
 let rc: RedisCluster;
 const apps: App[] = [];
+const dirs: string[] = [];
 
 beforeAll(async () => {
   rc = await startRedisCluster();
   for (const id of ['a', 'b']) {
     const dir = mkdtempSync(join(tmpdir(), `vigil-rc-${id}-`));
+    dirs.push(dir);
     const yaml = clusterYaml({ dir, redisUrl: 'unused', nodeId: id, leaseMs: 1_500 }).replace('{url: "unused"}', `{nodes: [${rc.nodes.map((n) => `"${n}"`).join(', ')}]}`);
     const app = createApp({ loaded: parseConfig(yaml, join(dir, 'vigil.yaml')), store: createMemoryStore(), processMetrics: false, logger: pino({ level: 'silent' }) });
     await app.start();
@@ -31,6 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const a of apps) await a.stop();
   await rc?.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 it('Redis Cluster: shared presence and a takeover across two nodes', async () => {

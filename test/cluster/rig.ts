@@ -3,7 +3,7 @@
  * process, each with its own listeners on port 0 and `cluster.redis.url` pointing at the server.
  * Real clients (mqtt.js, @xmpp/client) connect to the nodes' sockets; REST goes over real HTTP.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -71,8 +71,10 @@ export async function startCluster(n: number, opts: ClusterOptions = {}): Promis
   const redis = await startRedis();
   const nodes: App[] = [];
   const stores: Store[] = [];
+  const dirs: string[] = [];
   const addNode = async (id: string) => {
     const dir = mkdtempSync(join(tmpdir(), `vigil-cluster-${id}-`));
+    dirs.push(dir);
     const loaded = parseConfig(clusterYaml({ dir, redisUrl: redis.url, nodeId: id, leaseMs: opts.leaseMs ?? 1_500 }), join(dir, 'vigil.yaml'));
     const store = createMemoryStore();
     for (const [u, p] of opts.users ?? []) store.users.put(makeUserRecord(HOST, u, p, { now: () => Date.now() }));
@@ -95,6 +97,7 @@ export async function startCluster(n: number, opts: ClusterOptions = {}): Promis
     async stop() {
       await Promise.allSettled(nodes.map((a) => a.stop()));
       await redis.stop();
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
     },
   };
 }

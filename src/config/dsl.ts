@@ -40,11 +40,11 @@ export interface EnumOpt<V extends string = string> extends Base {
   values: readonly V[];
   default: V;
 }
-export interface ObjOpt<F extends Fields = Fields, O extends boolean = boolean> extends Base {
+export interface ObjOpt<F extends Fields = Fields> extends Base {
   kind: 'obj';
   fields: F;
-  /** Absent (or null) in the file = null: the feature is off (a listener that is not configured). */
-  optional: O;
+  /** A section that may be left out as a whole (then null): e.g. `cluster`, whose presence switches a mode. */
+  optional?: boolean;
 }
 export interface MapOpt<V extends Opt = Opt> extends Base {
   kind: 'map';
@@ -71,8 +71,8 @@ export type Infer<S> = S extends IntOpt | NumOpt
         : string
       : S extends EnumOpt<infer V>
         ? V
-        : S extends ObjOpt<infer F, infer O>
-          ? O extends true
+        : S extends ObjOpt<infer F>
+          ? S extends { optional: true }
             ? { [K in keyof F]: Infer<F[K]> } | null
             : { [K in keyof F]: Infer<F[K]> }
           : S extends MapOpt<infer V>
@@ -100,14 +100,13 @@ export const oneOf = <const V extends string>(o: Spec<EnumOpt<V>>): EnumOpt<V> =
   kind: 'enum',
   ...o,
 });
-export const obj = <F extends Fields>(doc: string, fields: F): ObjOpt<F, false> => ({
+export const obj = <F extends Fields>(doc: string, fields: F): ObjOpt<F> => ({
   kind: 'obj',
   doc,
   fields,
-  optional: false,
 });
-/** An object that is off unless the file has it: absent or null -> null; present -> its fields with their defaults. */
-export const optObj = <F extends Fields>(doc: string, fields: F): ObjOpt<F, true> => ({
+/** An optional section: absent or null in the file -> null; present -> validated with defaults filled. */
+export const optObj = <F extends Fields>(doc: string, fields: F): ObjOpt<F> & { optional: true } => ({
   kind: 'obj',
   doc,
   fields,
@@ -184,7 +183,7 @@ export function describe(opt: Opt): string {
     case 'enum':
       return `one of ${opt.values.join(' | ')}`;
     case 'obj':
-      return `a mapping with keys ${Object.keys(opt.fields).join(', ')}${opt.optional ? ' (absent: off)' : ''}`;
+      return `a mapping with keys ${Object.keys(opt.fields).join(', ')}${opt.optional ? ' (or absent)' : ''}`;
     case 'map':
       return `a mapping of ${opt.key} to settings`;
     case 'list':
@@ -204,14 +203,14 @@ export function validate<S extends Opt>(opt: S, raw: unknown, path: string[] = [
  * Validate some fields of an object option (a runtime change, not a whole file): only the keys
  * present are checked, no default is filled in, an unknown key is an error. Throws ConfigValueError.
  */
-export function validatePartial<F extends Fields>(opt: ObjOpt<F>, raw: Record<string, unknown>, path: string[] = []): Partial<{ [K in keyof F]: Infer<F[K]> }> {
+export function validatePartial<F extends Fields>(opt: ObjOpt<F>, raw: Record<string, unknown>, path: string[] = []): Partial<Infer<ObjOpt<F>>> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) {
     const field = opt.fields[k];
     if (!field) throw unknownOption(opt, [...path, k], v);
     if (v !== undefined) out[k] = check(field, v, [...path, k]);
   }
-  return out as Partial<{ [K in keyof F]: Infer<F[K]> }>;
+  return out as Partial<Infer<ObjOpt<F>>>;
 }
 
 /** A key the object option does not declare: a typo must not silently fall back to a default. */

@@ -21,8 +21,8 @@ function fmtDefault(opt: Opt): string {
 function rows(opt: Opt, path: string, out: string[]): void {
   const cell = (s: string) => s.replace(/\|/g, '\\|');
   if (opt.kind === 'obj') {
-    // An optional object gets its own row: being there is what switches it on.
-    if (opt.optional) out.push(`| \`${path}\` | ${cell(describe(opt))} | absent (off) | ${cell(opt.doc)} |`);
+    // An optional section gets its own row: being there is what switches it on.
+    if (opt.optional) out.push(`| \`${path}\` | ${cell(describe(opt))} | absent | ${cell(opt.doc)} |`);
     for (const [k, f] of Object.entries(opt.fields)) rows(f, path ? `${path}.${k}` : k, out);
     return;
   }

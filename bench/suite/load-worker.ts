@@ -7,7 +7,7 @@
  * this process had not run when it saw each close: its own share of a late close time.
  */
 import { EventEmitter } from 'node:events';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { connect as tlsConnect } from 'node:tls';
 import { WebSocket } from 'ws';

@@ -24,6 +24,7 @@ export const KILL_CONDITION: Record<DisconnectReason, StreamErrorCondition> = {
   socket_error: 'undefined-condition',
   protocol_error: 'undefined-condition',
   account_deleted: 'not-authorized', // RFC 6120 §4.9.3.12; ejabberd ends an unregistered user's sessions
+  resume_timeout: 'connection-timeout', // XEP-0198 §5: only a detached session times out; no stream to send it on
   // Reasons of gateway rows (issue 19); never the reason Vigil closes a stream of its own.
   gateway_down: 'undefined-condition',
   gateway_offline: 'undefined-condition',

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { SecureContext } from 'node:tls';
 import type { DisconnectReason, LivenessRegistry } from '../liveness/types.js';
 import type { Scheduler } from '../time/scheduler.js';
+import type { SessionEnv } from './bound-session.js';
 import type { XmppCounters } from './metrics.js';
 import type { LifecyclePhase } from './lifecycle.js';
 import type { NegotiationCtx, NegotiationState } from './negotiation.js';
@@ -50,6 +51,10 @@ export interface ConnectionDeps {
   admit(host: string): boolean;
   newResource(): string;
   newPingId(): string;
+  /** A fresh, unguessable XEP-0198 SM-ID (§5: never reused). */
+  newSmId(): string;
+  /** What the bound sessions of this service share (bound-session.ts). */
+  session: SessionEnv;
   /** SASL PLAIN: does this password match the stored credential (RFC 4616 §2)? Off the event loop. */
   checkPassword(host: string, user: string, password: string): Promise<boolean>;
   /** Peer address, shown in the presence table's meta. */

@@ -271,7 +271,7 @@ export class BoundSession implements C2sSession {
 
 /**
  * Bind `user@host/resource` on `stream` (RFC 6120 §7): registered with the router and tracked by
- * the liveness core, the connection's fields in its presence row. A session bound to that JID
+ * the liveness core, `meta` (the connection's fields and the resource) in its presence row. A session bound to that JID
  * already is replaced: the new generation supersedes its handle (no offline/online pair); the
  * caller kills it with `taken_over` (stream error conflict, §7.7.2.2, resumable or not) once the
  * bind result is out, so what it hands over (unacknowledged messages) comes after that result.
@@ -284,7 +284,7 @@ export function bindSession(env: SessionEnv, stream: SessionStream, user: string
   const handle = env.liveness.track({ host, transport: 'xmpp', id: jid }, new SessionAdapter(s), { onIdle: 'probe' });
   s.handle = handle;
   s.ref = handle.ref;
-  env.world.setMeta(handle.ref, { ...meta, resource });
+  env.world.setMeta(handle.ref, meta);
   return { s, replaced: old };
 }
 

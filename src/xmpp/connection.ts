@@ -207,7 +207,9 @@ class C2sConnection implements Connection, ConnectionHooks, SessionStream, SmHos
     } catch {
       return this.feed({ type: 'bind-failed', id, condition: 'bad-request' });
     }
-    const { s, replaced } = bindSession(this.deps.session, this, this.state.user ?? '', this.state.host ?? '', res, this.connMeta());
+    // One literal (not a spread of connMeta()): the presence table keeps it with its properties in the object.
+    const meta = { ip: this.deps.remoteAddress, tls: this.state.secure, sasl_mechanism: this.mechanism, resource: res };
+    const { s, replaced } = bindSession(this.deps.session, this, this.state.user ?? '', this.state.host ?? '', res, meta);
     this.adopt(s, { type: 'bound', id, jid: s.jid });
     replaced?.kill('taken_over');
   }

@@ -104,7 +104,7 @@ export function createApp(opts: AppOptions): App {
   const services: Service[] = [];
   const websockets: WsEndpoint[] = [];
   if (opts.xmpp ?? true) {
-    const xmpp = createXmppListener(deps, {}, tlsReloader);
+    const xmpp = createXmppListener({ ...deps, hostSettings }, {}, tlsReloader);
     services.push(xmpp);
     websockets.push(xmpp.wsEndpoint(XMPP_WS_PATH));
   }

@@ -11,6 +11,8 @@
  *   established(c)         MQTT CONNECT accepted / XMPP resource bound: no timeout any more
  *   admitHost(c, host)     XMPP stream header named the host: that host's own per-address,
  *                          total and rate limits (MQTT's are its client registry's, a seam)
+ *   hold / release         a slot without a connection: an XMPP session waiting for its resume
+ *                          (XEP-0198) counts against the totals, its address and its host
  *   closed(c)              once, when the connection is gone
  *
  * Every refusal is counted in vigil_<protocol>_limit_hits_total{limit} and logged as
@@ -76,6 +78,8 @@ export class ConnectionGate<C extends Gated> {
   private readonly hostOf = new Map<C, string>();
   private readonly perHost = new Map<string, number>();
   private readonly perHostIp = new Map<string, number>();
+  /** Slots held without a connection (hold/release). */
+  private held = 0;
   private readonly acceptTotal: number;
   private readonly acceptPerIp: number;
   private timer: TimerHandle | null = null;
@@ -123,7 +127,7 @@ export class ConnectionGate<C extends Gated> {
   /** About to serve a connection from `ip`: false = refused (counted and logged). */
   admit(ip: string): boolean {
     if (this.acceptPerIp > 0 && (this.perIp.get(ip) ?? 0) >= this.acceptPerIp) return this.refuse(ip, 'max_connections_per_ip', this.acceptPerIp);
-    if (this.acceptTotal > 0 && this.all.size >= this.acceptTotal) return this.refuse(ip, 'max_connections', this.acceptTotal);
+    if (this.acceptTotal > 0 && this.all.size + this.held >= this.acceptTotal) return this.refuse(ip, 'max_connections', this.acceptTotal);
     return true;
   }
 
@@ -156,6 +160,22 @@ export class ConnectionGate<C extends Gated> {
     this.perHost.set(host, (this.perHost.get(host) ?? 0) + 1);
     this.hostOf.set(c, host);
     return true;
+  }
+
+  /** A slot of `host` and `ip` held without a connection (an XMPP session waiting for its resume). */
+  hold(host: string, ip: string): void {
+    this.held++;
+    this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
+    this.perHost.set(host, (this.perHost.get(host) ?? 0) + 1);
+    const key = `${host}\u0000${ip}`;
+    this.perHostIp.set(key, (this.perHostIp.get(key) ?? 0) + 1);
+  }
+
+  release(host: string, ip: string): void {
+    this.held--;
+    decrement(this.perIp, ip);
+    decrement(this.perHost, host);
+    decrement(this.perHostIp, `${host}\u0000${ip}`);
   }
 
   /** A failed authentication from `ip` on `host`: how long to hold its answer (ms; counted when > 0). */

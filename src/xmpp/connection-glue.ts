@@ -1,30 +1,20 @@
 /**
  * The small pieces around a c2s connection (connection.ts) that keep per-session memory low:
  * socket listeners shared by every connection (each socket carries its connection under a
- * symbol), the bound session the stanza layer sees (c2s-session.ts) and the liveness adapter, both
- * small objects with their code on the prototype instead of closures per connection.
- * The socket is a TransportConn (src/transport/connection.ts); a WebSocket also reports Pongs and
- * messages its framing refuses (src/xmpp/ws-framing.ts), heard only there.
+ * symbol) instead of closures per connection. The bound session and its liveness adapter live in
+ * bound-session.ts. The socket is a TransportConn (src/transport/connection.ts); a WebSocket also
+ * reports Pongs and messages its framing refuses (src/xmpp/ws-framing.ts), heard only there.
  */
 import type { Duplex } from 'node:stream';
 import { type SecureContext, TLSSocket } from 'node:tls';
 import { isMessageFramed, type TransportConn } from '../transport/connection.js';
-import type { DisconnectReason, EndpointRef, LivenessAdapter, LivenessHandle, Via } from '../liveness/types.js';
-import { type C2sSession, type PresenceState, newPresenceState } from './c2s-session.js';
-import type { XmlEl } from './xml.js';
 
 /** What the pieces here call on the connection. */
 export interface ConnectionHooks {
-  /** tcp | tls | ws | wss, now. */
-  readonly via: Via;
   onData(chunk: Buffer): void;
   onPeerEnd(): void;
   onError(err: Error): void;
   onClose(): void;
-  sendEl(el: XmlEl): void;
-  kill(reason: DisconnectReason): void;
-  /** XEP-0199 §4.1 server ping. */
-  probe(): void;
   /** A WebSocket Pong (the answer to an xmpp_probe ws_ping). */
   onPong(): void;
   /** A WebSocket message the framing refused (RFC 7395 §3.3.3): the stream ends with not-well-formed. */
@@ -53,44 +43,6 @@ function onFramingError(this: Carrier, text: string): void {
   this[CONN]?.onFramingError(text);
 }
 const ignore = () => undefined;
-
-/**
- * The bound session as the stanza layer sees it (c2s-session.ts), with its liveness handle: what a
- * resumable session (XEP-0198) keeps when its socket goes.
- */
-export class BoundSession implements C2sSession {
-  ref: EndpointRef | null = null;
-  handle: LivenessHandle | null = null;
-  readonly presence: PresenceState = newPresenceState();
-  interested = false;
-  constructor(
-    private readonly conn: ConnectionHooks,
-    readonly jid: string,
-    readonly bare: string,
-    readonly user: string,
-    readonly host: string,
-  ) {}
-  send(el: XmlEl): void {
-    this.conn.sendEl(el);
-  }
-  kill(reason: DisconnectReason): void {
-    this.conn.kill(reason);
-  }
-}
-
-/** What the liveness core calls: probe = our XEP-0199 ping, kill = stream error. */
-export class PingAdapter implements LivenessAdapter {
-  constructor(private readonly conn: ConnectionHooks) {}
-  get via(): Via {
-    return this.conn.via;
-  }
-  probe(): void {
-    this.conn.probe();
-  }
-  kill(_ep: EndpointRef, reason: DisconnectReason): void {
-    this.conn.kill(reason);
-  }
-}
 
 /** Listen on `io` for `conn` (the shared listeners find it through the symbol). */
 export function attachSocket(io: TransportConn, conn: ConnectionHooks): void {

@@ -1,5 +1,5 @@
 /** The XMPP adapter's Prometheus series (vigil_xmpp_*), created once per service; open connections by transport (vigil_xmpp_connections{via}) are the connection gate's. */
-import type { Counter } from 'prom-client';
+import type { Counter, Gauge } from 'prom-client';
 import type { FastCounter, Metrics } from '../metrics.js';
 
 export interface XmppCounters {
@@ -12,6 +12,10 @@ export interface XmppCounters {
   authFailures: Counter<'condition'>;
   streamErrors: Counter<'condition'>;
   limitHits: Counter<'limit'>;
+  /** XEP-0198: sessions waiting for a resume (their connection dropped). */
+  resumable: Gauge;
+  /** XEP-0198 <resume/> outcomes: resumed, failed (unknown or timed-out SM-ID). */
+  resumptions: Counter<'result'>;
 }
 
 export function xmppCounters(m: Metrics): XmppCounters {
@@ -23,5 +27,7 @@ export function xmppCounters(m: Metrics): XmppCounters {
     authFailures: m.counter('vigil_xmpp_auth_failures_total', 'Failed SASL attempts by condition', ['condition']),
     streamErrors: m.counter('vigil_xmpp_stream_errors_total', 'Stream errors sent by condition', ['condition']),
     limitHits: m.counter('vigil_xmpp_limit_hits_total', 'Connections refused or closed by a limit', ['limit']),
+    resumable: m.gauge('vigil_xmpp_resumable_sessions', 'XMPP sessions whose connection dropped, kept for a stream resumption (XEP-0198)'),
+    resumptions: m.counter('vigil_xmpp_resumptions_total', 'XEP-0198 stream resumption requests by result (resumed, failed)', ['result']),
   };
 }

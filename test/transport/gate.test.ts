@@ -105,6 +105,18 @@ describe('connection gate', () => {
     expect(await hits()).toEqual({ max_connections_per_ip: 1, max_connections: 1 });
   });
 
+  it('hold/release: a session waiting for its resume (XEP-0198) keeps its slot of the total, its address and its host', async () => {
+    const { gate, open } = make({ a: { max_connections: 2, max_connections_per_ip: 1 } });
+    gate.hold('a', '192.0.2.1');
+    expect(gate.admit('192.0.2.1')).toBe(false); // per address (1), the held slot counts
+    const c = open('192.0.2.2');
+    expect(gate.admit('192.0.2.3')).toBe(false); // total (2): one connection + one held
+    expect(gate.admitHost(c, 'a')).toBe(true);
+    gate.release('a', '192.0.2.1');
+    expect(gate.admit('192.0.2.1')).toBe(true);
+    expect(gate.admit('192.0.2.3')).toBe(true);
+  });
+
   it('handshake timeout: each waiting connection at its exact deadline, one timer for all, none once established', async () => {
     const { gate, scheduler, hits, open } = make({ a: {} }, 10_000);
     const a = open('192.0.2.1');

@@ -1,7 +1,7 @@
 /**
  * End-to-end (issue 14): the app with every MQTT transport on real sockets, driven by clients
- * nobody here wrote: mqtt.js over ws:// (dedicated listener and the HTTP listener's mqtt_path) and
- * mqtts:// with a client certificate, Debian's python3-paho-mqtt over WebSocket and TLS,
+ * nobody here wrote: mqtt.js over ws:// (dedicated listener and the HTTP listener's mqtt_path), wss://
+ * and mqtts:// with a client certificate, Debian's python3-paho-mqtt over WebSocket and TLS,
  * mosquitto_pub / mosquitto_sub with --cafile/--cert/--key. Mutual TLS with a CA, a CRL and a
  * revoked certificate made by `openssl` (test/support/pki.ts); use_identity_as_username. The rows
  * say which transport (`via`), and `?via=` filters them. Missing paho or mosquitto clients fail
@@ -58,6 +58,7 @@ beforeAll(async () => {
       '  http: {host: 127.0.0.1, port: 0, mqtt_path: /mqtt}',
       '  mqtt_ws: {host: 127.0.0.1, port: 0}',
       `  mqtts: {host: 127.0.0.1, port: 0, tls: ${tls}}`,
+      `  mqtt_wss: {host: 127.0.0.1, port: 0, tls: {certfile: ${pki.serverCert}, keyfile: ${pki.serverKey}}}`,
       `hosts: {${HOST}: {mqtt: {allow_anonymous: true}}}`,
       `api: {token: ${TOKEN}}`,
     ].join('\n'),
@@ -113,6 +114,14 @@ describe('mqtt.js', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${port('http')}/metrics`)).text();
     expect(metrics).toMatch(/vigil_connections\{host="example.org",transport="mqtt",via="ws"\} 2/);
     for (const c of [a, b, tcp]) await c.endAsync();
+  });
+
+  it('over wss:// on listeners.mqtt_wss (no client certificate asked): round trip, the row says wss', async () => {
+    const c = await connect(`wss://127.0.0.1:${port('mqtt_wss')}/mqtt`, { clientId: 'js-wss', ca: readFileSync(pki.ca) });
+    expect(await roundTrip(c, 'wss/a')).toBe('hello wss/a');
+    await until(async () => (await rowOf('js-wss')) !== undefined);
+    expect(await rowOf('js-wss')).toMatchObject({ via: 'wss' });
+    await c.endAsync();
   });
 
   it('over mqtts:// with a client certificate: the username is its CN (CONNECT credentials ignored), the row says tls', async () => {

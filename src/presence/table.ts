@@ -251,6 +251,16 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable & Pr
     const r = current(ref);
     if (!r) return;
     const was = r.announcedLiveness;
+    // XEP-0198: a session resumed on another connection may be on another transport now (issue 14).
+    if (was === 'resumable' && state !== 'resumable') {
+      const via = liveness.get(ref)?.via ?? null;
+      const rows = rowsOf(ref.host, ref.transport);
+      if (via !== null && via !== r.via && rows) {
+        rows.count(r, -1);
+        r.via = via;
+        rows.count(r, 1);
+      }
+    }
     if (!NOTABLE.has(state) && (was === null || !NOTABLE.has(was))) return;
     r.announcedLiveness = state;
     emit('liveness', r);

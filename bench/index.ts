@@ -18,6 +18,7 @@ import * as connIdle from './suite/conn-idle.js';
 import { fanout, p2p } from './suite/flow.js';
 import * as keepalive from './suite/keepalive.js';
 import * as pingscale from './suite/pingscale.js';
+import * as transports from './suite/transports.js';
 import { resultsFile } from './suite/report.js';
 import { xmppIdle, xmppPing } from './suite/xmpp.js';
 import * as xmppPingPrecision from './xmpp-ping-precision.js';
@@ -35,6 +36,7 @@ scenarios.cluster = cluster;
 scenarios['users-import'] = usersImport;
 scenarios['xmpp-resume'] = xmppResume;
 scenarios.dashboard = dashboard;
+scenarios.transports = transports;
 
 /** The side-by-side suite (Vigil vs Aedes, Mosquitto, ejabberd; bench/suite/), in run order. */
 const compare: Record<string, Scenario> = {

@@ -58,6 +58,7 @@ function hostConfig(patch: Partial<LivenessHostConfig>): LivenessHostConfig {
     ping_ack_timeout: 32,
     timeout_action: 'none',
     mqtt_probe: 'keepalive',
+    xmpp_probe: 'iq',
     ...patch,
   };
 }

@@ -28,7 +28,7 @@ async function startVigil(): Promise<number> {
   const h = config.hosts['bench.example']!;
   const clock = systemClock;
   const scheduler = systemScheduler;
-  const liveness = createLivenessRegistry({ clock, scheduler, hosts: { 'bench.example': { ...h.ping, mqtt_probe: h.mqtt_probe } }, activityTime: 'turn' });
+  const liveness = createLivenessRegistry({ clock, scheduler, hosts: { 'bench.example': { ...h.ping, mqtt_probe: h.mqtt_probe, xmpp_probe: h.xmpp_probe } }, activityTime: 'turn' });
   const presence = createPresenceTable({ clock, scheduler, liveness, feedSize: 100_000, offlineTtlMs: 60_000, maxOffline: 100_000 });
   const store = createMemoryStore();
   const deps: MqttDeps = { config, dataDir: '/nonexistent', clock, scheduler, logger: pino({ level: 'silent' }), store, liveness, presence, metrics: createMetrics(), passwords: new PasswordChecker(store) };

@@ -46,7 +46,7 @@ async function startVigil(): Promise<Broker> {
   const liveness = createLivenessRegistry({
     clock: systemClock,
     scheduler: systemScheduler,
-    hosts: { 'bench.example': { ...h.ping, mqtt_probe: h.mqtt_probe } },
+    hosts: { 'bench.example': { ...h.ping, mqtt_probe: h.mqtt_probe, xmpp_probe: h.xmpp_probe } },
   });
   const presence = createPresenceTable({ clock: systemClock, scheduler: systemScheduler, liveness, feedSize: 10_000, offlineTtlMs: 60_000, maxOffline: 10_000 });
   const store = createMemoryStore();

@@ -3,7 +3,8 @@
  *
  *   config -> store -> host settings (file + stored overrides) -> liveness registry (per-host
  *          workers, hears host settings changes) -> presence table (listens to liveness)
- *          -> XMPP and MQTT services (adapters: track/touch/untrack, probe/kill)
+ *          -> XMPP and MQTT services (adapters: track/touch/untrack, probe/kill) on the shared
+ *             transport layer (src/transport/: listeners, connection gate, TLS reload)
  *          -> HTTP API (reads presence, acts through liveness handles)
  *          -> gateways (issue 19: rows of clients other servers terminate, through PresenceIngest)
  */
@@ -29,7 +30,9 @@ import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
 import { type Clock, systemClock } from './time/clock.js';
 import { type Scheduler, systemScheduler } from './time/scheduler.js';
-import { createXmppListener } from './xmpp/listener.js';
+import { TlsReloader, type ReloadOutcome } from './transport/tls-reload.js';
+import type { WsEndpoint } from './transport/ws-server.js';
+import { XMPP_WS_PATH, createXmppListener } from './xmpp/listener.js';
 
 export interface AppOptions {
   loaded: LoadedConfig;
@@ -56,8 +59,10 @@ export interface App {
   start(): Promise<void>;
   /** Graceful stop: stop accepting, close clients with reason shutdown, close HTTP, flush the store. */
   stop(): Promise<void>;
-  /** Bound addresses once started, by service name ('xmpp', 'mqtt', 'http'). */
+  /** Bound addresses once started, by listener name ('xmpp', 'xmpps', 'mqtt', 'mqtts', 'mqtt_ws', 'mqtt_wss', 'http'). */
   addresses(): Record<string, { host: string; port: number } | null>;
+  /** SIGHUP: re-read the certificates of every TLS listener and swap them in (open connections keep theirs). */
+  reloadTls(): ReloadOutcome[];
 }
 
 export function createApp(opts: AppOptions): App {
@@ -95,9 +100,20 @@ export function createApp(opts: AppOptions): App {
   const passwords = new PasswordChecker(store); // shared: an MQTT login warms XMPP PLAIN and back
   const deps = { config, dataDir, clock, scheduler, logger, store, liveness, presence, metrics, passwords, ...(cluster ? { cluster } : {}) } satisfies CoreDeps;
 
+  const tlsReloader = new TlsReloader({ logger, metrics, scheduler });
   const services: Service[] = [];
-  if (opts.xmpp ?? true) services.push(createXmppListener({ ...deps, hostSettings }));
-  if (opts.mqtt ?? true) services.push(createMqttService(deps));
+  const websockets: WsEndpoint[] = [];
+  if (opts.xmpp ?? true) {
+    const xmpp = createXmppListener({ ...deps, hostSettings }, {}, tlsReloader);
+    services.push(xmpp);
+    websockets.push(xmpp.wsEndpoint(XMPP_WS_PATH));
+  }
+  if (opts.mqtt ?? true) {
+    const mqtt = createMqttService(deps, undefined, tlsReloader);
+    services.push(mqtt);
+    const path = config.listeners.http.mqtt_path;
+    if (path !== null) websockets.push(mqtt.wsEndpoint(path));
+  }
 
   let started = false;
   let stopping: Promise<void> | null = null;
@@ -107,7 +123,7 @@ export function createApp(opts: AppOptions): App {
   const gateways = createGatewayService({ config, ingest: presence, clock, scheduler, logger, metrics });
   // Ready: listeners up, store open, and in cluster mode a member (not joining, not fenced).
   const ready = () => started && store.isOpen() && (!cluster || cluster.membership.state === 'member');
-  const http = createHttpApp({ ...deps, hostSettings, services: () => services, apiToken, ready, gateways });
+  const http = createHttpApp({ ...deps, hostSettings, services: () => services, apiToken, ready, gateways, websockets, tlsReloader });
 
   return {
     deps,
@@ -140,9 +156,10 @@ export function createApp(opts: AppOptions): App {
       })();
       return stopping;
     },
+    reloadTls: () => tlsReloader.reloadAll(),
     addresses() {
       const out: Record<string, { host: string; port: number } | null> = {};
-      for (const s of services) out[s.name] = s.address();
+      for (const s of services) Object.assign(out, { [s.name]: s.address() }, s.listenerAddresses?.() ?? {});
       const a = http.server.address();
       out.http = a && typeof a === 'object' ? { host: a.address, port: a.port } : null;
       return out;

@@ -39,4 +39,6 @@ export interface Service {
   stop(): Promise<void>;
   /** Bound address once started (port 0 resolves to the real port). */
   address(): { host: string; port: number } | null;
+  /** Every listener's bound address by listener name, when the service has several. */
+  listenerAddresses?(): Record<string, { host: string; port: number } | null>;
 }

@@ -1,8 +1,8 @@
 /**
  * Host settings: the per host liveness settings that can change at runtime (ejabberd mod_ping's
- * `send_pings`, `ping_interval`, `ping_ack_timeout`, `timeout_action`, plus `mqtt_probe`, and the
- * XMPP stream management and CSI options of schema/stream-mgmt.ts), read and changed through REST
- * `GET/PATCH /v1/hosts/{host}/config`.
+ * `send_pings`, `ping_interval`, `ping_ack_timeout`, `timeout_action`, plus `mqtt_probe`,
+ * `xmpp_probe` and the XMPP stream management and CSI options of schema/stream-mgmt.ts), read and
+ * changed through REST `GET/PATCH /v1/hosts/{host}/config`.
  *
  * Declared once: they are the config file's own options (schema/ping.ts, schema/host.ts), gathered
  * here in `hostSettingsSchema`; the file, a PATCH and a stored override are all checked by the config
@@ -19,7 +19,7 @@
  */
 import type { Logger } from 'pino';
 import { type Infer, obj, validatePartial } from './config/dsl.js';
-import { mqttProbeSchema } from './config/schema/host.js';
+import { mqttProbeSchema, xmppProbeSchema } from './config/schema/host.js';
 import { pingSchema } from './config/schema/ping.js';
 import { streamMgmtFields } from './config/schema/stream-mgmt.js';
 import type { Config } from './config/types.js';
@@ -30,6 +30,7 @@ import type { HostConfigRepo } from './store/types.js';
 export const hostSettingsSchema = obj('Runtime liveness settings of one host.', {
   ...pingSchema.fields,
   mqtt_probe: mqttProbeSchema,
+  xmpp_probe: xmppProbeSchema,
   // XEP-0198 / XEP-0352 (issue 17): the file's `xmpp.` options of that name.
   ...streamMgmtFields,
 });
@@ -74,7 +75,7 @@ export function fileHostSettings(config: Pick<Config, 'hosts'>): Record<string, 
   for (const host of Object.keys(config.hosts).sort()) {
     const h = config.hosts[host]!;
     const sm = Object.fromEntries(Object.keys(streamMgmtFields).map((k) => [k, h.xmpp[k as keyof StreamMgmtSettings]])) as StreamMgmtSettings;
-    out[host] = { ...h.ping, mqtt_probe: h.mqtt_probe, ...sm };
+    out[host] = { ...h.ping, mqtt_probe: h.mqtt_probe, xmpp_probe: h.xmpp_probe, ...sm };
   }
   return out;
 }

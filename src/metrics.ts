@@ -8,7 +8,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export interface Metrics {
   readonly registry: Registry;
   counter<L extends string>(name: string, help: string, labelNames?: readonly L[]): Counter<L>;
-  gauge<L extends string>(name: string, help: string, labelNames?: readonly L[]): Gauge<L>;
+  /** `collect`, when given, runs at every scrape to set the gauge (a figure read, not kept up to date). */
+  gauge<L extends string>(name: string, help: string, labelNames?: readonly L[], collect?: (g: Gauge<L>) => void): Gauge<L>;
   histogram<L extends string>(name: string, help: string, buckets: number[], labelNames?: readonly L[]): Histogram<L>;
   /**
    * A counter for hot paths (one per packet or stanza): `inc()` adds to a plain number and the
@@ -44,8 +45,11 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics 
     registry,
     counter: (name, help, labelNames = []) =>
       getOr(name, () => new Counter({ name, help, labelNames: [...labelNames], registers: [registry] })),
-    gauge: (name, help, labelNames = []) =>
-      getOr(name, () => new Gauge({ name, help, labelNames: [...labelNames], registers: [registry] })),
+    gauge: <L extends string>(name: string, help: string, labelNames: readonly L[] = [], collect?: (g: Gauge<L>) => void) =>
+      getOr(name, () => {
+        const g: Gauge<L> = new Gauge<L>({ name, help, labelNames: [...labelNames], registers: [registry], ...(collect ? { collect: () => collect(g) } : {}) });
+        return g;
+      }),
     histogram: (name, help, buckets, labelNames = []) =>
       getOr(name, () => new Histogram({ name, help, buckets, labelNames: [...labelNames], registers: [registry] })),
     fastCounter: (name, help) =>

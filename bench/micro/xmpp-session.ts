@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   const store = createMemoryStore();
   store.users.put(makeUserRecord(DOMAIN, 'u', 'pw', clock, 64));
   const host = config.hosts[DOMAIN]!;
-  const liveness = createLivenessRegistry({ clock, scheduler, hosts: { [DOMAIN]: { ...host.ping, mqtt_probe: host.mqtt_probe } }, activityTime: 'turn' });
+  const liveness = createLivenessRegistry({ clock, scheduler, hosts: { [DOMAIN]: { ...host.ping, mqtt_probe: host.mqtt_probe, xmpp_probe: host.xmpp_probe } }, activityTime: 'turn' });
   const presence = createPresenceTable({ clock, scheduler, liveness, feedSize: 1_000, offlineTtlMs: 3_600_000, maxOffline: 1_000 });
   const deps = { config, dataDir: '/nonexistent', clock, scheduler, logger: pino({ level: 'silent' }), store, liveness, presence, metrics: createMetrics(), passwords: new PasswordChecker(store) };
   let seq = 0;

@@ -7,7 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Close, WorkerRequest, WorkerStats } from './load-worker.js';
+import type { Close, Via, WorkerRequest, WorkerStats } from './load-worker.js';
 import { spawnTracked, stopTracked } from './proc.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -122,8 +122,8 @@ export class Generator {
   }
 
   /** `spreadMs` > 0: one connect at a time per worker, that many ms apart (deadlines not all in one ms). */
-  async mqttConnect(port: number, count: number, keepalive: number, tag: string, concurrency = 100, spreadMs = 0): Promise<Done> {
-    const parts = await this.each<Done>((i, share) => (share ? { op: 'mqtt-connect', port, count: share, idPrefix: `${tag}-w${i}-`, keepalive, concurrency: spreadMs > 0 ? 1 : concurrency, spreadMs } : null), count);
+  async mqttConnect(port: number, count: number, keepalive: number, tag: string, concurrency = 100, spreadMs = 0, via: Via = 'tcp'): Promise<Done> {
+    const parts = await this.each<Done>((i, share) => (share ? { op: 'mqtt-connect', port, count: share, idPrefix: `${tag}-w${i}-`, keepalive, concurrency: spreadMs > 0 ? 1 : concurrency, spreadMs, via } : null), count);
     return Generator.sum(parts);
   }
 

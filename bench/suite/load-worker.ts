@@ -6,13 +6,16 @@
  * Every reply carries the request's `seq`. A loop probe (a 1 ms timer, on request) tells how long
  * this process had not run when it saw each close: its own share of a late close time.
  */
-import { connect, type Socket } from 'node:net';
+import { EventEmitter } from 'node:events';
+import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { connect as tlsConnect } from 'node:tls';
+import { WebSocket } from 'ws';
 import { createXmlStreamParser } from '../../src/xmpp/xml-stream.js';
 import { connectPacket, MqttFramer, PINGREQ, TYPE } from './mqtt-wire.js';
 
 export type WorkerRequest =
-  | { op: 'mqtt-connect'; port: number; count: number; idPrefix: string; keepalive: number; concurrency: number; spreadMs?: number }
+  | { op: 'mqtt-connect'; port: number; count: number; idPrefix: string; keepalive: number; concurrency: number; spreadMs?: number; via?: Via }
   | { op: 'xmpp-login'; port: number; count: number; first: number; domain: string; password: string; answerPings: boolean; sm?: boolean; concurrency: number }
   | { op: 'ping-start'; intervalMs: number }
   | { op: 'ping-stop' }
@@ -41,8 +44,59 @@ export interface Close {
   gap: number;
 }
 
+/** The network transport of the MQTT clients (issue 14): tls without certificate checks, ws at /mqtt. */
+export type Via = 'tcp' | 'tls' | 'ws';
+
+/** What a client uses of its socket: a net or TLS socket, or WsSock. */
+interface Sock {
+  write(b: Buffer | string, cb?: () => void): unknown;
+  destroy(): unknown;
+  readonly destroyed: boolean;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  on(event: string, l: (...args: any[]) => void): unknown;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  once(event: string, l: (...args: any[]) => void): unknown;
+  setNoDelay(on?: boolean): unknown;
+}
+
+/** A WebSocket (subprotocol mqtt, binary messages) with the socket events the clients listen to. */
+class WsSock extends EventEmitter {
+  private readonly ws: WebSocket;
+  destroyed = false;
+  constructor(url: string) {
+    super();
+    this.ws = new WebSocket(url, 'mqtt', { perMessageDeflate: false });
+    this.ws.on('open', () => this.emit('connect'));
+    this.ws.on('message', (d: Buffer) => this.emit('data', d));
+    this.ws.on('error', (e) => this.emit('error', e));
+    this.ws.on('close', () => {
+      this.destroyed = true;
+      this.emit('end');
+      this.emit('close');
+    });
+  }
+  write(b: Buffer | string, cb?: () => void): boolean {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(b, { binary: true }, cb);
+    return true;
+  }
+  destroy(): this {
+    this.destroyed = true;
+    this.ws.terminate();
+    return this;
+  }
+  setNoDelay(): this {
+    return this;
+  }
+}
+
+function open(via: Via, port: number): Sock {
+  if (via === 'ws') return new WsSock(`ws://127.0.0.1:${port}/mqtt`);
+  if (via === 'tls') return tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false });
+  return connect(port, '127.0.0.1');
+}
+
 interface Client {
-  sock: Socket;
+  sock: Sock;
   /** performance.now() when the client's last packet/stanza was written. */
   lastSent: number;
   /** ms from lastSent to the end of the socket, once closed by the server. */
@@ -72,9 +126,9 @@ function trackClose(c: Client): void {
   c.sock.on('error', end);
 }
 
-function mqttClient(port: number, clientId: string, keepalive: number): Promise<boolean> {
+function mqttClient(port: number, clientId: string, keepalive: number, via: Via = 'tcp'): Promise<boolean> {
   return new Promise((resolve) => {
-    const sock = connect(port, '127.0.0.1');
+    const sock = open(via, port);
     const c: Client = { sock, lastSent: 0, closedAfter: -1, gap: -1, ready: false };
     sock.setNoDelay(true);
     const framer = new MqttFramer((type, _flags, body) => {
@@ -86,7 +140,7 @@ function mqttClient(port: number, clientId: string, keepalive: number): Promise<
     sock.on('data', (d: Buffer) => framer.push(d));
     // Stamped just before the write (a writable socket hands the bytes to the kernel inside write());
     // a write callback can run a loop turn later and would make close times look shorter.
-    sock.on('connect', () => {
+    sock.on(via === 'tls' ? 'secureConnect' : 'connect', () => {
       c.lastSent = performance.now();
       sock.write(connectPacket(clientId, keepalive));
     });
@@ -202,7 +256,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       const t0 = performance.now();
       const spread = req.spreadMs ?? 0;
       const ok = await pool(req.count, req.concurrency, async (i) => {
-        const r = await mqttClient(req.port, `${req.idPrefix}${i}`, req.keepalive);
+        const r = await mqttClient(req.port, `${req.idPrefix}${i}`, req.keepalive, req.via);
         if (spread > 0) await new Promise((res) => setTimeout(res, spread));
         return r;
       });

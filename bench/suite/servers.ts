@@ -7,11 +7,12 @@
  * Peers that are not installed are reported as absent with a note, never as a failure.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { makeUserRecord } from '../../src/auth/users.js';
+import { listenersSchema } from '../../src/config/schema/listeners.js';
 import { mqttSchema } from '../../src/config/schema/mqtt.js';
 import { xmppSchema } from '../../src/config/schema/xmpp.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
@@ -43,6 +44,8 @@ export interface StartOptions extends Partial<PingOptions> {
   cpuProfDir?: string | undefined;
   /** More node flags for the Vigil process (e.g. --heapsnapshot-signal=SIGUSR2). */
   nodeFlags?: string[];
+  /** Also serve MQTT over TLS and over WebSocket (issue 14; Mosquitto: TLS, and WebSocket when built with it). */
+  transports?: boolean;
 }
 
 export interface RunningServer {
@@ -52,6 +55,9 @@ export interface RunningServer {
   /** The process whose CPU and RSS are measured. */
   pid: number;
   mqttPort?: number;
+  /** MQTT over TLS and over WebSocket (path /mqtt), with `transports`. */
+  mqttTlsPort?: number;
+  mqttWsPort?: number;
   xmppPort?: number;
   /** How an XMPP login is checked, for the tables' notes. */
   xmppAuth?: string;
@@ -98,6 +104,9 @@ function compiledVigil(): string {
     // Type errors still emit JavaScript (noEmitOnError is off); a missing main.js is the real failure.
   }
   if (!existsSync(join(DIST, 'main.js'))) throw new Error('tsc emitted no main.js');
+  // The dashboard's assets are found relative to the compiled code (../web from dist/): give this copy the same.
+  const web = join(ROOT, 'bench/results/web');
+  if (!existsSync(web)) symlinkSync(join(ROOT, 'web'), web);
   const entry = join(DIST, 'run.mjs');
   writeFileSync(entry, "import { main } from './main.js';\nmain(process.argv.slice(2)).then((c) => { if (typeof c === 'number') process.exitCode = c; });\n");
   compiledEntry = entry;
@@ -108,14 +117,34 @@ function compiledVigil(): string {
  * Limits that would refuse the generator's load (connection rate and count per IP, totals) set to 0
  * = off, for the keys the current schema has (unknown keys are configuration errors).
  */
+/** The listener-wide connection rate off, when the schema has it (issue 14). */
+const rateOff = 'max_conn_rate' in listenersSchema.fields.mqtt.fields ? ', max_conn_rate: 0' : '';
+
 function limitsOff(fields: Record<string, unknown>): string {
   const keys = ['max_connections_per_ip', 'max_connection_rate_per_ip', 'max_connections'];
   return keys.filter((k) => k in fields).map((k) => `, ${k}: 0`).join('');
 }
 
+/** A self-signed EC P-256 certificate for localhost in `dir` (the `openssl` command). */
+function selfSigned(dir: string): { cert: string; key: string } {
+  const cert = join(dir, 'server.crt');
+  const key = join(dir, 'server.key');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  return { cert, key };
+}
+
 export async function startVigil(opts: StartOptions = {}): Promise<RunningServer> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
   const [mqttPort, xmppPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+  const [tlsPort, wsPort] = opts.transports ? [await freePort(), await freePort()] : [0, 0];
+  // max_conn_rate 0: the generator opens thousands of connections a second from one address.
+  let extra = '';
+  if (opts.transports) {
+    const c = selfSigned(dir);
+    extra = `  mqtts: { host: 127.0.0.1, port: ${tlsPort}, max_conn_rate: 0, tls: { certfile: ${c.cert}, keyfile: ${c.key} } }
+  mqtt_ws: { host: 127.0.0.1, port: ${wsPort}, max_conn_rate: 0 }
+`;
+  }
   const dataDir = join(dir, 'data');
   if (opts.xmppUsers) seedUsers(dataDir, opts.xmppUsers);
   else mkdirSync(dataDir);
@@ -124,10 +153,10 @@ export async function startVigil(opts: StartOptions = {}): Promise<RunningServer
     config,
     `data_dir: ${dataDir}
 listeners:
-  xmpp: { host: 127.0.0.1, port: ${xmppPort} }
-  mqtt: { host: 127.0.0.1, port: ${mqttPort} }
+  xmpp: { host: 127.0.0.1, port: ${xmppPort}${rateOff} }
+  mqtt: { host: 127.0.0.1, port: ${mqttPort}${rateOff} }
   http: { host: 127.0.0.1, port: ${httpPort} }
-hosts:
+${extra}hosts:
   ${DOMAIN}:
     ping: { send_pings: true, ping_interval: ${opts.pingInterval ?? 3600}, ping_ack_timeout: ${opts.pingAckTimeout ?? 32}, timeout_action: kill }
     mqtt: { allow_anonymous: true${limitsOff(mqttSchema.fields)} }
@@ -161,6 +190,7 @@ log: { level: warn }
     label: `Vigil${compiled ? '' : ' (tsx)'}`,
     pid: child.pid ?? 0,
     mqttPort,
+    ...(opts.transports ? { mqttTlsPort: tlsPort, mqttWsPort: wsPort } : {}),
     xmppPort,
     xmppAuth: `SASL PLAIN checked against SCRAM-SHA-256 credentials, ${SCRAM_ITERATIONS} iterations (its SQLite store)`,
     async stop() {
@@ -190,11 +220,40 @@ export async function startNodeFloor(): Promise<RunningServer> {
   return { kind: 'node-floor', label: `node-floor (Node ${process.versions.node})`, pid: child.pid ?? 0, mqttPort: port, stop: () => stopTracked(child) };
 }
 
-export async function startMosquitto(): Promise<RunningServer> {
+/** Whether this mosquitto can open a websockets listener (Debian 12's 2.0.11 is built without). */
+export function mosquittoHasWebsockets(): boolean {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-mosquitto-ws-'));
+  try {
+    writeFileSync(join(dir, 'm.conf'), 'listener 0 127.0.0.1\nprotocol websockets\nallow_anonymous true\nlog_dest stdout\n');
+    execFileSync('timeout', ['1', '/usr/sbin/mosquitto', '-c', join(dir, 'm.conf')], { stdio: 'pipe' });
+    return true;
+  } catch (e) {
+    // Killed by timeout (exit 124) = it was serving; exit 1 = "Unable to start any listening sockets".
+    return (e as { status?: number }).status === 124;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function startMosquitto(opts: StartOptions = {}): Promise<RunningServer> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-mosquitto-'));
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\nmax_keepalive 65535\n`);
+  let extra = '';
+  const ports: { mqttTlsPort?: number; mqttWsPort?: number } = {};
+  if (opts.transports) {
+    const c = selfSigned(dir);
+    // Started as root, mosquitto drops to its own user: let it read the throw-away pair.
+    chmodSync(dir, 0o755);
+    chmodSync(c.key, 0o644);
+    ports.mqttTlsPort = await freePort();
+    extra += `listener ${ports.mqttTlsPort} 127.0.0.1\ncertfile ${c.cert}\nkeyfile ${c.key}\n`;
+    if (mosquittoHasWebsockets()) {
+      ports.mqttWsPort = await freePort();
+      extra += `listener ${ports.mqttWsPort} 127.0.0.1\nprotocol websockets\n`;
+    }
+  }
+  writeFileSync(conf, `per_listener_settings false\nallow_anonymous true\npersistence false\nlog_dest none\nmax_keepalive 65535\nlistener ${port} 127.0.0.1\n${extra}`);
   const child = spawnTracked('/usr/sbin/mosquitto', ['-c', conf], { cwd: dir });
   child.stdout?.resume();
   child.stderr?.resume();
@@ -204,6 +263,7 @@ export async function startMosquitto(): Promise<RunningServer> {
     label: `Mosquitto ${dpkgVersion('mosquitto')}`,
     pid: child.pid ?? 0,
     mqttPort: port,
+    ...ports,
     async stop() {
       await stopTracked(child);
       rmSync(dir, { recursive: true, force: true });
@@ -230,7 +290,7 @@ export function startServer(kind: ServerKind, opts: StartOptions = {}): Promise<
     case 'aedes':
       return startAedes();
     case 'mosquitto':
-      return startMosquitto();
+      return startMosquitto(opts);
     case 'node-floor':
       return startNodeFloor();
     case 'ejabberd':

@@ -1,6 +1,7 @@
 /**
  * `vigil serve`: run until SIGTERM/SIGINT, then stop gracefully and exit 0 (a second signal forces
- * exit). While it runs, data_dir/server.json names it to CLI commands (server-link.ts).
+ * exit); SIGHUP reloads the TLS certificates. While it runs, data_dir/server.json names it to CLI
+ * commands (server-link.ts).
  */
 import { createApp } from '../app.js';
 import { createConfiguredLogger } from '../log.js';
@@ -21,10 +22,17 @@ export const serveCommand: CliCommand = async (_argv, ctx) => {
   }
   const { dataDir } = ctx.loaded;
   writeServerFile(dataDir, { pid: process.pid, http: app.addresses()['http'] ?? null, startedAt: Date.now() });
+  // SIGHUP (Mosquitto's convention): re-read every TLS listener's certificate, key, CA and CRL.
+  const onHup = () => {
+    logger.info({ event: 'signal_received', signal: 'SIGHUP' }, 'reloading certificates');
+    app.reloadTls();
+  };
+  process.on('SIGHUP', onHup);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
+  process.off('SIGHUP', onHup);
   logger.info({ event: 'signal_received', signal }, 'shutting down');
   const force = () => {
     logger.error({ event: 'forced_exit' }, 'forced exit');

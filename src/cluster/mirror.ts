@@ -10,7 +10,7 @@
  * The feed ring holds the last `feedSize` entries as ChangeEntry objects; quiet meta changes
  * update rows but are not served as feed entries (their seq is a gap, which SSE ids allow).
  */
-import type { DisconnectReason, LivenessState, Transport } from '../liveness/types.js';
+import type { DisconnectReason, LivenessState, Transport, Via } from '../liveness/types.js';
 import { type ChangeEntry, type ChangeKind, type FeedRead, LOCAL_SOURCE, type ListFilter, type ListPage, type Meta, type PresenceView, type Show } from '../presence/types.js';
 import { parseEpName } from './keys.js';
 
@@ -38,6 +38,7 @@ export class Fields {
   la = '';
   rt = '';
   lr = '';
+  v = '';
   m = '';
   o = '';
   s = '';
@@ -65,6 +66,7 @@ export class Fields {
         case 'la': this.la = v; break;
         case 'rt': this.rt = v; break;
         case 'lr': this.lr = v; break;
+        case 'v': this.v = v; break;
         case 'm': this.m = v; break;
         case 'o': this.o = v; break;
         case 's': this.s = v; break;
@@ -117,6 +119,7 @@ export function viewFromFields(host: string, transport: Transport, id: string, f
     host,
     transport,
     source: LOCAL_SOURCE,
+    via: (f.v || null) as Via | null,
     id,
     generation: Number(f.g || 0),
     state: online ? 'online' : 'offline',
@@ -337,6 +340,7 @@ export class Mirror {
       const r = list[i]!;
       if (r.removed) continue;
       if (filter.transport !== undefined && r.transport !== filter.transport) continue;
+      if (filter.via !== undefined && r.f.v !== filter.via) continue;
       if (filter.state !== undefined && (r.online ? 'online' : 'offline') !== filter.state) continue;
       if (filter.liveness !== undefined && (r.f.lv || null) !== filter.liveness) continue;
       if (q !== null && !r.id.toLowerCase().includes(q)) continue;
@@ -363,6 +367,17 @@ export class Mirror {
     for (const t of transport ? [transport] : (['xmpp', 'mqtt'] as const)) {
       if (state !== 'offline') n += c[t][1];
       if (state !== 'online') n += c[t][0];
+    }
+    return n;
+  }
+
+  /** Online rows of a host and protocol by via (a scrape of /metrics: one pass over the host's rows). */
+  countByVia(host: string, transport: Transport): Record<Via, number> {
+    const n: Record<Via, number> = { tcp: 0, tls: 0, ws: 0, wss: 0 };
+    for (const r of this.byHost.get(host) ?? []) {
+      if (r.removed || !r.online || r.transport !== transport) continue;
+      const v = r.f.v as Via;
+      if (v in n) n[v]++;
     }
     return n;
   }

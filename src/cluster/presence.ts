@@ -26,6 +26,7 @@ export function createClusterPresence(mirror: Mirror, writer: () => PresenceWrit
     list: (host, filter, limit, cursor) => mirror.list(host, filter, limit, cursor),
     listByPrefix: (host, transport, prefix, source) => (local(source) ? mirror.listByPrefix(host, transport, prefix) : []),
     count: (host, transport, state, source) => (local(source) ? mirror.count(host, transport, state) : 0),
+    countByVia: (host, transport) => mirror.countByVia(host, transport),
     setAvailability: (ref, a) => writer().setAvailability(ref, a),
     setMeta: (ref, meta, announce = false) => writer().setMeta(ref, meta, announce),
     // Live figures are read per node; in cluster mode they reach Redis with the offline write.

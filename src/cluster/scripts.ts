@@ -5,7 +5,7 @@
  *
  * Endpoint hash fields: g gen, n node, e epoch, c connection token (`node:epoch:local`), st
  * online|offline, av available 0|1, sh show, su status, pr priority, lv liveness, ca connected_at,
- * da disconnected_at, la last_activity_at, rt last_rtt_ms, lr last disconnect reason, m meta
+ * da disconnected_at, la last_activity_at, rt last_rtt_ms, lr last disconnect reason, v via (tcp|tls|ws|wss), m meta
  * (JSON), o creation seq (paging order), s seq of the last change. A feed entry holds k (endpoint
  * name), t (kind), r (reason), x (takeover 1|0, or q = a quiet meta change, not served), at, then
  * every field of the hash after the change, so an entry alone rebuilds the row (mirror.ts).
@@ -76,7 +76,7 @@ for i, op in ipairs(cjson.decode(ARGV[4])) do
       local ca = takeover and h[6] or op.at
       redis.call('DEL', key)
       redis.call('HSET', key, 'g', gen, 'n', node, 'e', epoch, 'c', op.c, 'st', 'online', 'av', op.av, 'lv', 'active',
-        'ca', ca, 'la', op.at, 'm', op.m and cjson.encode(op.m) or '{}', 'o', o, 'lr', h[7] or '')
+        'ca', ca, 'la', op.at, 'm', op.m and cjson.encode(op.m) or '{}', 'o', o, 'lr', h[7] or '', 'v', op.v or '')
       redis.call('ZADD', P .. 'eps', o, k)
       redis.call('ZREM', P .. 'off', k)
       redis.call('SADD', own, k)

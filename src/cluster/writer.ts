@@ -125,7 +125,7 @@ export class PresenceWriter {
   reassert(): void {
     for (const ep of this.byName.values()) {
       ep.seq = 0;
-      this.push(ep, { o: 'on', k: ep.name, c: ep.conn, at: this.d.clock.now(), av: ep.handle.ref.transport === 'mqtt' ? 1 : 0 }, (r) => this.onOnline(ep, r));
+      this.push(ep, { o: 'on', k: ep.name, c: ep.conn, at: this.d.clock.now(), av: ep.handle.ref.transport === 'mqtt' ? 1 : 0, v: ep.handle.via ?? '' }, (r) => this.onOnline(ep, r));
     }
   }
 
@@ -156,7 +156,7 @@ export class PresenceWriter {
         const name = epName(e.ref.host, e.ref.transport, e.ref.id);
         const ep: LocalEp = { handle, name, conn: `${this.d.nodeId}:${this.nonce}:${(++this.serial).toString(36)}`, seq: 0, gen: 0, supersededAt: 0 };
         this.byName.set(name, ep);
-        this.push(ep, { o: 'on', k: name, c: ep.conn, at: e.at, av: e.ref.transport === 'mqtt' ? 1 : 0 }, (r) => this.onOnline(ep, r));
+        this.push(ep, { o: 'on', k: name, c: ep.conn, at: e.at, av: e.ref.transport === 'mqtt' ? 1 : 0, v: handle.via ?? '' }, (r) => this.onOnline(ep, r));
         return;
       }
       case 'offline': {

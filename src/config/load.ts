@@ -18,6 +18,7 @@ import { parse as parseYaml, parseDocument } from 'yaml';
 import type { ErrorCode } from '../errors.js';
 import { ConfigValueError, type Opt, validate } from './dsl.js';
 import { checkGateways } from './schema/gateways.js';
+import { checkListeners } from './schema/listeners.js';
 import { rootSchema } from './schema/root.js';
 import type { Config } from './types.js';
 
@@ -74,6 +75,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   try {
     config = validate(rootSchema, merged);
     checkGateways(config);
+    checkListeners(config.listeners);
   } catch (err) {
     if (err instanceof ConfigValueError) throw new ConfigError('VIGIL_ERR_CONFIG_INVALID', file, err.message, err.path.join('.'));
     throw err;

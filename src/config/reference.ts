@@ -19,8 +19,10 @@ function fmtDefault(opt: Opt): string {
 }
 
 function rows(opt: Opt, path: string, out: string[]): void {
+  const cell = (s: string) => s.replace(/\|/g, '\\|');
   if (opt.kind === 'obj') {
-    if (opt.optional) out.push(`| \`${path}\` | ${describe(opt)} | absent | ${opt.doc} |`);
+    // An optional section gets its own row: being there is what switches it on.
+    if (opt.optional) out.push(`| \`${path}\` | ${cell(describe(opt))} | absent | ${cell(opt.doc)} |`);
     for (const [k, f] of Object.entries(opt.fields)) rows(f, path ? `${path}.${k}` : k, out);
     return;
   }
@@ -29,7 +31,6 @@ function rows(opt: Opt, path: string, out: string[]): void {
     rows(opt.value, `${path}.<${opt.key.replace(/ /g, '_')}>`, out);
     return;
   }
-  const cell = (s: string) => s.replace(/\|/g, '\\|');
   out.push(`| \`${path}\` | ${cell(describe(opt))} | ${fmtDefault(opt)} | ${cell(opt.doc)} |`);
 }
 

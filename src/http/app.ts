@@ -12,6 +12,7 @@
  * /v1 also accepts the dashboard's session cookie, with CSRF checks on changes (session/guard.ts).
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -26,6 +27,7 @@ import { endpointRoutes } from './routes/endpoints.js';
 import { eventRoutes } from './routes/events.js';
 import { gatewayRoutes, gatewayWebhookRoutes } from './routes/gateways.js';
 import { healthRoutes } from './routes/health.js';
+import { hostMetaRoutes } from './routes/host-meta.js';
 import { hostRoutes } from './routes/hosts.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { overviewRoutes } from './routes/overview.js';
@@ -35,6 +37,8 @@ import { ChangeEntrySchema, ErrorBody, PresenceViewSchema } from './schemas.js';
 import { apiAuth } from './session/guard.js';
 import { SESSION_COOKIE } from './session/cookie.js';
 import { SessionStore } from './session/store.js';
+import { loadSecureOptions, serverTlsOptions } from '../transport/tls-context.js';
+import { websocketRoutes } from './websocket.js';
 
 /**
  * Request log lines name the method and the path only: a query string may carry a secret (RFC 6750
@@ -43,7 +47,18 @@ import { SessionStore } from './session/store.js';
 const requestSerializer = (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: req.url.split('?')[0], remoteAddress: req.ip });
 
 export function createHttpApp(deps: HttpDeps): FastifyInstance {
+  // listeners.http.tls: HTTPS (and wss: for the WebSocket endpoints); the certificate reloads on SIGHUP.
+  const tls = deps.config.listeners.http.tls;
+  let https: ReturnType<typeof createHttpsServer> | null = null;
   const app = Fastify<Server, IncomingMessage, ServerResponse, FastifyBaseLogger>({
+    ...(tls
+      ? {
+          serverFactory: (handler) => {
+            https = createHttpsServer(serverTlsOptions(tls, loadSecureOptions(tls)), handler);
+            return https;
+          },
+        }
+      : {}),
     loggerInstance: deps.logger.child({}, { serializers: { req: requestSerializer } }),
     bodyLimit: deps.config.api.max_body_bytes,
     // Unknown fields are errors, never silently dropped (a typo must not be ignored).
@@ -75,6 +90,13 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
   });
   void app.register(swaggerUi, { routePrefix: '/docs' });
 
+  if (tls && https && deps.tlsReloader) {
+    const server: ReturnType<typeof createHttpsServer> = https;
+    deps.tlsReloader.add('http', () => server.setSecureContext(loadSecureOptions(tls)));
+  }
+  const websockets = deps.websockets ?? [];
+  websocketRoutes(app, { config: deps.config, clock: deps.clock, websockets });
+
   const liveMetrics = registerLivenessMetrics(deps);
   app.addHook('onClose', async () => liveMetrics.stop());
   const sessions = new SessionStore({
@@ -91,6 +113,8 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
     metricsRoutes(pub, deps, liveMetrics);
     dashboardRoutes(pub);
     gatewayWebhookRoutes(pub, deps); // each gateway's own secret, not the API token
+    const xmppWs = websockets.find((w) => w.framing.protocol === 'xmpp');
+    if (xmppWs) hostMetaRoutes(pub, xmppWs.path);
   });
   void app.register(async (login) => sessionRoutes(login, { ...deps, sessions }), { prefix: '/v1' });
   void app.register(async (v1) => {

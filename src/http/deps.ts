@@ -6,6 +6,8 @@
 import type { CoreDeps, Service } from '../deps.js';
 import type { Gateways } from '../gateway/service.js';
 import type { HostSettingsTable } from '../host-settings.js';
+import type { TlsReloader } from '../transport/tls-reload.js';
+import type { WsEndpoint } from '../transport/ws-server.js';
 
 export interface HttpDeps extends CoreDeps {
   hostSettings: HostSettingsTable;
@@ -15,4 +17,8 @@ export interface HttpDeps extends CoreDeps {
   ready: () => boolean;
   /** Gateway mode (issue 19); absent when none is configured. */
   gateways?: Gateways;
+  /** The protocols' WebSocket endpoints on this listener (XMPP /xmpp-websocket, MQTT listeners.http.mqtt_path). */
+  websockets?: readonly WsEndpoint[];
+  /** HTTPS (listeners.http.tls): its certificate reloads on SIGHUP through this. */
+  tlsReloader?: TlsReloader | null;
 }

@@ -1,7 +1,7 @@
 /**
  * Liveness and connection metrics for GET /metrics, derived without touching the hot path:
  *   - counters and the rtt histogram follow liveness events (registry.subscribe);
- *   - gauges (connections per host and transport, tracked endpoints, event loop delay) are computed
+ *   - gauges (connections per host, transport and via, tracked endpoints, event loop delay) are computed
  *     at scrape time by `refresh()`, so they cost nothing between scrapes.
  * Names follow Prometheus conventions (vigil_<what>_<unit>_total). MQTT message and queue metrics
  * belong to the MQTT service, which registers its own through deps.metrics.
@@ -17,12 +17,13 @@ export interface LivenessMetrics {
   stop(): void;
 }
 
+const VIAS = ['tcp', 'tls', 'ws', 'wss'] as const;
 const RTT_BUCKETS_S = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export function registerLivenessMetrics(deps: {
   metrics: Metrics;
   liveness: Pick<LivenessRegistry, 'subscribe' | 'hosts' | 'size'>;
-  presence: Pick<PresenceTable, 'count'>;
+  presence: Pick<PresenceTable, 'count' | 'countByVia'>;
   config: { hosts: Record<string, unknown> };
 }): LivenessMetrics {
   const m = deps.metrics;
@@ -35,7 +36,7 @@ export function registerLivenessMetrics(deps: {
   const connects = m.counter('vigil_connections_opened_total', 'Endpoints that came online', L);
   const disconnects = m.counter('vigil_disconnects_total', 'Endpoints that went offline, by reason', [...L, 'reason']);
   const rtt = m.histogram('vigil_ping_rtt_seconds', 'Round-trip time of answered probes', RTT_BUCKETS_S, L);
-  const connections = m.gauge('vigil_connections', 'Connected endpoints per host and transport', L);
+  const connections = m.gauge('vigil_connections', 'Connected endpoints per host, protocol (transport) and network transport (via: tcp, tls, ws, wss)', [...L, 'via']);
   const tracked = m.gauge('vigil_tracked_endpoints', 'Endpoints tracked by the liveness core per host', ['host']);
   const loopDelay = m.gauge('vigil_event_loop_delay_seconds', 'Event loop delay since the previous scrape', ['quantile']);
 
@@ -78,7 +79,10 @@ export function registerLivenessMetrics(deps: {
       tracked.reset();
       const hosts = new Set([...Object.keys(deps.config.hosts), ...deps.liveness.hosts()]);
       for (const host of hosts) {
-        for (const transport of ['xmpp', 'mqtt'] as const) connections.set({ host, transport }, deps.presence.count(host, transport, 'online'));
+        for (const transport of ['xmpp', 'mqtt'] as const) {
+          const byVia = deps.presence.countByVia(host, transport);
+          for (const via of VIAS) connections.set({ host, transport, via }, byVia[via]);
+        }
         tracked.set({ host }, deps.liveness.size(host));
       }
       // The histogram is in ns; min() is huge until the first sample.

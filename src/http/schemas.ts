@@ -31,6 +31,10 @@ export const DisconnectReasonSchema = Type.Union(
   ].map((r) => Type.Literal(r)),
 );
 
+export const ViaSchema = Type.Union([Type.Literal('tcp'), Type.Literal('tls'), Type.Literal('ws'), Type.Literal('wss')], {
+  description: 'Network transport: tcp, tls (TLS listener, XMPP direct TLS or after STARTTLS), ws, wss (WebSocket)',
+});
+
 const SourceSchema = Type.String({ description: 'local for clients Vigil terminates, else the gateway the row was ingested from (docs/gateways.md)' });
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
@@ -52,6 +56,7 @@ export const PresenceViewSchema = Type.Object(
     host: Type.String(),
     transport: Transport,
     source: SourceSchema,
+    via: Nullable(ViaSchema),
     id: Type.String({ description: 'Full JID (XMPP) or client id (MQTT)' }),
     generation: Type.Integer({ description: 'Connection generation; a reconnect gets a new one' }),
     state: Type.Union([Type.Literal('online'), Type.Literal('offline')]),

@@ -21,6 +21,7 @@ import type {
   ProbeNowResult,
   TrackOptions,
   Transport,
+  Via,
 } from './types.js';
 
 export const ACTIVE = 0;
@@ -98,6 +99,10 @@ export class Endpoint implements LivenessHandle, HeapEntry {
 
   get live(): boolean {
     return this.st < DEAD;
+  }
+
+  get via(): Via | null {
+    return this.adapter.via ?? null;
   }
 
   get state(): LivenessState {

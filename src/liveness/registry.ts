@@ -35,7 +35,7 @@ export interface LivenessDeps {
 }
 
 export function defaultHostConfig(): LivenessHostConfig {
-  return { ...defaults(pingSchema), mqtt_probe: 'keepalive' };
+  return { ...defaults(pingSchema), mqtt_probe: 'keepalive', xmpp_probe: 'iq' };
 }
 
 export function createLivenessRegistry(deps: LivenessDeps): LivenessRegistry {

@@ -30,10 +30,18 @@ import type { PingConfig } from '../config/types.js';
 
 /** What the liveness core holds per host: mod_ping's options plus how MQTT clients are checked. */
 export interface LivenessHostConfig extends PingConfig {
-  mqtt_probe: 'keepalive' | 'pingreq';
+  mqtt_probe: 'keepalive' | 'pingreq' | 'ws_ping';
+  xmpp_probe: 'iq' | 'ws_ping';
 }
 
 export type Transport = 'xmpp' | 'mqtt';
+
+/**
+ * The network transport under a protocol (issue 14): `tls` is TCP with TLS (MQTT on 8883, XMPP
+ * direct TLS or after STARTTLS), `ws` / `wss` WebSocket without / with TLS. Not `transport`, which
+ * names the protocol in the REST API (decision 1 of the brief).
+ */
+export type Via = 'tcp' | 'tls' | 'ws' | 'wss';
 
 export type LivenessState = 'active' | 'probing' | 'unresponsive' | 'paused' | 'resumable';
 
@@ -89,6 +97,8 @@ export interface TrackOptions {
 export type ProbeAnswer = 'pong' | 'unsupported';
 
 export interface LivenessAdapter {
+  /** The network transport under the connection (tcp | tls | ws | wss), shown in presence. */
+  readonly via?: Via | undefined;
   /** Send a probe to the endpoint (XEP-0199 IQ ping; MQTT PINGREQ). The answer comes via handle.answered(). */
   probe(ep: EndpointRef): void;
   /** Close the connection; the adapter must then call handle.untrack(reason). */
@@ -102,6 +112,8 @@ export interface LivenessAdapter {
 
 export interface LivenessHandle {
   readonly ref: EndpointRef;
+  /** The adapter's network transport (null when it does not say). */
+  readonly via: Via | null;
   /** False once untracked or superseded by a newer generation. */
   readonly live: boolean;
   readonly state: LivenessState;

@@ -1,7 +1,8 @@
 /**
  * The broker: the composition of the per host parts a cluster replaces (seams.ts: client
  * registry, router, retained store, will scheduler), the session service (broker-sessions.ts), the
- * listener's limits (admission.ts), and the bridge to the liveness core and the presence table.
+ * listeners' connection gate (src/transport/gate.ts: totals, per address, rates, CONNECT timeout),
+ * and the bridge to the liveness core and the presence table.
  * Connections (connection.ts) call it as their ClientBroker (connection-deps.ts).
  *
  *   open:   claim the client id (limits, takeover) -> wills.opened -> session (CONNACK, resend)
@@ -16,15 +17,17 @@
  * A claim or a will record may answer with a promise (a cluster's round trip): the connection holds
  * its input meanwhile, and a connection that closed meanwhile gives its claim back.
  * Liveness: mqtt_probe = keepalive -> onIdle 'expire' after 1.5 x Keep Alive [MQTT-3.1.2-24]
- * (0 = never); pingreq -> onIdle 'probe' (server PINGREQ, opt-in). Switched live on `host_config`.
+ * (0 = never); pingreq -> onIdle 'probe' (server PINGREQ, opt-in); ws_ping -> onIdle 'probe' with
+ * a WebSocket Ping for clients over ws / wss, the Keep Alive rule for the others (they have no
+ * WebSocket). Switched live on `host_config`.
  */
 import { randomBytes } from 'node:crypto';
 import type { IConnackPacket } from 'mqtt-packet';
 import type { PasswordChecker } from '../auth/password-cache.js';
 import type { CoreDeps } from '../deps.js';
 import { normaliseLocal } from '../jid.js';
-import type { DisconnectReason, TrackOptions } from '../liveness/types.js';
-import { Admission } from './admission.js';
+import type { DisconnectReason, TrackOptions, Via } from '../liveness/types.js';
+import { ConnectionGate } from '../transport/gate.js';
 import { createSessions, restorePersistent, snakeFigures, type BrokerSessions } from './broker-sessions.js';
 import type { ChannelEnv, Connected, HostPolicy } from './channel.js';
 import type { SubOptions } from './channel-session.js';
@@ -55,6 +58,12 @@ function normaliseUser(user: string): string {
   }
 }
 
+/** The probe a host's mqtt_probe gives a client over `via` (ws_ping needs a WebSocket). */
+function probeFor(mqttProbe: 'keepalive' | 'pingreq' | 'ws_ping' | undefined, via: Via): 'ws_ping' | 'pingreq' | 'keepalive' {
+  if (mqttProbe === 'ws_ping') return via === 'ws' || via === 'wss' ? 'ws_ping' : 'keepalive';
+  return mqttProbe === 'pingreq' ? 'pingreq' : 'keepalive';
+}
+
 /** Close a connection whose client id another one took [MQTT-3.1.4-2/3] (v5 DISCONNECT 0x8E). */
 function takeOver(old: BrokerClient): void {
   old.end('taken_over', disconnectCode('taken_over'), willOnClose('taken_over'));
@@ -68,7 +77,8 @@ export class Broker implements ClientBroker {
   readonly passwords: PasswordChecker;
   private readonly hosts = new Map<string, HostParts>();
   private readonly defaultPolicy: HostPolicy;
-  private readonly admission: Admission<BrokerClient>;
+  /** The listeners' limits (every MQTT listener: tcp, tls, ws, wss). */
+  readonly gate: ConnectionGate<BrokerClient>;
   private readonly m: BrokerMetrics;
   private unsubscribeLiveness: (() => void) | null = null;
 
@@ -79,7 +89,19 @@ export class Broker implements ClientBroker {
     const names = Object.keys(deps.config.hosts);
     if (names.length === 0) throw new Error('mqtt: no host configured');
     const m = (this.m = createBrokerMetrics(deps.metrics));
-    this.admission = new Admission({ config: deps.config, clock: deps.clock, scheduler: deps.scheduler, logger: deps.logger, metrics: m });
+    const mqttOf = (h: string) => deps.config.hosts[h]!.mqtt;
+    this.gate = new ConnectionGate({
+      protocol: 'mqtt',
+      hosts: Object.fromEntries(names.map((h) => [h, mqttOf(h)])),
+      // The host is not known before CONNECT: the default (first) host's connect_timeout.
+      handshakeTimeoutMs: mqttOf(names[0]!).connect_timeout * 1000,
+      handshakeLimit: 'connect_timeout',
+      clock: deps.clock,
+      scheduler: deps.scheduler,
+      logger: deps.logger,
+      metrics: deps.metrics,
+      limitHits: m.limits,
+    });
     this.sessions = createSessions(deps, {
       onDrop: () => m.counters.dropped.value++,
       removeSubscription: (host, clientId, filter) => this.hosts.get(host)?.router.unsubscribe(clientId, filter),
@@ -89,7 +111,7 @@ export class Broker implements ClientBroker {
       const parts = seams({
         host,
         policy,
-        rate: this.admission.rate,
+        rate: this.gate.rate,
         sessions: this.sessions,
         publish: (msg) => this.publish(this.hosts.get(host)!, msg),
         aclDenied: () => m.aclDenied.inc(),
@@ -111,8 +133,9 @@ export class Broker implements ClientBroker {
       gate: {
         env: this.channelEnv(),
         passwords: deps.passwords,
-        authFailureDelayMs: (ip, host) => this.admission.authFailureDelayMs(ip, host),
+        authFailureDelayMs: (ip, host) => this.gate.authFailureDelayMs(ip, host),
         later: (ms, fn) => scheduler.setTimer(ms, fn),
+        identity: null,
       },
       broker: this,
     };
@@ -123,7 +146,7 @@ export class Broker implements ClientBroker {
 
   /** Number of open connections (all hosts). */
   get connectionCount(): number {
-    return this.admission.size;
+    return this.gate.size;
   }
 
   /** Number of subscriptions in a host's router (operators, tests). */
@@ -131,13 +154,13 @@ export class Broker implements ClientBroker {
     return this.hosts.get(host)?.router.size ?? 0;
   }
 
-  /** A new socket: the listener's limits, then it waits for CONNECT within connect_timeout. */
+  /** A new connection (admitted by the gate): it waits for CONNECT within connect_timeout. */
   accepted(conn: BrokerClient): void {
-    this.admission.accepted(conn);
+    this.gate.opened(conn);
   }
 
   open(conn: BrokerClient, st: Connected, connack: IConnackPacket): void | Promise<void> {
-    this.admission.connected(conn);
+    this.gate.established(conn);
     const h = this.hosts.get(st.policy.host)!;
     const claim = h.clients.claim(st.clientId, conn, st.policy.mqtt);
     if (claim instanceof Promise) return claim.then((c) => this.claimed(h, conn, st, connack, c));
@@ -191,7 +214,7 @@ export class Broker implements ClientBroker {
       },
     );
     this.m.connects.inc();
-    const handle = this.deps.liveness.track({ host, transport: 'mqtt', id }, conn, this.trackOptions(host, st.keepalive));
+    const handle = this.deps.liveness.track({ host, transport: 'mqtt', id }, conn, this.trackOptions(host, st.keepalive, conn.via));
     conn.opened(opened.handle, opened.generation, handle);
     this.deps.presence.setMeta(handle.ref, {
       username: st.username,
@@ -200,6 +223,7 @@ export class Broker implements ClientBroker {
       clean_start: st.cleanStart,
       session_expiry: st.sessionExpiryS,
       ip: conn.remoteIp,
+      via: conn.via,
     });
     if (this.deps.logger.isLevelEnabled('debug')) this.deps.logger.debug({ event: 'mqtt_connected', host, client_id: id, username: st.username, protocol_level: st.version, keepalive: st.keepalive, session_present: present, takeover: !!previous }, 'MQTT client connected');
     if (previous) takeOver(previous);
@@ -244,7 +268,7 @@ export class Broker implements ClientBroker {
   }
 
   closed(conn: BrokerClient, reason: DisconnectReason, will: boolean): void {
-    this.admission.closed(conn);
+    this.gate.closed(conn);
     const st = conn.negotiated;
     if (!st || !conn.session) return;
     const h = this.hosts.get(st.policy.host)!;
@@ -262,9 +286,17 @@ export class Broker implements ClientBroker {
   }
 
   probeable(conn: BrokerClient): true | string {
+    if (this.probeOf(conn) !== 'keepalive') return true;
     const host = conn.negotiated?.policy.host;
-    if (host && this.deps.liveness.hostConfig(host)?.mqtt_probe === 'pingreq') return true;
-    return 'mqtt_probe is keepalive on this host: MQTT has no server-to-client ping (set mqtt_probe: pingreq for clients that answer PINGREQ)';
+    if (host && this.deps.liveness.hostConfig(host)?.mqtt_probe === 'ws_ping') {
+      return `mqtt_probe is ws_ping on this host and this client is over ${conn.via}, not WebSocket: it is held to its Keep Alive`;
+    }
+    return 'mqtt_probe is keepalive on this host: MQTT has no server-to-client ping (set mqtt_probe: pingreq for clients that answer PINGREQ, ws_ping for WebSocket clients)';
+  }
+
+  probeOf(conn: BrokerClient): 'ws_ping' | 'pingreq' | 'keepalive' {
+    const host = conn.negotiated?.policy.host;
+    return host ? probeFor(this.deps.liveness.hostConfig(host)?.mqtt_probe, conn.via) : 'keepalive';
   }
 
   count(what: CountedEvent): void {
@@ -277,8 +309,8 @@ export class Broker implements ClientBroker {
 
   /** Close every client with 'shutdown' (v5 DISCONNECT 0x8B), cancel timers. */
   shutdown(): void {
-    this.admission.shutdown();
-    for (const c of this.admission.connections()) {
+    this.gate.shutdown();
+    for (const c of this.gate.connections()) {
       if (c.handle?.live) c.handle.kill('shutdown');
       else c.end('shutdown', RC.serverShuttingDown, false);
     }
@@ -303,8 +335,8 @@ export class Broker implements ClientBroker {
     };
   }
 
-  private trackOptions(host: string, keepalive: number): TrackOptions {
-    if (this.deps.liveness.hostConfig(host)?.mqtt_probe === 'pingreq') return { onIdle: 'probe' };
+  private trackOptions(host: string, keepalive: number, via: Via): TrackOptions {
+    if (probeFor(this.deps.liveness.hostConfig(host)?.mqtt_probe, via) !== 'keepalive') return { onIdle: 'probe' };
     return { onIdle: 'expire', idleMs: keepalive * 1500 }; // [MQTT-3.1.2-24]
   }
 
@@ -312,7 +344,7 @@ export class Broker implements ClientBroker {
     const h = this.hosts.get(host);
     if (!h) return;
     for (const c of h.clients.local.values()) {
-      if (c.handle?.live && c.negotiated) c.handle.setOptions(this.trackOptions(host, c.negotiated.keepalive));
+      if (c.handle?.live && c.negotiated) c.handle.setOptions(this.trackOptions(host, c.negotiated.keepalive, c.via));
     }
   }
 }

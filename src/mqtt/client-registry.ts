@@ -44,7 +44,7 @@ export interface ClientRegistry<C extends Holder> {
   readonly local: ReadonlyMap<string, C>;
 }
 
-/** New connections per minute per address (src/ip-limits.ts); taking one uses a token. */
+/** New connections per minute per address (src/transport/ip-limits.ts); taking one uses a token. */
 export interface ConnectionRate {
   takeConnection(ip: string, host: string | null): boolean;
 }

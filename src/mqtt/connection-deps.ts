@@ -16,8 +16,9 @@ import type { PasswordChecker } from '../auth/password-cache.js';
 import type { DisconnectReason, LivenessAdapter, LivenessHandle } from '../liveness/types.js';
 import type { SessionHandle, SessionSink } from '../mqtt-session/session-service.js';
 import type { TimerHandle } from '../time/scheduler.js';
-import type { Admitted } from './admission.js';
+import type { Via } from '../liveness/types.js';
 import type { ChannelEnv, Connected } from './channel.js';
+import type { CertificateIdentity } from './connect-check.js';
 import type { SubOptions } from './channel-session.js';
 import type { Holder } from './client-registry.js';
 import type { PacketDecoder } from './decoder.js';
@@ -39,7 +40,7 @@ export interface PacketWire {
   readonly counters: PacketCounters;
   /** Largest inbound packet before CONNECT names the host (the default host's max_packet_size). */
   defaultMaxPacketSize(): number;
-  /** Monotonic ms (the CONNECT timeout). */
+  /** Monotonic ms (when a connection opened: the CONNECT timeout). */
   monoNow(): number;
   /** Wall-clock ms: the time base of message expiry (persisted deadlines mean the same after a restart). */
   nowMs(): number;
@@ -54,6 +55,8 @@ export interface ConnectGate {
   authFailureDelayMs(ip: string, host: string): number;
   /** A timer (the failed-auth delay). */
   later(ms: number, fn: () => void): TimerHandle;
+  /** The listener's certificate-to-username mode (its tls block), null: the CONNECT's credentials. */
+  readonly identity: CertificateIdentity | null;
 }
 
 /** What a connection tells the broker about its client (broker.ts implements it). */
@@ -73,15 +76,17 @@ export interface ClientBroker {
   closed(conn: BrokerClient, reason: DisconnectReason, will: boolean): void;
   /** Run `cb` once every session write so far is durable (at once when none is pending). */
   whenDurable(cb: (err: Error | null) => void): void;
-  /** Whether the server may PINGREQ this client (mqtt_probe = pingreq), or why not. */
+  /** Whether the server may probe this client (mqtt_probe pingreq, or ws_ping over WebSocket), or why not. */
   probeable(conn: BrokerClient): true | string;
+  /** How this client is checked now: a WebSocket Ping, a PINGREQ, or the Keep Alive rule alone. */
+  probeOf(conn: BrokerClient): 'ws_ping' | 'pingreq' | 'keepalive';
   count(what: CountedEvent): void;
   /** A bug while handling this connection's input: log it; the connection is closed, the server lives on. */
   internalError(conn: BrokerClient, err: unknown): void;
 }
 
 /** What the broker needs of a connection (connection.ts implements it). */
-export interface BrokerClient extends Admitted, Holder, Subscriber, LivenessAdapter, SessionSink<Delivery> {
+export interface BrokerClient extends Holder, Subscriber, LivenessAdapter, SessionSink<Delivery> {
   /** True once the connection ended (a cluster's late answer to `open` then gives its claim back). */
   readonly ended: boolean;
   /** The negotiated state once CONNECT succeeded; kept after close for the will and the session. */
@@ -90,6 +95,14 @@ export interface BrokerClient extends Admitted, Holder, Subscriber, LivenessAdap
   /** The session generation this connection opened (a late close after a takeover is ignored). */
   readonly sessionGeneration: number;
   readonly handle: LivenessHandle | null;
+  /** tcp | tls | ws | wss. */
+  readonly via: Via;
+  /** When the socket was accepted (monotonic ms). */
+  readonly openedAtMono: number;
+  /** No CONNECT within connect_timeout: close (the transport gate's timer). */
+  handshakeTimeout(): void;
+  /** End the connection once (optional v5 DISCONNECT `code`), publishing the will when `will`. */
+  end(reason: DisconnectReason, code: number | null, will: boolean): void;
   /** The client's own, opened session and liveness handle (the broker's answer to `open`). */
   opened(session: SessionHandle<Delivery, SubOptions>, generation: number, handle: LivenessHandle): void;
   send(packet: Packet): void;

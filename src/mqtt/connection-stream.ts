@@ -1,10 +1,13 @@
 /**
  * The socket listeners of MQTT connections, shared by all of them: a stream is tagged with its
  * reader (the connection) once, so no connection makes closures of its own (memory per idle
- * connection).
+ * connection). The stream is a TransportConn (src/transport/connection.ts): a socket itself for
+ * tcp and tls; a WebSocket also reports the answers to our WebSocket Pings (`pong`) and messages
+ * its framing refuses (`protocol-error`, e.g. a text frame [MQTT-6.0.0-1]); those two listeners are
+ * added only there.
  */
-import type { Duplex } from 'node:stream';
 import type { DisconnectReason } from '../liveness/types.js';
+import { isMessageFramed, type TransportConn } from '../transport/connection.js';
 
 /** What the shared listeners call on the stream's reader (connection.ts). */
 export interface StreamReader {
@@ -12,10 +15,12 @@ export interface StreamReader {
   onData(buf: Buffer): void;
   /** The stream failed, ended or closed. */
   end(reason: DisconnectReason, code: number | null, will: boolean): void;
+  /** A WebSocket Pong: the answer to a ws_ping probe. */
+  onPong(): void;
 }
 
 const READER = Symbol('vigil.mqtt.reader');
-type Tagged = Duplex & { [READER]: StreamReader };
+type Tagged = TransportConn & { [READER]: StreamReader };
 
 function onStreamData(this: Tagged, buf: Buffer): void {
   this[READER].onData(buf);
@@ -23,17 +28,27 @@ function onStreamData(this: Tagged, buf: Buffer): void {
 function onStreamGone(this: Tagged): void {
   this[READER].end('socket_error', null, true);
 }
+function onStreamPong(this: Tagged): void {
+  this[READER].onPong();
+}
+function onStreamRefused(this: Tagged): void {
+  this[READER].end('protocol_error', null, true);
+}
 
 /** Feed `stream`'s bytes to `reader`; an error, end or close ends it. */
-export function attachStream(stream: Duplex, reader: StreamReader): void {
+export function attachStream(stream: TransportConn, reader: StreamReader): void {
   (stream as Tagged)[READER] = reader;
   stream.on('data', onStreamData);
   stream.on('error', onStreamGone);
   stream.on('end', onStreamGone);
   stream.on('close', onStreamGone);
+  if (isMessageFramed(stream)) {
+    stream.on('pong', onStreamPong);
+    stream.on('protocol-error', onStreamRefused);
+  }
 }
 
 /** A shared 'finish' listener: destroy the stream once its last write is flushed. */
-export function destroyStream(this: Duplex): void {
+export function destroyStream(this: TransportConn): void {
   this.destroy();
 }

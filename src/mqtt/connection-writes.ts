@@ -10,10 +10,10 @@
  *   - a single buffer is written as it is (no writev, no copy); several are joined once.
  * `pendingBytes` counts what waits here, for the max_send_buffer check beside the stream's own.
  */
-import type { Duplex } from 'node:stream';
+import type { TransportConn } from '../transport/connection.js';
 
 export interface WriteQueue {
-  readonly stream: Duplex;
+  readonly stream: TransportConn;
   /** Writes waiting (one buffer, several, or none), and their bytes. */
   outQ: Buffer | Buffer[] | null;
   outBytes: number;

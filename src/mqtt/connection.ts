@@ -23,11 +23,11 @@
  * (admission.ts). Packet size: checked by the framer when the fixed header is known, before the
  * body is buffered [MQTT-3.1.2-24 v5 / §3.2.2.3.6].
  */
-import type { Duplex } from 'node:stream';
 import { generate, type Packet } from 'mqtt-packet';
-import type { DisconnectReason, EndpointRef, LivenessHandle } from '../liveness/types.js';
+import type { DisconnectReason, EndpointRef, LivenessHandle, Via } from '../liveness/types.js';
+import { ping, viaOf, type TransportConn } from '../transport/connection.js';
 import type { ChannelState, Connected, Step } from './channel.js';
-import { passwordCheck, withVerdict } from './connect-check.js';
+import { certificateUsername, passwordCheck, withVerdict } from './connect-check.js';
 import type { BrokerClient, ConnectionDeps } from './connection-deps.js';
 import { encodePublish, type EncodeCache } from './deliver.js';
 import { atBoundary, dropInput, holdInput, holding, pushBytes, releaseInput, type FrameError, type Framed } from './framer.js';
@@ -78,7 +78,7 @@ export class MqttConnection implements Framed, WriteQueue, StreamReader, BrokerC
   outBytes = 0;
 
   constructor(
-    readonly stream: Duplex,
+    readonly stream: TransportConn,
     readonly remoteIp: string,
     private readonly deps: ConnectionDeps,
   ) {
@@ -88,6 +88,21 @@ export class MqttConnection implements Framed, WriteQueue, StreamReader, BrokerC
 
   get connected(): Connected | null {
     return this.state.phase === 'connected' ? this.state : null;
+  }
+
+  /** tcp | tls | ws | wss: read from the stream (no field per connection). */
+  get via(): Via {
+    return viaOf(this.stream);
+  }
+
+  /** No CONNECT within connect_timeout (the transport gate's timer): close, nothing sent. */
+  handshakeTimeout(): void {
+    this.end('protocol_error', null, false);
+  }
+
+  /** A WebSocket Pong: the answer to our ws_ping probe (an unsolicited one proves nothing here). */
+  onPong(): void {
+    if (this.handle !== null && this.deps.broker.probeOf(this) === 'ws_ping') this.handle.answered('pong');
   }
 
   /** A read chunk (the stream's 'data'): its answers leave in one write when it is done. */
@@ -172,6 +187,12 @@ export class MqttConnection implements Framed, WriteQueue, StreamReader, BrokerC
     let env = gate.env;
     if (pkt.cmd === 'connect' && this.state.phase === 'awaiting_connect') {
       this.version = pkt.protocolVersion ?? 4;
+      if (gate.identity !== null) {
+        // use_identity_as_username / use_subject_as_username: the certificate is the credential.
+        const user = certificateUsername(pkt, this.stream, gate.identity);
+        this.connectUser = pkt.username ?? null;
+        return this.apply(dispatch(this.state, pkt, withVerdict(env, user !== null), this.session, wire.nowMs()));
+      }
       this.connectUser = pkt.username ?? null;
       const c = passwordCheck(env, pkt);
       const verdict = c === null ? null : gate.passwords.checkSoon(c.host, c.user, c.password);
@@ -385,6 +406,8 @@ export class MqttConnection implements Framed, WriteQueue, StreamReader, BrokerC
   // LivenessAdapter ---------------------------------------------------------------------------
 
   probe(_ep: EndpointRef): void {
+    // mqtt_probe ws_ping: a WebSocket Ping (RFC 6455 §5.5.2), answered by the client's WebSocket layer.
+    if (this.deps.broker.probeOf(this) === 'ws_ping' && ping(this.stream)) return;
     this.send({ cmd: 'pingreq' });
   }
 

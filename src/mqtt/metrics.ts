@@ -1,5 +1,5 @@
 /** The MQTT broker's Prometheus metrics (names: vigil_mqtt_<what>_total), built once per app. */
-import type { Counter, Gauge } from 'prom-client';
+import type { Counter } from 'prom-client';
 import type { FastCounter, Metrics } from '../metrics.js';
 
 /** Per-packet counters, plain numbers (metrics.ts fastCounter), bumped by every connection. */
@@ -18,7 +18,6 @@ export interface PacketCounters {
 export type CountedEvent = 'auth_failure' | 'acl_denied' | 'limit' | 'max_subscriptions';
 
 export interface BrokerMetrics {
-  sockets: Gauge;
   connects: Counter;
   keepaliveTimeouts: Counter;
   aclDenied: Counter;
@@ -39,7 +38,6 @@ export function createBrokerMetrics(metrics: Metrics): BrokerMetrics {
   const aclDenied = metrics.counter('vigil_mqtt_acl_denied_total', 'Publishes and subscriptions denied by the ACL.');
   const limits = metrics.counter('vigil_mqtt_limit_hits_total', 'Connections or packets refused by a configured limit.', ['limit'] as const);
   return {
-    sockets: metrics.gauge('vigil_mqtt_connections', 'Open MQTT connections (sockets).'),
     connects: metrics.counter('vigil_mqtt_connects_total', 'CONNECTs accepted.'),
     keepaliveTimeouts: metrics.counter('vigil_mqtt_keepalive_timeouts_total', 'Clients closed for no packet within 1.5 x Keep Alive.'),
     aclDenied,

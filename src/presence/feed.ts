@@ -9,7 +9,9 @@
  *   nums  (Float64, 6 per entry)  at, generation, last_activity_at, next_deadline_at, last_rtt_ms, priority
  *   bits  (Int32)                 kind, state, available, liveness, reason, takeover, last reason, show
  *   refs  (3 per entry)           the row (host, transport, source, id and connected_at are read from it,
- *                                 they never change), the meta object, the status string
+ *                                 they never change; so is via, which a takeover over another
+ *                                 transport changes for the row's earlier entries too), the meta
+ *                                 object, the status string
  *
  * Meta objects are shared with the row: the table replaces a row's meta on every change instead
  * of writing into it, so the object an entry holds is the snapshot. Null numbers are NaN. The
@@ -164,6 +166,7 @@ export class ChangeFeed {
       host: row.host,
       transport: row.transport,
       source: row.source,
+      via: row.via,
       id: row.id,
       generation,
       state: online ? 'online' : 'offline',

@@ -8,7 +8,7 @@
  * empty object. `meta` is replaced on every change, never written into, so the change feed can
  * keep the object it saw as its snapshot (feed.ts).
  */
-import type { DisconnectReason, LivenessHandle, LivenessState, Transport } from '../liveness/types.js';
+import type { DisconnectReason, LivenessHandle, LivenessState, Transport, Via } from '../liveness/types.js';
 import type { FiguresProvider, Meta, PresenceView, Show } from './types.js';
 
 /** XMPP presence details (RFC 6121 §4.7.2); absent = all null. */
@@ -54,10 +54,15 @@ const ONLINE = 1;
 const AVAILABLE = 2;
 const REMOVED = 4;
 const ANNOUNCED_SHIFT = 3;
+const ANNOUNCED_MASK = 7 << ANNOUNCED_SHIFT;
 const ANNOUNCED: readonly (LivenessState | null)[] = [null, 'active', 'probing', 'unresponsive', 'paused', 'resumable'];
+/** The network transport, 3 bits at VIA_SHIFT (0: not known, e.g. a gateway row). */
+const VIA_SHIFT = 6;
+const VIA_MASK = 7 << VIA_SHIFT;
+export const VIAS: readonly (Via | null)[] = [null, 'tcp', 'tls', 'ws', 'wss'];
 
 export class Row {
-  /** ONLINE | AVAILABLE | REMOVED, and the last announced liveness state's code << 3. */
+  /** ONLINE | AVAILABLE | REMOVED, the last announced liveness state's code << 3, the via code << 6. */
   private bits: number;
   private connectedRel: number;
   private extra: Extra | null = null;
@@ -76,8 +81,9 @@ export class Row {
     /** Live figures while online; null once offline (then `ended` holds its last figures). */
     public handle: LiveView | null,
     public lastReason: DisconnectReason | null,
+    via: Via | null = null,
   ) {
-    this.bits = ONLINE | (home.transport === 'mqtt' ? AVAILABLE : 0);
+    this.bits = ONLINE | (home.transport === 'mqtt' ? AVAILABLE : 0) | (Math.max(0, VIAS.indexOf(via)) << VIA_SHIFT);
     this.connectedRel = connectedAt - home.epoch;
   }
 
@@ -91,6 +97,15 @@ export class Row {
 
   get source(): string {
     return this.home.source;
+  }
+
+  /** The network transport of the connection (tcp | tls | ws | wss), null when not known. */
+  get via(): Via | null {
+    return VIAS[(this.bits & VIA_MASK) >> VIA_SHIFT] ?? null;
+  }
+
+  set via(v: Via | null) {
+    this.bits = (this.bits & ~VIA_MASK) | (Math.max(0, VIAS.indexOf(v)) << VIA_SHIFT);
   }
 
   get connectedAt(): number {
@@ -123,11 +138,11 @@ export class Row {
 
   /** Last liveness state announced in the feed (transitions active<->probing are not announced). */
   get announcedLiveness(): LivenessState | null {
-    return ANNOUNCED[this.bits >>> ANNOUNCED_SHIFT] ?? null;
+    return ANNOUNCED[(this.bits & ANNOUNCED_MASK) >>> ANNOUNCED_SHIFT] ?? null;
   }
 
   set announcedLiveness(s: LivenessState | null) {
-    this.bits = (this.bits & ((1 << ANNOUNCED_SHIFT) - 1)) | (ANNOUNCED.indexOf(s) << ANNOUNCED_SHIFT);
+    this.bits = (this.bits & ~ANNOUNCED_MASK) | (ANNOUNCED.indexOf(s) << ANNOUNCED_SHIFT);
   }
 
   private more(): Extra {
@@ -189,6 +204,7 @@ export function viewOf(row: Row, meta: Meta): PresenceView {
     host: row.host,
     transport: row.transport,
     source: row.source,
+    via: row.via,
     id: row.id,
     generation: row.generation,
     state: row.state,

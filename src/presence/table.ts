@@ -11,13 +11,14 @@ import type {
   LivenessRegistry,
   LivenessState,
   Transport,
+  Via,
 } from '../liveness/types.js';
 import type { Clock } from '../time/clock.js';
 import type { Scheduler, TimerHandle } from '../time/scheduler.js';
 import { ChangeFeed } from './feed.js';
 import { HostIndex } from './host-index.js';
 import { type IngestCore, type PresenceIngest, ingestRows } from './ingest-rows.js';
-import { EMPTY_META, Row, type RowHome, sameMeta, viewOf } from './row.js';
+import { EMPTY_META, Row, type RowHome, VIAS, sameMeta, viewOf } from './row.js';
 import { type ChangeKind, type FiguresSource, LOCAL_SOURCE, type Meta, type PresenceTable, type PresenceView } from './types.js';
 
 export interface PresenceTableDeps {
@@ -87,9 +88,14 @@ class Rows {
     return out;
   }
 
+  /** Online rows by via code (row.ts VIAS). */
+  readonly onlineVia = [0, 0, 0, 0, 0];
+
   count(r: Row, delta: number): void {
-    if (r.online) this.online += delta;
-    else this.offline += delta;
+    if (r.online) {
+      this.online += delta;
+      this.onlineVia[Math.max(0, VIAS.indexOf(r.via))]! += delta;
+    } else this.offline += delta;
   }
 }
 
@@ -196,6 +202,9 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable & Pr
     const existing = rows.byId.get(ref.id);
     if (existing && existing.online) {
       // Takeover / resource conflict: one continuous online endpoint, never offline -> online.
+      rows.count(existing, -1);
+      existing.via = handle.via;
+      rows.count(existing, 1);
       existing.generation = ref.generation;
       existing.handle = handle;
       existing.available = ref.transport === 'mqtt';
@@ -204,14 +213,14 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable & Pr
       emit('online', existing, null, true);
       return;
     }
-    emit('online', addRow(h, rows, ref.id, ref.generation, clock.now(), handle), null, takeover);
+    emit('online', addRow(h, rows, ref.id, ref.generation, clock.now(), handle, handle.via), null, takeover);
   }
 
   /** A new online row in place of `rows`' offline one of that id, if any (not announced). */
-  function addRow(h: HostRows, rows: Rows, id: string, generation: number, connectedAt: number, live: Row['handle']): Row {
+  function addRow(h: HostRows, rows: Rows, id: string, generation: number, connectedAt: number, live: Row['handle'], via: Via | null = null): Row {
     const existing = rows.byId.get(id);
     if (existing) removeRow(existing);
-    const r = new Row(rows.home, id, generation, ++order, connectedAt, live, existing?.lastReason ?? null);
+    const r = new Row(rows.home, id, generation, ++order, connectedAt, live, existing?.lastReason ?? null, via);
     rows.add(r);
     h.index.append(r);
     rows.count(r, 1);
@@ -242,6 +251,16 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable & Pr
     const r = current(ref);
     if (!r) return;
     const was = r.announcedLiveness;
+    // XEP-0198: a session resumed on another connection may be on another transport now (issue 14).
+    if (was === 'resumable' && state !== 'resumable') {
+      const via = liveness.get(ref)?.via ?? null;
+      const rows = rowsOf(ref.host, ref.transport);
+      if (via !== null && via !== r.via && rows) {
+        rows.count(r, -1);
+        r.via = via;
+        rows.count(r, 1);
+      }
+    }
     if (!NOTABLE.has(state) && (was === null || !NOTABLE.has(was))) return;
     r.announcedLiveness = state;
     emit('liveness', r);
@@ -318,6 +337,7 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable & Pr
       const keep = (r: Row) =>
         (filter.transport === undefined || r.transport === filter.transport) &&
         (filter.source === undefined || r.source === filter.source) &&
+        (filter.via === undefined || r.via === filter.via) &&
         (filter.state === undefined || r.state === filter.state) &&
         (filter.liveness === undefined || (r.handle?.state ?? null) === filter.liveness) &&
         (needle === null || needle.test(r.id));
@@ -341,6 +361,10 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable & Pr
         if (state !== 'online') n += rows.offline;
       }
       return n;
+    },
+    countByVia(host, transport) {
+      const n = hosts.get(host)?.rows(transport, LOCAL_SOURCE)?.onlineVia ?? [0, 0, 0, 0, 0];
+      return { tcp: n[1]!, tls: n[2]!, ws: n[3]!, wss: n[4]! };
     },
     setAvailability(ref, a) {
       const r = current(ref);

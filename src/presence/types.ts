@@ -11,6 +11,7 @@ import type {
   LivenessHandle,
   LivenessState,
   Transport,
+  Via,
 } from '../liveness/types.js';
 
 export type Show = 'chat' | 'away' | 'dnd' | 'xa';
@@ -52,6 +53,8 @@ export interface PresenceView {
   transport: Transport;
   /** LOCAL_SOURCE, or the name of the gateway the row was ingested from (src/presence/ingest.ts). */
   source: string;
+  /** The network transport (tcp, tls, ws, wss) of a client Vigil terminates; null for gateway rows. */
+  via: Via | null;
   id: string;
   generation: number;
   state: 'online' | 'offline';
@@ -94,6 +97,7 @@ export interface ChangeEntry {
 export interface ListFilter {
   transport?: Transport;
   source?: string;
+  via?: Via;
   state?: 'online' | 'offline';
   liveness?: LivenessState;
   /** Text search: the id contains it, ignoring case. */
@@ -119,6 +123,8 @@ export interface PresenceTable {
   listByPrefix(host: string, transport: Transport, prefix: string, source?: string): PresenceView[];
   /** Rows of one source (default LOCAL_SOURCE) on a host. */
   count(host: string, transport?: Transport, state?: 'online' | 'offline', source?: string): number;
+  /** Online rows of Vigil's own clients on a host and protocol, by network transport (the vigil_connections gauge). */
+  countByVia(host: string, transport: Transport): Record<Via, number>;
   /** Set availability (XMPP presence). Ignored for a stale generation. */
   setAvailability(ref: EndpointRef, availability: Availability): void;
   /** Merge metadata. Emits a `meta` change only when `announce` is true. Ignored for a stale generation. */

@@ -17,7 +17,7 @@
  */
 import type { Logger } from 'pino';
 import type { HostSettings } from '../host-settings.js';
-import type { DisconnectReason, EndpointRef, LivenessAdapter, LivenessHandle, LivenessRegistry, TrackOptions } from '../liveness/types.js';
+import type { DisconnectReason, EndpointRef, LivenessAdapter, LivenessHandle, LivenessRegistry, TrackOptions, Via } from '../liveness/types.js';
 import type { Meta } from '../presence/types.js';
 import type { Clock } from '../time/clock.js';
 import { type C2sSession, type PresenceState, newPresenceState } from './c2s-session.js';
@@ -34,6 +34,8 @@ import type { XmlEl } from './xml.js';
 
 /** What a session needs of the connection it is attached to (connection.ts implements it). */
 export interface SessionStream {
+  /** The network transport of the connection (issue 14): tcp | tls | ws | wss. */
+  readonly via: Via;
   /** Write a stanza (counted), followed by an <r/> (XEP-0198 §4) when `requestAck`. */
   writeStanza(el: XmlEl, requestAck: boolean): void;
   /** The liveness probe: <r/> when stream management is on, else an XEP-0199 ping. */
@@ -93,6 +95,12 @@ export class BoundSession implements C2sSession {
 
   get detached(): boolean {
     return this.link === 'detached';
+  }
+
+  /** The transport of the connection it is on (a resumed session: the new one's); undefined while detached. */
+  get via(): Via | undefined {
+    const link = this.link;
+    return typeof link === 'object' ? link.via : undefined;
   }
 
   get ended(): boolean {
@@ -291,6 +299,9 @@ export function bindSession(env: SessionEnv, stream: SessionStream, user: string
 /** What the liveness core calls: probe and kill go to the session, which knows its connection of the moment. */
 export class SessionAdapter implements LivenessAdapter {
   constructor(private readonly session: BoundSession) {}
+  get via(): Via | undefined {
+    return this.session.via;
+  }
   probe(): void {
     this.session.probe();
   }

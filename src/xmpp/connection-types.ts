@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { SecureContext } from 'node:tls';
-import type { DisconnectReason, LivenessRegistry } from '../liveness/types.js';
+import type { DisconnectReason, LivenessRegistry, Via } from '../liveness/types.js';
 import type { Scheduler } from '../time/scheduler.js';
 import type { SessionEnv } from './bound-session.js';
 import type { XmppCounters } from './metrics.js';
@@ -46,10 +46,13 @@ export interface ConnectionDeps {
   /** max_send_buffer: bytes queued to a slow reader before the connection is closed. */
   maxSendBuffer(host: string | null): number;
   /** A SASL failure from this connection's address: how long to hold its answer (ms). */
-  authFailureDelayMs(host: string | null): number;
-  handshakeTimeoutMs(host: string | null): number;
+  authFailureDelayMs(conn: Connection, host: string | null): number;
   /** Count this connection against the limits of the header's host (the negotiation's `admit` effect); false: refused. */
-  admit(host: string): boolean;
+  admit(conn: Connection, host: string): boolean;
+  /** The resource is bound: the handshake timeout no longer applies (the transport gate's). */
+  established(conn: Connection): void;
+  /** How an idle client of `host` is probed now (xmpp_probe; ws_ping only reaches WebSocket clients). */
+  probeOf(host: string): 'iq' | 'ws_ping';
   newResource(): string;
   newPingId(): string;
   /** A fresh, unguessable XEP-0198 SM-ID (§5: never reused). */
@@ -58,14 +61,20 @@ export interface ConnectionDeps {
   session: SessionEnv;
   /** SASL PLAIN: does this password match the stored credential (RFC 4616 §2)? Off the event loop. */
   checkPassword(host: string, user: string, password: string): Promise<boolean>;
-  /** Peer address, shown in the presence table's meta. */
-  remoteAddress: string;
   /** Milliseconds to wait for the peer's </stream:stream> before destroying the socket. */
   closeGraceMs: number;
   onEnd(conn: Connection): void;
 }
 
 export interface Connection {
+  /** Peer address (limits per address, the presence table's meta). */
+  readonly remoteIp: string;
+  /** When it was accepted (monotonic ms): the start of its handshake time. */
+  readonly openedAtMono: number;
+  /** tcp | tls | ws | wss, now (a STARTTLS stream turns tls). */
+  readonly via: Via;
+  /** The handshake took too long (the transport gate's timer): connection-timeout. */
+  handshakeTimeout(): void;
   readonly session: C2sSession | null;
   readonly phase: NegotiationState['phase'];
   /** Where the connection is in its life (lifecycle.ts). */

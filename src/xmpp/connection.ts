@@ -1,5 +1,5 @@
 /**
- * One c2s connection: the thin layer between a Duplex and the pure parts. It feeds parser events
+ * One c2s connection: the thin layer between a TransportConn and the pure parts. It feeds parser events
  * to the stream machine (negotiation.ts), carries out its effects (write, STARTTLS upgrade,
  * parser reset, bind, close), and once bound hands stanzas to stanzas.ts and keeps the liveness
  * core informed: track on bind, touch on every client stanza, probe = XEP-0199 IQ ping (or <r/>
@@ -16,14 +16,16 @@
  * Per-session memory: one object with its state in fields and its code on the prototype; the
  * socket listeners are shared by all connections (connection-glue.ts).
  *
- * Works over any Duplex (tests use an in-memory pair); STARTTLS needs a net.Socket and a
- * SecureContext (tls.TLSSocket upgrade on the same socket, RFC 6120 §5.4.3.3).
+ * Works over any TransportConn (src/transport/connection.ts: a socket, a TLS socket, a
+ * WebSocket whose framing, ws-framing.ts, turns RFC 7395 frames into this stream; tests use an
+ * in-memory pair); STARTTLS needs a plain net.Socket and a SecureContext (tls.TLSSocket upgrade
+ * on the same socket, RFC 6120 §5.4.3.3); a stream over tls or wss starts secure (XEP-0368).
+ * The handshake timeout and every connection limit are the transport gate's (engine.ts).
  */
-import { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { normaliseResource } from '../jid.js';
-import type { DisconnectReason } from '../liveness/types.js';
+import type { DisconnectReason, Via } from '../liveness/types.js';
 import type { TimerHandle } from '../time/scheduler.js';
+import { canStartTls, isEncrypted, ping, type TransportConn, viaOf } from '../transport/connection.js';
 import type { Meta } from '../presence/types.js';
 import { type BoundSession, type SessionStream, bindSession } from './bound-session.js';
 import { type ConnectionHooks, attachSocket, upgradeToTls } from './connection-glue.js';
@@ -41,12 +43,12 @@ import { createXmlStreamParser, type XmlStreamParser } from './xml-stream.js';
 export { KILL_CONDITION } from './connection-types.js';
 export type { Connection, ConnectionDeps } from './connection-types.js';
 
-export function startConnection(socket: Duplex, deps: ConnectionDeps): Connection {
-  return new C2sConnection(socket, deps);
+export function startConnection(socket: TransportConn, deps: ConnectionDeps, remoteIp: string, openedAtMono: number): Connection {
+  return new C2sConnection(socket, deps, remoteIp, openedAtMono);
 }
 
 class C2sConnection implements Connection, ConnectionHooks, SessionStream, SmHost, PingHost {
-  private io: Duplex;
+  private io: TransportConn;
   private life: Lifecycle = AWAITING_HEADER;
   private state: NegotiationState = initialState();
   private parser: XmlStreamParser;
@@ -59,20 +61,30 @@ class C2sConnection implements Connection, ConnectionHooks, SessionStream, SmHos
   /** Stream restarts so far: input parsed before a restart is void (its parser is gone). */
   private resets = 0;
   private readonly ctx: NegotiationCtx;
-  private handshakeTimer: TimerHandle | null;
   private authDelayTimer: TimerHandle | null = null;
   /** Inputs that arrived while input is held (password check, failed-auth delay). */
   private held: NegotiationInput[] | null = null;
 
   constructor(
-    socket: Duplex,
+    socket: TransportConn,
     readonly deps: ConnectionDeps,
+    readonly remoteIp: string,
+    readonly openedAtMono: number,
   ) {
     this.io = socket;
     this.parser = createXmlStreamParser({ maxStanzaBytes: deps.maxStanzaBytes(null) });
-    this.ctx = { ...deps.negotiation, tlsAvailable: socket instanceof Socket };
-    this.handshakeTimer = deps.scheduler.setTimer(deps.handshakeTimeoutMs(null), () => this.feed({ type: 'handshake-timeout' }));
+    this.ctx = { ...deps.negotiation, tlsAvailable: canStartTls(socket) };
+    // Direct TLS (XEP-0368) and wss: the stream is encrypted from its first byte.
+    if (isEncrypted(socket)) this.state = { ...this.state, secure: true };
     attachSocket(socket, this);
+  }
+
+  get via(): Via {
+    return viaOf(this.io);
+  }
+
+  handshakeTimeout(): void {
+    this.feed({ type: 'handshake-timeout' });
   }
 
   get phase(): NegotiationState['phase'] {
@@ -115,14 +127,13 @@ class C2sConnection implements Connection, ConnectionHooks, SessionStream, SmHos
   }
 
   connMeta(): Meta {
-    return { ip: this.deps.remoteAddress, tls: this.state.secure, sasl_mechanism: this.mechanism };
+    return { ip: this.remoteIp, tls: this.state.secure, sasl_mechanism: this.mechanism, via: this.via };
   }
 
   /** `s` is this stream's session now (bound, or resumed: XEP-0198 §5); the handshake is over. */
   adopt(s: BoundSession, input: NegotiationInput = { type: 'resumed' }): void {
     this.session = s;
-    this.handshakeTimer?.cancel();
-    this.handshakeTimer = null;
+    this.deps.established(this);
     this.feed(input);
   }
 
@@ -150,7 +161,7 @@ class C2sConnection implements Connection, ConnectionHooks, SessionStream, SmHos
     // A reader that does not keep up must not make us buffer without end (max_send_buffer).
     if (io.writableLength > this.deps.maxSendBuffer(this.state.host)) {
       this.deps.counters.limitHits.inc({ limit: 'max_send_buffer' });
-      this.deps.logger.info({ event: 'xmpp_limit_max_send_buffer', ip: this.deps.remoteAddress, buffered: io.writableLength }, 'xmpp_limit_max_send_buffer');
+      this.deps.logger.info({ event: 'xmpp_limit_max_send_buffer', ip: this.remoteIp, buffered: io.writableLength }, 'xmpp_limit_max_send_buffer');
       if (this.open) {
         this.finishSession('socket_error');
         this.moveTo({ phase: 'closing', reason: 'socket_error', grace: null });
@@ -177,7 +188,7 @@ class C2sConnection implements Connection, ConnectionHooks, SessionStream, SmHos
     if (!s) return;
     this.session = null;
     if (!s.isOn(this)) return; // resumed on another stream meanwhile
-    if ((reason === 'socket_error' || reason === 'ping_timeout') && s.resumable) s.detach(this.deps.remoteAddress);
+    if ((reason === 'socket_error' || reason === 'ping_timeout') && s.resumable) s.detach(this.remoteIp);
     else s.end(reason);
   }
 
@@ -208,15 +219,18 @@ class C2sConnection implements Connection, ConnectionHooks, SessionStream, SmHos
       return this.feed({ type: 'bind-failed', id, condition: 'bad-request' });
     }
     // One literal (not a spread of connMeta()): the presence table keeps it with its properties in the object.
-    const meta = { ip: this.deps.remoteAddress, tls: this.state.secure, sasl_mechanism: this.mechanism, resource: res };
+    const meta = { ip: this.remoteIp, tls: this.state.secure, sasl_mechanism: this.mechanism, resource: res, via: this.via };
     const { s, replaced } = bindSession(this.deps.session, this, this.state.user ?? '', this.state.host ?? '', res, meta);
     this.adopt(s, { type: 'bound', id, jid: s.jid });
     replaced?.kill('taken_over');
   }
 
+  /** The liveness probe; xmpp_probe ws_ping: a WebSocket Ping for a WebSocket client (RFC 6455 §5.5.2). */
   probe(): void {
     const s = this.session;
-    if (s && this.open) sendProbe(this, s);
+    if (!s || !this.open) return;
+    if (this.deps.probeOf(s.host) === 'ws_ping' && ping(this.io)) return;
+    sendProbe(this, s);
   }
 
   private onStanza(el: XmlEl): void {
@@ -246,7 +260,7 @@ class C2sConnection implements Connection, ConnectionHooks, SessionStream, SmHos
           this.write(e.data);
           break;
         case 'admit':
-          this.feed({ type: 'admission', ok: deps.admit(e.host) });
+          this.feed({ type: 'admission', ok: deps.admit(this, e.host) });
           break;
         case 'starttls':
           this.flushOut(); // <proceed/> goes out in the clear, before the handshake
@@ -293,14 +307,12 @@ class C2sConnection implements Connection, ConnectionHooks, SessionStream, SmHos
       return;
     }
     const { deps } = this;
-    if (input.type === 'handshake-timeout' && this.state.phase !== 'bound') deps.counters.limitHits.inc({ limit: 'handshake_timeout' });
     if (input.type === 'parse-error' && input.condition === 'policy-violation') deps.counters.limitHits.inc({ limit: 'max_stanza_size' });
     const r = step(this.state, input, this.ctx);
     this.state = r.state;
-    const delay = r.effects.some((e) => e.kind === 'auth-failed') ? deps.authFailureDelayMs(this.state.host) : 0;
+    const delay = r.effects.some((e) => e.kind === 'auth-failed') ? deps.authFailureDelayMs(this, this.state.host) : 0;
     if (delay <= 0) return this.apply(r.effects);
-    // Failed-auth delay: hold the answer and read nothing more from this connection until then.
-    deps.counters.limitHits.inc({ limit: 'auth_failure_delay' });
+    // Failed-auth delay (counted by the gate): hold the answer and read nothing more from this connection until then.
     this.hold();
     this.authDelayTimer = deps.scheduler.setTimer(delay, () => {
       this.authDelayTimer = null;
@@ -389,6 +401,17 @@ class C2sConnection implements Connection, ConnectionHooks, SessionStream, SmHos
     this.io.end();
   }
 
+  /** A WebSocket Pong: the answer when the probe was a WebSocket Ping (xmpp_probe ws_ping). */
+  onPong(): void {
+    const s = this.session;
+    if (s?.handle && this.deps.probeOf(s.host) === 'ws_ping') s.handle.answered('pong');
+  }
+
+  /** RFC 7395 §3.3.3: a message that is not one element; the WebSocket closes after our answer. */
+  onFramingError(text: string): void {
+    if (this.open) this.batched(() => this.feed({ type: 'parse-error', condition: 'not-well-formed', text }));
+  }
+
   /** A socket error: logged; the socket's close follows and ends the connection. */
   onError(err: Error): void {
     this.deps.logger.debug({ event: 'xmpp_socket_error', err: err.message }, 'xmpp_socket_error');
@@ -399,7 +422,6 @@ class C2sConnection implements Connection, ConnectionHooks, SessionStream, SmHos
     if (life.phase === 'ended') return;
     const reason = life.phase === 'closing' ? life.reason : 'socket_error';
     this.moveTo({ phase: 'ended', reason });
-    this.handshakeTimer?.cancel();
     if (life.phase === 'closing') life.grace?.cancel();
     this.authDelayTimer?.cancel();
     this.finishSession(reason);

@@ -1,7 +1,8 @@
 /**
- * Everything of the XMPP service except the listening socket: the router, the stanza world,
- * TLS contexts, counters, per-IP admission and the set of live connections. `accept(duplex)`
- * starts a connection on any Duplex, which is how unit tests drive whole streams in memory.
+ * Everything of the XMPP service except the listening sockets: the router, the stanza world,
+ * TLS contexts, counters and the connection gate (src/transport/gate.ts: limits, handshake
+ * timeout, the set of live connections). `accept(duplex)` starts a connection on any
+ * TransportConn, which is how unit tests drive whole streams in memory.
  *
  * Every limit is a host's option (src/config/schema/xmpp.ts); before a stream header names the
  * host, the schema's defaults and the rules in the options' docs apply. Nothing is built here that
@@ -13,7 +14,6 @@
  * timing of the sessions that use them.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
 import type { PasswordChecker } from '../auth/password-cache.js';
 import { type HostSettings, type HostSettingsTable, fileHostSettings, hostSettingsSchema } from '../host-settings.js';
@@ -22,7 +22,9 @@ import { xmppSchema } from '../config/schema/xmpp.js';
 import type { CoreDeps } from '../deps.js';
 import { BoundSession, type SessionEnv } from './bound-session.js';
 import { type Connection, type ConnectionDeps, startConnection } from './connection.js';
-import { createIpLimits } from '../ip-limits.js';
+import { ConnectionGate } from '../transport/gate.js';
+import type { TransportConn } from '../transport/connection.js';
+import { ListenerRate } from '../transport/listener-rate.js';
 import { xmppCounters } from './metrics.js';
 import type { XmppHostOptions } from './options.js';
 import { createClusterRouter } from './remote-router.js';
@@ -51,8 +53,12 @@ export interface XmppEngine {
   readonly world: XmppWorld;
   /** STARTTLS context per host (set by the service after loading certificates). */
   readonly contexts: Map<string, SecureContext>;
-  /** Start a connection; null when the address is over max_connections_per_ip (socket destroyed). */
-  accept(socket: Duplex, remoteAddress: string): Connection | null;
+  /** The connection limits of every XMPP listener (src/transport/gate.ts). */
+  readonly gate: ConnectionGate<Connection>;
+  /** A socket arrived on listeners.xmpp (tests: an in-memory pair): the limits, then serve; null = refused (destroyed). */
+  accept(socket: TransportConn, remoteAddress: string): Connection | null;
+  /** Serve a connection a listener already admitted (tls, ws, wss). */
+  serve(socket: TransportConn, remoteAddress: string): void;
   connections(): Connection[];
   /** Close every stream with system-shutdown. */
   shutdown(): void;
@@ -76,8 +82,6 @@ export function createXmppEngine(deps: XmppDeps, opts: EngineOptions = {}): Xmpp
   // Cluster mode: a roster item another node changed is pushed to this node's interested resources.
   deps.cluster?.onRemoteRoster((host, user, jid, item) => pushRoster(world, host, user, item ?? { jid, removed: true }));
   const contexts = new Map<string, SecureContext>();
-  const live = new Set<Connection>();
-  const perIp = new Map<string, number>();
   const random = opts.random ?? (() => randomBytes(12).toString('hex'));
   let seq = 0;
   const fileSettings = fileHostSettings(config);
@@ -99,41 +103,27 @@ export function createXmppEngine(deps: XmppDeps, opts: EngineOptions = {}): Xmpp
     countLimit: (limit) => counters.limitHits.inc({ limit }),
   };
 
-  /**
-   * max_connections_per_ip: every accepted socket counts for its address at once (so sockets that
-   * never send a header are bounded too); over the largest per host limit the socket is refused
-   * before any byte. The header's host then applies its own limit to the streams of that address it
-   * already admitted (policy-violation).
-   */
-  const limits = hostNames.map((h) => optionsOf(h).max_connections_per_ip);
-  const acceptLimit = limits.includes(0) ? 0 : Math.max(0, ...limits);
-
-  /** Connections per host and address that passed the header (host + NUL + ip). */
-  const admitted = new Map<string, number>();
-  /** Connections per host that passed the header. */
-  const perHost = new Map<string, number>();
-  const totals = hostNames.map((h) => optionsOf(h).max_connections);
-  const acceptTotal = totals.includes(0) ? 0 : totals.reduce((a, b) => a + b, 0);
-  const ipLimits = createIpLimits({
-    clock: deps.clock,
-    rates: Object.fromEntries(hostNames.map((h) => [h, optionsOf(h).max_connection_rate_per_ip])),
-    authDelays: Object.fromEntries(hostNames.map((h) => [h, optionsOf(h).auth_failure_delay_ms])),
-  });
   /** Until the header names the host, the first host's max_send_buffer applies (its doc says so). */
   const firstHost = hostNames[0] ?? null;
-  const decrement = (m: Map<string, number>, k: string) => {
-    const n = (m.get(k) ?? 1) - 1;
-    if (n <= 0) m.delete(k);
-    else m.set(k, n);
-  };
 
-  function limitHit(ip: string, host: string | null, limit: number, name = 'max_connections_per_ip'): void {
-    counters.limitHits.inc({ limit: name });
-    logger.info({ event: `xmpp_limit_${name}`, ip, host, limit }, `xmpp_limit_${name}`);
-  }
+  /**
+   * Every connection limit (accept: total, per address, rates; header: the host's own; the
+   * handshake timeout) is the transport gate's, shared by every XMPP listener.
+   */
+  const gate = new ConnectionGate<Connection>({
+    protocol: 'xmpp',
+    hosts: Object.fromEntries(hostNames.map((h) => [h, optionsOf(h)])),
+    handshakeTimeoutMs: minHandshake * 1000,
+    handshakeLimit: 'handshake_timeout',
+    clock: deps.clock,
+    scheduler: deps.scheduler,
+    logger,
+    metrics: deps.metrics,
+    limitHits: counters.limitHits,
+  });
+  const tcpRate = new ListenerRate('xmpp', config.listeners.xmpp.max_conn_rate, deps.clock);
 
-  /** Sessions waiting for a resume (XEP-0198), counted against max_connections with the live connections. */
-  let detached = 0;
+  /** Sessions waiting for a resume (XEP-0198) hold their slot in the gate (totals, address, host). */
   const session: SessionEnv = {
     world,
     liveness: deps.liveness,
@@ -142,19 +132,8 @@ export function createXmppEngine(deps: XmppDeps, opts: EngineOptions = {}): Xmpp
     counters,
     settings,
     resumable: new SmRegistry<BoundSession>(),
-    holdSlot(host, ip) {
-      detached++;
-      perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
-      const key = `${host}\u0000${ip}`;
-      admitted.set(key, (admitted.get(key) ?? 0) + 1);
-      perHost.set(host, (perHost.get(host) ?? 0) + 1);
-    },
-    releaseSlot(host, ip) {
-      detached--;
-      decrement(perIp, ip);
-      decrement(admitted, `${host}\u0000${ip}`);
-      decrement(perHost, host);
-    },
+    holdSlot: (host, ip) => gate.hold(host, ip),
+    releaseSlot: (host, ip) => gate.release(host, ip),
   };
   // A runtime change of a host's settings: sessions probed on their own terms follow it (ack_timeout, csi_inactive_ping_interval).
   deps.hostSettings?.subscribe((host) => {
@@ -164,7 +143,7 @@ export function createXmppEngine(deps: XmppDeps, opts: EngineOptions = {}): Xmpp
   });
 
   /** What every connection shares: made once, not per connection (per-session memory). */
-  const shared = {
+  const shared: ConnectionDeps = {
     world,
     liveness: deps.liveness,
     scheduler: deps.scheduler,
@@ -180,8 +159,11 @@ export function createXmppEngine(deps: XmppDeps, opts: EngineOptions = {}): Xmpp
     },
     secureContextFor: (host: string) => contexts.get(host) ?? null,
     maxStanzaBytes: (host: string | null) => optionsOf(host).max_stanza_size,
-    handshakeTimeoutMs: (host: string | null) => (host === null ? minHandshake : optionsOf(host).handshake_timeout) * 1000,
     maxSendBuffer: (host: string | null) => optionsOf(host ?? firstHost).max_send_buffer,
+    authFailureDelayMs: (conn, host) => gate.authFailureDelayMs(conn.remoteIp, host),
+    admit: (conn, host) => gate.admitHost(conn, host),
+    established: (conn) => gate.established(conn),
+    probeOf: (host) => deps.liveness.hostConfig(host)?.xmpp_probe ?? 'iq',
     newResource: () => `vigil-${random()}`,
     newPingId: () => `ping-${(++seq).toString(36)}`,
     // §5: the server makes the SM-ID; random, so one from before a restart is unknown, never someone else's.
@@ -189,73 +171,36 @@ export function createXmppEngine(deps: XmppDeps, opts: EngineOptions = {}): Xmpp
     session,
     checkPassword: (host: string, user: string, password: string) => passwords.checkAsync(host, user, password),
     closeGraceMs: opts.closeGraceMs ?? CLOSE_GRACE_MS,
+    onEnd: (c) => gate.closed(c),
   };
 
-  function accept(socket: Duplex, ip: string): Connection | null {
-    const count = (perIp.get(ip) ?? 0) + 1;
-    let refused: [string, number] | null = null;
-    if (acceptLimit > 0 && count > acceptLimit) refused = ['max_connections_per_ip', acceptLimit];
-    else if (acceptTotal > 0 && live.size + detached >= acceptTotal) refused = ['max_connections', acceptTotal];
-    else if (!ipLimits.takeConnection(ip, null)) refused = ['max_connection_rate_per_ip', ipLimits.acceptRate];
-    if (refused) {
-      limitHit(ip, null, refused[1], refused[0]);
+  /** Serve a connection the gate admitted. */
+  function serve(socket: TransportConn, ip: string): Connection {
+    counters.connectionsTotal.inc();
+    const conn = startConnection(socket, shared, ip, deps.clock.monotonic());
+    gate.opened(conn);
+    return conn;
+  }
+
+  function accept(socket: TransportConn, ip: string): Connection | null {
+    if (!gate.attempt(ip, tcpRate) || !gate.admit(ip)) {
       socket.destroy();
       return null;
     }
-    perIp.set(ip, count);
-    let admittedKey: string | null = null;
-    let admittedHost: string | null = null;
-    counters.connectionsTotal.inc();
-    counters.connections.inc();
-    // The shared part as prototype: a spread copy would cost each connection its own hidden class.
-    const own: Pick<ConnectionDeps, 'admit' | 'authFailureDelayMs' | 'remoteAddress' | 'onEnd'> = {
-      admit: (host) => {
-        const o = optionsOf(host);
-        const limit = o.max_connections_per_ip;
-        const key = `${host}\u0000${ip}`;
-        const n = admitted.get(key) ?? 0;
-        if (limit > 0 && n >= limit) {
-          limitHit(ip, host, limit);
-          return false;
-        }
-        const total = o.max_connections;
-        if (total > 0 && (perHost.get(host) ?? 0) >= total) {
-          limitHit(ip, host, total, 'max_connections');
-          return false;
-        }
-        if (!ipLimits.takeConnection(ip, host)) {
-          limitHit(ip, host, o.max_connection_rate_per_ip, 'max_connection_rate_per_ip');
-          return false;
-        }
-        admitted.set(key, n + 1);
-        perHost.set(host, (perHost.get(host) ?? 0) + 1);
-        admittedKey = key;
-        admittedHost = host;
-        return true;
-      },
-      authFailureDelayMs: (host) => ipLimits.authFailure(ip, host),
-      remoteAddress: ip,
-      onEnd: (c) => {
-        live.delete(c);
-        counters.connections.dec();
-        decrement(perIp, ip);
-        if (admittedKey !== null) decrement(admitted, admittedKey);
-        if (admittedHost !== null) decrement(perHost, admittedHost);
-      },
-    };
-    const conn = startConnection(socket, Object.assign(Object.create(shared) as typeof shared, own));
-    live.add(conn);
-    return conn;
+    return serve(socket, ip);
   }
 
   return {
     router,
     world,
     contexts,
+    gate,
     accept,
-    connections: () => [...live],
+    serve: (socket, ip) => void serve(socket, ip),
+    connections: () => gate.connections(),
     shutdown() {
-      for (const c of [...live]) c.kill('shutdown');
+      gate.shutdown();
+      for (const c of gate.connections()) c.kill('shutdown');
       // Sessions waiting for a resume end too: a resume after the restart is refused (item-not-found).
       for (const s of [...router.all()]) if (s instanceof BoundSession && s.detached) s.end('shutdown');
     },

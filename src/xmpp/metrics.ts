@@ -1,9 +1,8 @@
-/** The XMPP adapter's Prometheus series (vigil_xmpp_*), created once per service. */
+/** The XMPP adapter's Prometheus series (vigil_xmpp_*), created once per service; open connections by transport (vigil_xmpp_connections{via}) are the connection gate's. */
 import type { Counter, Gauge } from 'prom-client';
 import type { FastCounter, Metrics } from '../metrics.js';
 
 export interface XmppCounters {
-  connections: Gauge;
   connectionsTotal: Counter;
   /** Per stanza: plain numbers, handed to prom-client at scrape. */
   stanzasIn: FastCounter;
@@ -21,7 +20,6 @@ export interface XmppCounters {
 
 export function xmppCounters(m: Metrics): XmppCounters {
   return {
-    connections: m.gauge('vigil_xmpp_connections', 'Open XMPP c2s connections'),
     connectionsTotal: m.counter('vigil_xmpp_connections_total', 'Accepted XMPP c2s connections'),
     stanzasIn: m.fastCounter('vigil_xmpp_stanzas_in_total', 'Stanzas received from bound XMPP clients'),
     stanzasOut: m.fastCounter('vigil_xmpp_stanzas_out_total', 'Stanzas sent to bound XMPP clients'),

@@ -156,23 +156,30 @@ describe('the dashboard in Chromium', () => {
     expect(await row('mqtt:sensor-1').getByRole('button', { name: /^Ping/ }).isDisabled()).toBe(true);
   });
 
-  it('fields that later issues add (via, source, CSI) get a column and a filter once a row carries them', async () => {
+  it('via (issue 14) is on every row of Vigil\'s own clients, with its filter; source and CSI show once a row carries them', async () => {
     const headers = async () => p().locator('thead th').allTextContents();
-    expect(await headers()).not.toContain('Via');
-    expect(await p().getByLabel('Via').count()).toBe(0);
+    // tcp for the MQTT client; tls for @xmpp/client, whose stream went through STARTTLS.
+    expect(await headers()).toContain('Via');
+    expect(await cellOf('mqtt:sensor-1', 'via').textContent()).toBe('tcp');
+    expect(await cellOf(`xmpp:${ALICE}`, 'via').textContent()).toBe('tls');
+    expect(await p().getByLabel('Via').locator('option').allTextContents()).toEqual(['any', 'tcp', 'tls', 'ws', 'wss']);
+    await p().getByLabel('Via').selectOption('tcp'); // ?via=tcp on the REST list
+    await expect.poll(() => row(`xmpp:${ALICE}`).count()).toBe(0);
+    expect(await row('mqtt:sensor-1').count()).toBe(1);
+    await p().getByLabel('Via').selectOption('');
+    await row(`xmpp:${ALICE}`).waitFor();
+    expect(await headers()).not.toContain('CSI');
     const ref = app.deps.liveness.get({ host: DOMAIN, transport: 'mqtt', id: 'sensor-1' })!.ref;
-    app.deps.presence.setMeta(ref, { via: 'ws', csi_state: 'inactive' }, true);
-    await expect.poll(() => cellOf('mqtt:sensor-1', 'via').textContent()).toBe('ws');
-    expect(await cellOf('mqtt:sensor-1', 'csi_state').textContent()).toBe('inactive');
+    app.deps.presence.setMeta(ref, { csi_state: 'inactive' }, true);
+    await expect.poll(() => cellOf('mqtt:sensor-1', 'csi_state').textContent()).toBe('inactive');
     // Every row has a source; the column shows once a gateway's row (issue 19) is seen.
     expect(await headers()).not.toContain('Source');
     const at = Date.now();
     app.deps.presence.ingestOnline({ key: { host: DOMAIN, transport: 'mqtt', source: 'gw-paris', id: 'sensor-1' }, connectedAt: at, at, renew: false, meta: {} });
     await expect.poll(() => cellOf('gw-paris|mqtt:sensor-1', 'source').textContent()).toBe('gw-paris');
     expect(await cellOf('mqtt:sensor-1', 'source').textContent()).toBe('local');
-    expect(await cellOf(`xmpp:${ALICE}`, 'via').textContent()).toBe('–');
+    expect(await cellOf('gw-paris|mqtt:sensor-1', 'via').textContent()).toBe('–'); // Vigil does not hold a gateway's sockets
     expect(await headers()).toEqual(expect.arrayContaining(['Via', 'Source', 'CSI']));
-    expect(await p().getByLabel('Via').locator('option').allTextContents()).toEqual(['any', 'tcp', 'tls', 'ws', 'wss']);
     expect((await p().getByLabel('Source').locator('option').allTextContents()).sort()).toEqual(['any', 'gw-paris', 'local']);
   });
 

@@ -1,6 +1,7 @@
 /**
  * Clients for the robustness suites, over in-memory duplex pairs into a World:
- * - RawConn: writes arbitrary bytes, records what the server sent and whether it closed;
+ * - RawConn: writes arbitrary bytes, records what the server sent and whether it closed; over a
+ *   duplex (tcp) or an in-memory WebSocket with the protocol's framing (each chunk one message);
  * - XmppControl: a well-behaved XMPP client (PLAIN login, bind) that answers server pings;
  * - MqttControl: a well-behaved MQTT client (mqtt-packet) that answers QoS 1 deliveries.
  */
@@ -8,15 +9,22 @@ import type { Duplex } from 'node:stream';
 import { generate, parser as makeParser, type Packet } from 'mqtt-packet';
 import { type StreamEvent, createXmlStreamParser } from '../../src/xmpp/xml-stream.js';
 import { type XmlEl, child } from '../../src/xmpp/xml.js';
-import { duplexPair } from '../support/duplex-pair.js';
+import { WsConnection } from '../../src/transport/ws-connection.js';
+import { MemoryWebSocket, duplexPair } from '../support/duplex-pair.js';
 import { FUZZ_DOMAIN, streamHeader } from './xml-cases.js';
 import { type World, settle } from './world.js';
 import { until } from '../support/until.js';
 
 export type Proto = 'xmpp' | 'mqtt';
 
+/** A WebSocket fuzz connection: `flip` is the message sent as the wrong kind (text for MQTT, binary for XMPP), -1 none. */
+export interface WsCase {
+  flip: number;
+}
+
 export class RawConn {
-  readonly side: Duplex;
+  readonly side: Duplex | null = null;
+  readonly ws: MemoryWebSocket | null = null;
   out: Buffer[] = [];
   outBytes = 0;
   closed = false;
@@ -24,14 +32,25 @@ export class RawConn {
   accepted = true;
 
   /** `keep`: how many received chunks to keep (the tail is enough for a closing error). */
-  constructor(world: World, proto: Proto, ip: string, keep = 8) {
-    const [server, client] = duplexPair();
-    this.side = client;
-    client.on('data', (b: Buffer) => {
+  constructor(world: World, private readonly proto: Proto, ip: string, keep = 8, private readonly wsCase: WsCase | null = null) {
+    const record = (b: Buffer) => {
       this.outBytes += b.length;
       this.out.push(b);
       if (this.out.length > keep) this.out.shift();
-    });
+    };
+    if (wsCase) {
+      const ws = new MemoryWebSocket();
+      this.ws = ws;
+      ws.onSend = (data) => record(Buffer.isBuffer(data) ? data : Buffer.from(data));
+      ws.on('close', () => (this.closed = true));
+      const conn = new WsConnection(ws, 'ws', ip, world.wsFraming[proto], null);
+      if (proto === 'xmpp') this.accepted = world.xmpp.accept(conn, ip) !== null;
+      else world.mqtt.handle(conn, ip);
+      return;
+    }
+    const [server, client] = duplexPair();
+    this.side = client;
+    client.on('data', record);
     client.on('error', () => undefined);
     client.on('close', () => (this.closed = true));
     client.on('end', () => (this.closed = true));
@@ -39,8 +58,14 @@ export class RawConn {
     else world.mqtt.handle(server, ip);
   }
 
+  /** Bytes on the duplex; over a WebSocket each chunk is one message (of the protocol's kind unless flipped). */
   write(chunks: readonly Buffer[]): void {
-    for (const c of chunks) if (!this.side.destroyed) this.side.write(c);
+    const ws = this.ws;
+    if (ws) {
+      chunks.forEach((c, i) => ws.fromClient(c, (this.proto === 'mqtt') !== (i === this.wsCase?.flip)));
+      return;
+    }
+    for (const c of chunks) if (this.side && !this.side.destroyed) this.side.write(c);
   }
 
   tail(): string {
@@ -49,12 +74,13 @@ export class RawConn {
 
   /** The condition of the stream error the server sent last, if any. */
   streamError(): string | null {
-    const m = /<stream:error><([a-z-]+)/.exec(this.tail());
+    const m = /<stream:error[^>]*><([a-z-]+)/.exec(this.tail());
     return m ? m[1]! : null;
   }
 
   destroy(): void {
-    this.side.destroy();
+    if (this.ws) this.ws.close(1000, '');
+    else this.side?.destroy();
   }
 }
 

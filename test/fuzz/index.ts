@@ -54,7 +54,7 @@ const report = await fuzz({
   seed,
   saveDir,
   ...(proto ? { protos: [proto] } : {}),
-  progress: (r) => console.log(`  ${r.cases} cases (xmpp ${r.byProto.xmpp}, mqtt ${r.byProto.mqtt}) in ${(r.ms / 1000).toFixed(0)} s, findings ${r.findings.length}, rss ${mb()} MB`),
+  progress: (r) => console.log(`  ${r.cases} cases (xmpp ${r.byProto.xmpp}, mqtt ${r.byProto.mqtt}, over WebSocket ${r.wsCases}) in ${(r.ms / 1000).toFixed(0)} s, findings ${r.findings.length}, rss ${mb()} MB`),
 });
 console.log(JSON.stringify({ ...report, findings: report.findings.map((f) => ({ kind: f.kind, detail: f.detail, cases: f.cases.length })) }, null, 1));
 console.log(`fuzz: ${report.cases} cases in ${(report.ms / 1000).toFixed(1)} s (${Math.round(report.cases / (report.ms / 1000))}/s), ${report.findings.length} findings; rss ${mb()} MB`);

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { childText } from '../../src/xmpp/xml.js';
-import { MqttControl, type Proto, RawConn, XmppControl } from './clients.js';
+import { MqttControl, type Proto, RawConn, type WsCase, XmppControl } from './clients.js';
 import { mqttCase } from './mqtt-cases.js';
 import { chunk } from './mutate.js';
 import { makeRng } from './rng.js';
@@ -26,7 +26,12 @@ export interface FuzzCase {
   chunks: Buffer[];
   /** Case number within the run (the rng seed of the case is derived from it). */
   n: number;
+  /** Over an in-memory WebSocket with the protocol's framing (issue 14): each chunk is one message. */
+  ws?: WsCase;
 }
+
+/** Share of cases sent over WebSocket framing. */
+const WS_SHARE = 0.3;
 
 export interface Finding {
   kind: 'uncaught' | 'internal_error' | 'leak' | 'control' | 'bad_condition' | 'not_closed';
@@ -48,6 +53,8 @@ export interface FuzzOptions {
 export interface FuzzReport {
   cases: number;
   byProto: Record<Proto, number>;
+  /** Cases sent over WebSocket framing (the rest over a byte stream). */
+  wsCases: number;
   ms: number;
   findings: Finding[];
   /** Stream error conditions (XMPP) seen on fuzz connections. */
@@ -63,10 +70,30 @@ const TIMEOUT_WAIT_MS = 3_500; // handshake_timeout / connect_timeout 2 s + swee
 export function makeCase(seed: number, n: number, protos: readonly Proto[]): FuzzCase {
   const rng = makeRng((seed * 1_000_003 + n) >>> 0);
   const proto = protos[rng.int(protos.length)]!;
+  // Its own rng, so that the tcp cases of a seed stay what they were before WebSocket cases.
+  const wsRng = makeRng(((seed * 1_000_003 + n) ^ 0x9e3779b9) >>> 0);
+  if (wsRng.chance(WS_SHARE)) return wsCaseOf(proto, rng, wsRng, n);
   if (proto === 'mqtt') return { proto, chunks: chunk(mqttCase(rng), rng), n };
   const segs = xmlCase(rng);
   const chunks = rng.chance(0.3) ? chunk(Buffer.concat(segs), rng) : segs.flatMap((s) => (rng.chance(0.8) ? [s] : chunk(s, rng)));
   return { proto, chunks, n };
+}
+
+/**
+ * A WebSocket case: MQTT bytes cut into binary messages (packets across messages, several in one,
+ * empty ones), or RFC 7395 messages (one element each, a few cut in pieces); now and then one
+ * message of the wrong kind (text for MQTT [MQTT-6.0.0-1], binary for XMPP).
+ */
+function wsCaseOf(proto: Proto, rng: ReturnType<typeof makeRng>, wsRng: ReturnType<typeof makeRng>, n: number): FuzzCase {
+  let chunks: Buffer[];
+  if (proto === 'mqtt') {
+    chunks = chunk(mqttCase(rng), rng);
+    if (wsRng.chance(0.2)) chunks.splice(wsRng.int(chunks.length + 1), 0, Buffer.alloc(0));
+  } else {
+    chunks = xmlCase(rng, true).flatMap((s) => (wsRng.chance(0.05) ? chunk(s, rng) : [s]));
+  }
+  const flip = wsRng.chance(0.05) ? wsRng.int(chunks.length) : -1;
+  return { proto, chunks, n, ws: { flip } };
 }
 
 interface Rig {
@@ -112,7 +139,7 @@ export async function runBatch(rig: Rig, cases: readonly FuzzCase[]): Promise<Ba
   process.on('unhandledRejection', onUncaught);
   const errorsBefore = world.errors.length;
   try {
-    const conns = cases.map((c, i) => new RawConn(world, c.proto, `198.51.${(i >> 8) & 255}.${i & 255}`));
+    const conns = cases.map((c, i) => new RawConn(world, c.proto, `198.51.${(i >> 8) & 255}.${i & 255}`, 8, c.ws ?? null));
     conns.forEach((conn, i) => conn.write(cases[i]!.chunks));
     await settle();
     await world.advance(TIMEOUT_WAIT_MS);
@@ -185,7 +212,7 @@ async function isolate(cases: readonly FuzzCase[]): Promise<Finding[]> {
 }
 
 export function saveRegression(dir: string, f: Finding): string {
-  const body = { kind: f.kind, detail: f.detail, cases: f.cases.map((c) => ({ proto: c.proto, n: c.n, chunks: c.chunks.map((b) => b.toString('base64')) })) };
+  const body = { kind: f.kind, detail: f.detail, cases: f.cases.map((c) => ({ proto: c.proto, n: c.n, ...(c.ws ? { ws: c.ws } : {}), chunks: c.chunks.map((b) => b.toString('base64')) })) };
   const text = JSON.stringify(body, null, 1);
   const proto = f.cases[0]?.proto ?? 'xmpp';
   mkdirSync(join(dir, proto), { recursive: true });
@@ -198,7 +225,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const protos = opts.protos ?? ['xmpp', 'mqtt'];
   const batch = opts.batch ?? 32;
   const start = Date.now();
-  const report: FuzzReport = { cases: 0, byProto: { xmpp: 0, mqtt: 0 }, ms: 0, findings: [], conditions: {}, closedByServer: 0, negotiated: 0, controlMessages: 0, controlPings: 0 };
+  const report: FuzzReport = { cases: 0, byProto: { xmpp: 0, mqtt: 0 }, wsCases: 0, ms: 0, findings: [], conditions: {}, closedByServer: 0, negotiated: 0, controlMessages: 0, controlPings: 0 };
   let rig = await makeRig();
   let pingsBefore = 0;
   let lastProgress = start;
@@ -207,7 +234,10 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
     for (let i = 0; i < batch && report.cases + i < opts.cases; i++) cases.push(makeCase(opts.seed, report.cases + i, protos));
     const r = await runBatch(rig, cases);
     report.cases += cases.length;
-    for (const c of cases) report.byProto[c.proto]++;
+    for (const c of cases) {
+      report.byProto[c.proto]++;
+      if (c.ws) report.wsCases++;
+    }
     report.closedByServer += r.closedByServer;
     report.negotiated += r.negotiated;
     for (const c of r.conditions) report.conditions[c] = (report.conditions[c] ?? 0) + 1;

@@ -15,6 +15,9 @@ import { fileHostSettings } from '../../src/host-settings.js';
 import { createLivenessRegistry } from '../../src/liveness/registry.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createMqttService, type MqttService } from '../../src/mqtt/listener.js';
+import { mqttWsFraming } from '../../src/mqtt/ws-framing.js';
+import type { WsFraming } from '../../src/transport/ws-connection.js';
+import { xmppWsFraming } from '../../src/xmpp/ws-framing.js';
 import { createPresenceTable } from '../../src/presence/table.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { ManualScheduler } from '../../src/time/manual.js';
@@ -42,6 +45,8 @@ export interface World {
   manual: ManualScheduler;
   xmpp: XmppEngine;
   mqtt: MqttService;
+  /** The WebSocket framings the listeners would give each protocol (issue 14). */
+  wsFraming: Record<'xmpp' | 'mqtt', WsFraming>;
   /** Parsed log records at error level and above. */
   errors: LogRecord[];
   /** Every log line (only with keepRaw). */
@@ -63,6 +68,9 @@ export function makeWorld(opts: WorldOptions = {}): World {
   const h = opts.host ?? {};
   const config = validate(rootSchema, {
     data_dir: '/nonexistent-vigil-fuzz',
+    // The listener-wide rate (max_conn_rate) runs on the manual clock here: off, the fuzz and the
+    // churn open thousands of connections per manual second (test/transport/gate.test.ts has it).
+    listeners: { xmpp: { max_conn_rate: 0 }, mqtt: { max_conn_rate: 0 } },
     hosts: {
       [FUZZ_DOMAIN]: {
         ping: { ping_interval: 10, ping_ack_timeout: 5, ...(h.ping ?? {}) },
@@ -109,6 +117,7 @@ export function makeWorld(opts: WorldOptions = {}): World {
     manual,
     xmpp,
     mqtt,
+    wsFraming: { xmpp: xmppWsFraming(config.hosts[FUZZ_DOMAIN]!.xmpp.max_stanza_size), mqtt: mqttWsFraming(config.hosts[FUZZ_DOMAIN]!.mqtt.max_packet_size) },
     errors,
     raw,
     async advance(ms) {

@@ -41,6 +41,20 @@ export const XML_SEEDS: readonly (readonly string[])[] = [
     `<message from='control-a@${FUZZ_DOMAIN}/spoof' to='control-b@${FUZZ_DOMAIN}'><body>spoof</body></message>`],
 ];
 
+const NS_FRAMING = 'urn:ietf:params:xml:ns:xmpp-framing';
+
+/**
+ * The seeds as an RFC 7395 client sends them, one message per segment: <open/> for a stream
+ * header (and the restart after SASL), <close/> for the stream end.
+ */
+export const WS_SEEDS: readonly (readonly string[])[] = XML_SEEDS.map((seed) =>
+  seed.map((s) => {
+    const to = /<stream:stream [^>]*to='([^']*)'/.exec(s)?.[1];
+    if (to !== undefined) return `<open xmlns='${NS_FRAMING}' to='${to}' version='1.0'/>`;
+    return s === '</stream:stream>' ? `<close xmlns='${NS_FRAMING}'/>` : s;
+  }),
+);
+
 const ATTACKS: readonly ((rng: Rng) => string)[] = [
   (rng) => ` a${rng.int(99)}='${'x'.repeat(rng.pick([100, 5_000, 70_000, 200_000]))}'`,
   (rng) => {
@@ -68,8 +82,8 @@ const INVALID_UTF8: readonly Buffer[] = [
  * server discards what follows a stream restart in the same read (RFC 6120 §4.3.3), so writing
  * segment by segment is what reaches the bound state.
  */
-export function xmlCase(rng: Rng): Buffer[] {
-  const seed = rng.pick(XML_SEEDS);
+export function xmlCase(rng: Rng, ws = false): Buffer[] {
+  const seed = ws ? rng.pick(WS_SEEDS) : rng.pick(XML_SEEDS);
   const segs: Buffer[] = seed.slice(0, 1 + rng.int(seed.length)).map((s) => Buffer.from(s));
   const i = rng.int(segs.length);
   let s = segs[i]!.toString();

@@ -19,6 +19,7 @@ export const DEFAULTS: HostSettings = {
   ping_ack_timeout: 32,
   timeout_action: 'kill',
   mqtt_probe: 'keepalive',
+  xmpp_probe: 'iq',
   // XEP-0198 / XEP-0352 (ejabberd's defaults)
   stream_management: true,
   resume_timeout: 300,

@@ -33,6 +33,7 @@ describe('GET /v1/hosts/{host}/endpoints', () => {
       host: HOST,
       transport: 'xmpp',
       source: 'local',
+      via: 'tcp',
       id: 'alice@example.org/phone',
       generation: h.ref.generation,
       state: 'online',
@@ -50,6 +51,22 @@ describe('GET /v1/hosts/{host}/endpoints', () => {
       last_disconnect_reason: null,
       meta: { ip: '127.0.0.1', tls: true },
     });
+  });
+
+  it('filters by network transport (?via=), and refuses one that is not tcp, tls, ws or wss', async () => {
+    r = rig();
+    r.connect('xmpp', 'alice@example.org/a');
+    r.connect('xmpp', 'alice@example.org/web', { onIdle: 'probe' }, HOST, 'wss');
+    r.connect('mqtt', 'browser', { onIdle: 'probe' }, HOST, 'ws');
+    r.connect('mqtt', 'device', { onIdle: 'probe' }, HOST, 'tls');
+    const ids = async (q: string) => (await get(`/v1/hosts/${HOST}/endpoints?${q}`)).json().items.map((e: { id: string; via: string }) => `${e.id}:${e.via}`);
+    expect(await ids('via=wss')).toEqual(['alice@example.org/web:wss']);
+    expect(await ids('via=ws')).toEqual(['browser:ws']);
+    expect(await ids('via=tls&transport=mqtt')).toEqual(['device:tls']);
+    expect(await ids('via=tcp')).toEqual(['alice@example.org/a:tcp']);
+    const bad = await get(`/v1/hosts/${HOST}/endpoints?via=quic`);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().code).toBe('VIGIL_ERR_BAD_REQUEST');
   });
 
   it('filters by transport, state and liveness', async () => {

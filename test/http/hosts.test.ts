@@ -105,6 +105,7 @@ describe('GET/PATCH /v1/hosts/{host}/config', () => {
     [{ ping_ack_timeout: 'soon' }, 'body.ping_ack_timeout'],
     [{ timeout_action: 'explode' }, 'body.timeout_action'],
     [{ mqtt_probe: 'magic' }, 'body.mqtt_probe'],
+    [{ xmpp_probe: 'pingreq' }, 'body.xmpp_probe'],
     [{ send_pings: 'yes' }, 'body.send_pings'],
     [{ send_pings: 'true' }, 'body.send_pings'],
     [{ ping_interval: '5' }, 'body.ping_interval'],

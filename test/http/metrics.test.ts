@@ -17,11 +17,14 @@ describe('GET /metrics', () => {
     const a = r.connect('xmpp', 'alice@example.org/a');
     r.connect('xmpp', 'bob@example.org/b');
     r.connect('mqtt', 'm1', { onIdle: 'expire', idleMs: 10_000 });
+    r.connect('mqtt', 'browser', { onIdle: 'expire', idleMs: 1_000_000 }, HOST, 'wss');
 
     let text = await scrape();
-    expect(text).toContain(`vigil_connections{host="${HOST}",transport="xmpp"} 2`);
-    expect(text).toContain(`vigil_connections{host="${HOST}",transport="mqtt"} 1`);
-    expect(text).toContain(`vigil_tracked_endpoints{host="${HOST}"} 3`);
+    expect(text).toContain(`vigil_connections{host="${HOST}",transport="xmpp",via="tcp"} 2`);
+    expect(text).toContain(`vigil_connections{host="${HOST}",transport="mqtt",via="tcp"} 1`);
+    expect(text).toContain(`vigil_connections{host="${HOST}",transport="mqtt",via="wss"} 1`);
+    expect(text).toContain(`vigil_connections{host="${HOST}",transport="xmpp",via="ws"} 0`);
+    expect(text).toContain(`vigil_tracked_endpoints{host="${HOST}"} 4`);
     expect(text).toMatch(/vigil_event_loop_delay_seconds\{quantile="0.99"\} [0-9.e-]+/);
 
     r.scheduler.advance(10_000); // m1 keepalive expires -> killed
@@ -40,8 +43,9 @@ describe('GET /metrics', () => {
     expect(text).toContain(`vigil_ping_rtt_seconds_bucket{le="0.025",host="${HOST}",transport="xmpp"} 1`);
     expect(text).toContain(`vigil_ping_rtt_seconds_count{host="${HOST}",transport="xmpp"} 1`);
     expect(text).toContain(`vigil_disconnects_total{host="${HOST}",transport="mqtt",reason="keepalive_timeout"} 1`);
-    expect(text).toContain(`vigil_connections{host="${HOST}",transport="xmpp"} 1`);
-    expect(text).toContain(`vigil_connections{host="${HOST}",transport="mqtt"} 0`);
+    expect(text).toContain(`vigil_connections{host="${HOST}",transport="xmpp",via="tcp"} 1`);
+    expect(text).toContain(`vigil_connections{host="${HOST}",transport="mqtt",via="tcp"} 0`);
+    expect(text).toContain(`vigil_connections{host="${HOST}",transport="mqtt",via="wss"} 1`);
   });
 
   it('counts a ping timeout once when timeout_action is none (no kill)', async () => {

@@ -22,6 +22,7 @@ import type {
   LivenessRegistry,
   TrackOptions,
   Transport,
+  Via,
 } from '../../src/liveness/types.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createPresenceTable } from '../../src/presence/table.js';
@@ -36,7 +37,10 @@ export class FakeAdapter implements LivenessAdapter {
   probes: EndpointRef[] = [];
   kills: { ref: EndpointRef; reason: DisconnectReason }[] = [];
   unprobeable: string | null = null;
-  constructor(private readonly registry: LivenessRegistry) {}
+  constructor(
+    private readonly registry: LivenessRegistry,
+    readonly via: Via = 'tcp',
+  ) {}
   probe(ep: EndpointRef): void {
     this.probes.push(ep);
   }
@@ -92,9 +96,13 @@ export function rig(opts: { config?: Config; ready?: boolean; services?: Service
     gateways,
   });
 
-  function connect(transport: Transport, id: string, track: TrackOptions = { onIdle: 'probe' }, host = HOST): LivenessHandle {
+  /** Other network transports than tcp: one adapter each (kills and probes are recorded on the tcp one only). */
+  const viaAdapters = new Map<Via, FakeAdapter>([['tcp', adapter]]);
+  function connect(transport: Transport, id: string, track: TrackOptions = { onIdle: 'probe' }, host = HOST, via: Via = 'tcp'): LivenessHandle {
     const key: EndpointKey = { host, transport, id };
-    return liveness.track(key, adapter, track);
+    let a = viaAdapters.get(via);
+    if (!a) viaAdapters.set(via, (a = new FakeAdapter(liveness, via)));
+    return liveness.track(key, a, track);
   }
 
   return {

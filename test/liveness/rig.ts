@@ -31,6 +31,7 @@ export function hostConfig(patch: Partial<LivenessHostConfig> = {}): LivenessHos
     ping_ack_timeout: 32,
     timeout_action: 'kill',
     mqtt_probe: 'keepalive',
+    xmpp_probe: 'iq',
     ...patch,
   };
 }

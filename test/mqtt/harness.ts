@@ -59,7 +59,7 @@ export function rig(opts: RigOptions = {}) {
       [OTHER]: { mqtt: { auth_failure_delay_ms: 0, ...opts.otherMqtt } },
     },
   });
-  const hostCfg = (h: string): LivenessHostConfig => ({ ...config.hosts[h]!.ping, mqtt_probe: config.hosts[h]!.mqtt_probe, ...opts.ping });
+  const hostCfg = (h: string): LivenessHostConfig => ({ ...config.hosts[h]!.ping, mqtt_probe: config.hosts[h]!.mqtt_probe, xmpp_probe: config.hosts[h]!.xmpp_probe, ...opts.ping });
   // touch() reads the time once per event-loop turn, as in production (src/app.ts).
   const liveness = createLivenessRegistry({ clock, scheduler, hosts: { [HOST]: hostCfg(HOST), [OTHER]: hostCfg(OTHER) }, activityTime: 'turn' });
   const events: LivenessEvent[] = [];

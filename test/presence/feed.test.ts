@@ -29,6 +29,18 @@ describe('presence change feed', () => {
     return r.entries;
   };
 
+  it('a session resumed on another transport (XEP-0198) shows the new via in its row, the feed and the counts', () => {
+    const t = make(100);
+    const h = live.connect(H, 'xmpp', 'a@localhost/r');
+    expect(t.get({ host: H, transport: 'xmpp', id: 'a@localhost/r' })?.via).toBe('tcp');
+    live.setState(h, 'resumable');
+    h.via = 'ws';
+    live.setState(h, 'active');
+    expect(t.get({ host: H, transport: 'xmpp', id: 'a@localhost/r' })?.via).toBe('ws');
+    expect(t.countByVia(H, 'xmpp')).toEqual({ tcp: 0, tls: 0, ws: 1, wss: 0 });
+    expect(ok(t, 0).at(-1)).toMatchObject({ kind: 'liveness', row: expect.objectContaining({ via: 'ws' }) });
+  });
+
   it('keeps each entry as the row was right after the change', () => {
     const t = make(100);
     const t0 = sched.clock.now();
@@ -57,6 +69,7 @@ describe('presence change feed', () => {
         host: H,
         transport: 'mqtt',
         source: 'local',
+        via: 'tcp',
         id: 'dev1',
         generation: h.ref.generation,
         state: 'online',

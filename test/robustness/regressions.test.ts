@@ -15,13 +15,13 @@ const files = ['xmpp', 'mqtt'].filter((p) => existsSync(join(dir, p))).flatMap((
 interface Saved {
   kind: string;
   detail: string;
-  cases: { proto: 'xmpp' | 'mqtt'; n: number; chunks: string[] }[];
+  cases: { proto: 'xmpp' | 'mqtt'; n: number; ws?: { flip: number }; chunks: string[] }[];
 }
 
 describe('fuzz regressions', () => {
   it.each(files)('%s', async (file) => {
     const saved = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Saved;
-    const cases: FuzzCase[] = saved.cases.map((c) => ({ proto: c.proto, n: c.n, chunks: c.chunks.map((b) => Buffer.from(b, 'base64')) }));
+    const cases: FuzzCase[] = saved.cases.map((c) => ({ proto: c.proto, n: c.n, ...(c.ws ? { ws: c.ws } : {}), chunks: c.chunks.map((b) => Buffer.from(b, 'base64')) }));
     const rig = await makeRig();
     try {
       const r = await runBatch(rig, cases);

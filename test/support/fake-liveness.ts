@@ -14,6 +14,7 @@ import type {
   LivenessState,
   ProbeNowResult,
   Transport,
+  Via,
 } from '../../src/liveness/types.js';
 
 export class FakeHandle implements LivenessHandle {
@@ -24,6 +25,7 @@ export class FakeHandle implements LivenessHandle {
   activityAt = 0;
   deadlineAt: number | null = null;
   killedWith: DisconnectReason | null = null;
+  via: Via | null = 'tcp';
   constructor(readonly ref: EndpointRef) {}
   lastActivityAt(): number {
     return this.activityAt;

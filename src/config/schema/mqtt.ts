@@ -60,11 +60,11 @@ export const mqttSchema = obj('MQTT broker options for this host.', {
     doc: 'Most simultaneous MQTT clients of this host (0 = no limit); past it CONNACK 3 / v5 0x97. The listener refuses a socket while it holds the sum of every host\'s limit (before CONNECT too).',
   }),
   max_connection_rate_per_ip: int({
-    default: 60,
+    default: 0,
     min: 0,
     max: 1_000_000,
     unit: 'count',
-    doc: 'New MQTT connections per minute from one IP address (0 = no limit), a token bucket holding a minute\'s worth: checked when the socket opens (largest value of all hosts) and at CONNECT for this host (CONNACK 3 / v5 0x9F).',
+    doc: 'New MQTT connections per minute from one IP address (0 = no limit, the default: a fleet behind one carrier-grade NAT reconnecting after a network blip must not be refused; the listener-wide max_conn_rate bounds a storm), a token bucket holding a minute\'s worth: checked when the socket opens (largest value of all hosts) and at CONNECT for this host (CONNACK 3 / v5 0x9F).',
   }),
   max_subscriptions: int({
     default: 1_000,

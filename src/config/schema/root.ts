@@ -3,23 +3,14 @@ import { int, mapOf, obj, oneOf, optStr, str } from '../dsl.js';
 import { clusterSchema } from './cluster.js';
 import { gatewaysSchema } from './gateways.js';
 import { hostSchema } from './host.js';
-
-const listener = (doc: string, host: string, port: number) =>
-  obj(doc, {
-    host: str({ default: host, doc: 'Address to bind.' }),
-    port: int({ default: port, min: 0, max: 65_535, unit: 'none', doc: 'TCP port (0 = any free port).' }),
-  });
+import { listenersSchema } from './listeners.js';
 
 export const rootSchema = obj('Vigil configuration.', {
   data_dir: str({
     default: './data',
     doc: 'Directory for the embedded store, generated certificates and the API token. Relative paths are resolved against the working directory.',
   }),
-  listeners: obj('Network listeners.', {
-    xmpp: listener('XMPP client-to-server listener (RFC 6120).', '0.0.0.0', 5222),
-    mqtt: listener('MQTT listener (3.1.1 and 5.0).', '0.0.0.0', 1883),
-    http: listener('REST API and metrics listener.', '127.0.0.1', 8080),
-  }),
+  listeners: listenersSchema,
   hosts: mapOf({
     key: 'host name',
     value: hostSchema,

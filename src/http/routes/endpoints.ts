@@ -1,6 +1,6 @@
 /**
  * Reading the presence table:
- *   GET /v1/hosts/{host}/endpoints?transport=&source=&state=&liveness=&q=&limit=&cursor=   paged list
+ *   GET /v1/hosts/{host}/endpoints?transport=&source=&via=&state=&liveness=&q=&limit=&cursor=   paged list
  * (`q`: the id contains it, ignoring case; a rare match scans the host's rows, ~ms per 100k)
  *   GET /v1/hosts/{host}/endpoints/{transport}/{id}?source=                             one endpoint
  * `source` is `local` or a gateway's name (gateway-rows.ts); a read without it covers every source.
@@ -16,7 +16,7 @@ import { LOCAL_SOURCE, type PresenceTable, type PresenceView } from '../../prese
 import type { HttpDeps } from '../deps.js';
 import { sendError } from '../error-handler.js';
 import { SourceQuery, allSources, checkSource, rowsInSources } from '../gateway-rows.js';
-import { AUTH_ERRORS, EndpointParams, HostParams, LivenessStateSchema, Transport as TransportSchema, errors } from '../schemas.js';
+import { AUTH_ERRORS, EndpointParams, HostParams, LivenessStateSchema, Transport as TransportSchema, ViaSchema, errors } from '../schemas.js';
 
 type Deps = Pick<HttpDeps, 'hostSettings' | 'liveness' | 'presence' | 'gateways'>;
 
@@ -26,6 +26,7 @@ const ListQuery = Type.Object(
   {
     transport: Type.Optional(TransportSchema),
     source: SourceQuery,
+    via: Type.Optional(ViaSchema),
     state: Type.Optional(Type.Union([Type.Literal('online'), Type.Literal('offline')])),
     liveness: Type.Optional(LivenessStateSchema),
     q: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Text search: the JID or client id contains it, ignoring case' })),
@@ -71,11 +72,12 @@ export function endpointRoutes(app: FastifyInstance, deps: Deps): void {
     async (req, reply) => {
       const { host } = req.params;
       if (!deps.hostSettings.get(host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
-      const { transport, source, state, liveness, q, limit, cursor } = req.query;
+      const { transport, source, via, state, liveness, q, limit, cursor } = req.query;
       if (!checkSource(reply, deps.gateways, source)) return reply;
       const filter = {
         ...(transport ? { transport } : {}),
         ...(source ? { source } : {}),
+        ...(via ? { via } : {}),
         ...(state ? { state } : {}),
         ...(liveness ? { liveness } : {}),
         ...(q ? { q } : {}),

@@ -3,7 +3,8 @@
 Connects with STARTTLS (self-signed certificate accepted), authenticates with the best SASL
 mechanism offered (SCRAM-SHA-256 here), sends initial presence, asks disco#info of the server and
 pings it, then stays connected for HOLD seconds answering the server's pings (xep_0199), and
-prints one JSON object per line describing what happened. Arguments: port jid password hold.
+prints one JSON object per line describing what happened. Arguments: port jid password hold
+[direct]; with `direct` it connects with TLS first (XEP-0368 direct TLS) instead of STARTTLS.
 """
 import asyncio
 import json
@@ -45,12 +46,16 @@ class Probe(slixmpp.ClientXMPP):
 
 def main():
     port, jid, password, hold = int(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4])
+    direct = len(sys.argv) > 5 and sys.argv[5] == 'direct'
     xmpp = Probe(jid, password, hold)
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     xmpp.ssl_context = ctx
-    xmpp.connect(('127.0.0.1', port))
+    if direct:
+        xmpp.connect(('127.0.0.1', port), use_ssl=True, force_starttls=False, disable_starttls=True)
+    else:
+        xmpp.connect(('127.0.0.1', port))
     xmpp.loop.run_until_complete(xmpp.disconnected)
 
 

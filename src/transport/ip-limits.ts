@@ -1,5 +1,5 @@
 /**
- * Per IP address bookkeeping of a listener (XMPP and MQTT each have one), on injected time:
+ * Per IP address bookkeeping of a protocol's listeners (the XMPP and the MQTT connection gate each have one), on injected time:
  * - connection rate (max_connection_rate_per_ip, connections per minute): one token bucket per
  *   address for the listener (the largest rate of all hosts, checked at accept) and one per host
  *   and address (checked at the stream header); a bucket holds a minute's worth of tokens;
@@ -10,7 +10,7 @@
  * MAX_ENTRIES the stalest entries go (an attacker rotating addresses costs memory only up to that
  * bound). Churn through unique addresses found the unswept version growing (test/fuzz/churn.ts).
  */
-import type { Clock } from './time/clock.js';
+import type { Clock } from '../time/clock.js';
 
 const MINUTE_MS = 60_000;
 const FORGET_FAILURES_MS = 10 * MINUTE_MS;

@@ -1,9 +1,9 @@
 /**
- * src/ip-limits.ts: token buckets per address (listener and per host), the failed-auth delay
+ * src/transport/ip-limits.ts: token buckets per address (listener and per host), the failed-auth delay
  * doubling, and memory that follows the recently active addresses only.
  */
 import { describe, expect, it } from 'vitest';
-import { createIpLimits } from '../../src/ip-limits.js';
+import { createIpLimits } from '../../src/transport/ip-limits.js';
 import { ManualClock } from '../../src/time/manual.js';
 
 const make = () => {

@@ -97,7 +97,8 @@ export function createApp(opts: AppOptions): App {
 
   const services: Service[] = [];
   if (opts.xmpp ?? true) services.push(createXmppListener(deps));
-  if (opts.mqtt ?? true) services.push(createMqttService(deps));
+  // Cluster mode: MQTT routes, sessions, retained messages and wills live in Redis (src/cluster/mqtt/).
+  if (opts.mqtt ?? true) services.push(cluster ? createMqttService(deps, cluster.mqtt.seams(), cluster.mqtt.sessionsFactory()) : createMqttService(deps));
 
   let started = false;
   let stopping: Promise<void> | null = null;

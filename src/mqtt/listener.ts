@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { Service } from '../deps.js';
 import { Broker, type MqttDeps } from './broker.js';
 import { MqttConnection } from './connection.js';
+import type { SessionsFactory } from './broker-sessions.js';
 import type { SeamFactory } from './seams.js';
 
 export interface MqttService extends Service {
@@ -16,9 +17,9 @@ export interface MqttService extends Service {
   readonly broker: Broker;
 }
 
-/** `seams`: the per host parts a cluster replaces (seams.ts); default the single-node ones. */
-export function createMqttService(deps: MqttDeps, seams?: SeamFactory): MqttService {
-  const broker = new Broker(deps, seams);
+/** `seams` and `sessions`: the parts a cluster replaces (seams.ts, broker-sessions.ts); default the single-node ones. */
+export function createMqttService(deps: MqttDeps, seams?: SeamFactory, sessions?: SessionsFactory): MqttService {
+  const broker = new Broker(deps, seams, sessions);
   let server: Server | null = null;
   let bound: { host: string; port: number } | null = null;
 

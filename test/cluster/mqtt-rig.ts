@@ -2,8 +2,10 @@
  * Helpers of the MQTT-across-nodes tests (issue 16) on the cluster rig (rig.ts): waiting until a
  * route or a session route is known on every node, collecting messages of an mqtt.js client.
  */
+import { createClient } from '@redis/client';
 import type { MqttClient } from 'mqtt';
 import type { App } from '../../src/app.js';
+import type { MqttService } from '../../src/mqtt/listener.js';
 import { HOST, until } from './rig.js';
 
 const routesOf = (app: App) => app.deps.cluster!.mqtt.routes.host(HOST);
@@ -35,3 +37,17 @@ export function collect(client: MqttClient): Inbox {
 }
 
 export const nodeId = (app: App): string => app.deps.cluster!.nodeId;
+
+/** The node's MQTT broker. */
+export const brokerOf = (app: App) => (app.services.find((s) => s.name === 'mqtt') as MqttService).broker;
+
+/** One command on the rig's Redis (a connection of its own, closed after). */
+export async function redisCall(url: string, args: string[]): Promise<unknown> {
+  const r = createClient({ url, RESP: 2 });
+  await r.connect();
+  try {
+    return await r.sendCommand(args);
+  } finally {
+    await r.close();
+  }
+}

@@ -62,12 +62,19 @@ export class SessionLoad {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  constructor(private readonly port: number) {}
+  /** `ports`: one server, or a cluster's nodes (each client starts on another one and moves on when it fails). */
+  constructor(private readonly ports: number | readonly number[]) {}
+
+  private clients = 0;
 
   private connect(clientId: string, v5: boolean): MqttClient {
+    const list = typeof this.ports === 'number' ? [this.ports] : this.ports;
+    const first = this.clients++ % list.length;
+    const servers = list.map((_, i) => ({ host: '127.0.0.1', port: list[(first + i) % list.length]! }));
     const c = mqtt.connect({
       host: '127.0.0.1',
-      port: this.port,
+      port: servers[0]!.port,
+      ...(servers.length > 1 ? { servers } : {}),
       clientId,
       clean: false,
       protocolVersion: v5 ? 5 : 4,

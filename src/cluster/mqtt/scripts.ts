@@ -115,7 +115,7 @@ for i, op in ipairs(ops) do
     else
       local host, cid = splitKey(op.k)
       local msub, minf, minfo, mrel, mq = P .. 'msub:' .. op.k, P .. 'minf:' .. op.k, P .. 'minfo:' .. op.k, P .. 'mrel:' .. op.k, P .. 'mq:' .. op.k
-      local ids = {}
+      local ids, gone = {}, {}
       for _, w in ipairs(op.w) do
         local c = w[1]
         if c == 'ip' then
@@ -124,6 +124,8 @@ for i, op in ipairs(ops) do
           if w[5] ~= '' then
             local e = redis.call('XRANGE', mq, w[5], w[5])
             if e[1] and not d then d = e[1][2][2] end
+            -- a message moving from the queue to the window: its queue_del came first
+            if not d then d = gone[w[5]] end
             redis.call('XDEL', mq, w[5])
           end
           if d then
@@ -139,6 +141,8 @@ for i, op in ipairs(ops) do
           ids[#ids + 1] = w[3]
           ids[#ids + 1] = redis.call('XADD', mq, '*', 'd', ARGV[4 + w[2]])
         elseif c == 'qd' then
+          local e = redis.call('XRANGE', mq, w[2], w[2])
+          if e[1] then gone[w[2]] = e[1][2][2] end
           redis.call('XDEL', mq, w[2])
         elseif c == 'rp' then
           redis.call('HSET', mrel, w[2], w[3])

@@ -27,6 +27,8 @@ const WILLS_PER_CYCLE = 4;
 export interface ClusterCrashReport {
   cycles: number;
   ms: number;
+  /** How long the subscribers took, after the publishers stopped, to receive what was acknowledged. */
+  drainMs: number;
   acked: number;
   sessions: SessionFigures;
   wills: { expected: number; received: number; missing: number; duplicates: number };
@@ -69,6 +71,17 @@ const kill9 = (node: Node) =>
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The first CONNACK of `cl`, or an error naming `what` after 10 s (a harness must not hang). */
+function connected(cl: MqttClient, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what}: no CONNACK within 10 s`)), 10_000);
+    cl.once('connect', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
 export async function clusterCrash(opts: { cycles: number; seed: number; leaseMs?: number }): Promise<ClusterCrashReport> {
   const rng = makeRng(opts.seed);
   const leaseMs = opts.leaseMs ?? 1_500;
@@ -97,12 +110,13 @@ log: { level: ${process.env.VIGIL_CRASH_DEBUG ? 'info' : 'warn'} }
   const expectedWills = new Set<string>();
   let watcher: MqttClient | null = null;
   const dying: MqttClient[] = [];
+  let drainMs = 0;
   try {
     await Promise.all(nodes.map((n) => start(n, dir)));
     watcher = mqtt.connect({ host: '127.0.0.1', port: nodes[2]!.mqtt, servers: [...servers.slice(2), ...servers.slice(0, 2)], clientId: 'will-watch', clean: false, protocolVersion: 5, properties: { sessionExpiryInterval: 3600 }, reconnectPeriod: 100, resubscribe: false });
     watcher.on('error', () => undefined);
     watcher.on('message', (topic) => wills.set(topic, (wills.get(topic) ?? 0) + 1));
-    await new Promise((r) => watcher!.once('connect', r));
+    await connected(watcher, 'will watcher');
     await watcher.subscribeAsync('w/#', { qos: 2 });
     await sessions.start();
     for (let cycle = 0; cycle < opts.cycles; cycle++) {
@@ -113,18 +127,37 @@ log: { level: ${process.env.VIGIL_CRASH_DEBUG ? 'info' : 'warn'} }
         const cl = mqtt.connect({ host: '127.0.0.1', port: victim.mqtt, clientId: `dying-${cycle}-${i}`, protocolVersion: 5, properties: { sessionExpiryInterval: 10 }, reconnectPeriod: 0, will: { topic, payload: Buffer.from(topic), qos: 2, retain: false, properties: { willDelayInterval: i % 2 } } });
         cl.on('error', () => undefined);
         dying.push(cl);
-        await new Promise((r) => cl.once('connect', r));
+        await connected(cl, `dying-${cycle}-${i} on ${victim.id}`);
         expectedWills.add(topic);
       }
-      debug('killing', victim.id, 'cycle', cycle);
+      debug('killing', victim.id, 'cycle', cycle, Date.now());
       sessions.markKill();
       await kill9(victim);
       await sleep(rng.int(leaseMs));
       await start(victim, dir);
-      debug('restarted', victim.id);
+      debug('restarted', victim.id, Date.now());
     }
     await sessions.drain(20_000);
-    const left = await sessions.settle(30_000);
+    const drainFrom = Date.now();
+    const left = await sessions.settle(300_000, 15_000);
+    drainMs = Date.now() - drainFrom;
+    if (process.env.VIGIL_CRASH_DEBUG && left.length > 0) {
+      const { createClient } = await import('@redis/client');
+      const r = createClient({ url: redis.url, RESP: 2 });
+      await r.connect();
+      for (const sk of ['localhost|crash-sub-v3', 'localhost|crash-sub-v5']) {
+        debug(sk, 'ms', await r.sendCommand(['HGETALL', `{vigil}:ms:${sk}`]), 'mq', await r.sendCommand(['XLEN', `{vigil}:mq:${sk}`]), 'minfo', await r.sendCommand(['HGETALL', `{vigil}:minfo:${sk}`]), 'msub', await r.sendCommand(['HGETALL', `{vigil}:msub:${sk}`]));
+        const q = (await r.sendCommand(['XRANGE', `{vigil}:mq:${sk}`, '-', '+', 'COUNT', '5'])) as [string, string[]][];
+        for (const [id, f] of q) debug(' mq', id, JSON.stringify(String(f[1]).slice(-40)));
+      }
+      debug('rts', await r.sendCommand(['HGETALL', '{vigil}:rts:localhost']), 'rtn', await r.sendCommand(['HGETALL', '{vigil}:rtn:localhost']));
+      await r.close();
+    }
+    for (const m of left.slice(0, 40)) {
+      debug('missing', m, 'sent at', sessions.sentAt.get(Number(m.split(':')[1])) ?? 0);
+      const [sub, key] = m.split(' ') as [string, string];
+      for (const [k, evs] of sessions.trace ?? []) if (k.startsWith(`${sub}#`) && evs.some((e) => e.includes(`=${key.split(':')[1]} `))) debug('  id', k, evs);
+    }
     if (left.length > 0) problems.push(`${left.length} acknowledged messages not received: ${left.slice(0, 5).join(', ')}`);
     const end = Date.now() + 20_000;
     while ([...expectedWills].some((t) => !wills.has(t)) && Date.now() < end) await sleep(100);
@@ -154,6 +187,7 @@ log: { level: ${process.env.VIGIL_CRASH_DEBUG ? 'info' : 'warn'} }
   return {
     cycles: opts.cycles,
     ms: Date.now() - t0,
+    drainMs,
     acked: figures.acked1 + figures.acked2,
     sessions: figures,
     wills: { expected: expectedWills.size, received: [...wills.values()].reduce((a, b) => a + b, 0), missing, duplicates },

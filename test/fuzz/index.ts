@@ -45,7 +45,7 @@ if (args.includes('--cluster-crash')) {
   const r = await clusterCrash({ cycles, seed });
   console.log(JSON.stringify(r, null, 1));
   const s = r.sessions;
-  console.log(`cluster-crash: ${r.cycles} cycles in ${(r.ms / 1000).toFixed(0)} s; acknowledged ${r.acked} (QoS 1 ${s.acked1}, QoS 2 ${s.acked2}), missing ${s.missing}, QoS 2 duplicates ${s.dup2}, QoS 1 duplicates ${s.dup1}, wills ${r.wills.received}/${r.wills.expected} (missing ${r.wills.missing}, duplicates ${r.wills.duplicates})`);
+  console.log(`cluster-crash: ${r.cycles} cycles in ${(r.ms / 1000).toFixed(0)} s (subscribers drained in ${(r.drainMs / 1000).toFixed(1)} s after the last publish); acknowledged ${r.acked} (QoS 1 ${s.acked1}, QoS 2 ${s.acked2}), missing ${s.missing}, QoS 2 duplicates ${s.dup2}, QoS 1 duplicates ${s.dup1}, wills ${r.wills.received}/${r.wills.expected} (missing ${r.wills.missing}, duplicates ${r.wills.duplicates})`);
   process.exit(r.problems.length === 0 ? 0 : 1);
 }
 

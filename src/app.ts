@@ -96,7 +96,7 @@ export function createApp(opts: AppOptions): App {
   const deps = { config, dataDir, clock, scheduler, logger, store, liveness, presence, metrics, passwords, ...(cluster ? { cluster } : {}) } satisfies CoreDeps;
 
   const services: Service[] = [];
-  if (opts.xmpp ?? true) services.push(createXmppListener(deps));
+  if (opts.xmpp ?? true) services.push(createXmppListener({ ...deps, hostSettings }));
   // Cluster mode: MQTT routes, sessions, retained messages and wills live in Redis (src/cluster/mqtt/).
   if (opts.mqtt ?? true) services.push(cluster ? createMqttService(deps, cluster.mqtt.seams(), cluster.mqtt.sessionsFactory()) : createMqttService(deps));
 

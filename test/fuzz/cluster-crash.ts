@@ -51,9 +51,13 @@ function start(node: Node, dir: string): Promise<void> {
   node.proc = proc;
   let log = '';
   return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${node.id} did not start within 60 s:\n${log.slice(-2000)}`)), 60_000);
     proc.stdout?.on('data', (d: Buffer) => {
       log = (log + d.toString()).slice(-20_000);
-      if (log.includes('"vigil_started"')) resolve();
+      if (log.includes('"vigil_started"')) {
+        clearTimeout(t);
+        resolve();
+      }
     });
     proc.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-20_000)));
     proc.on('exit', (code) => reject(new Error(`${node.id} exited (${code}) before it started:\n${log.slice(-2000)}`)));
@@ -97,7 +101,8 @@ listeners: { xmpp: { host: 127.0.0.1, port: 0 }, mqtt: { host: 127.0.0.1, port: 
 hosts:
   localhost: { mqtt: { allow_anonymous: true, max_connection_rate_per_ip: 0, max_connections_per_ip: 0, max_mqueue_len: 1000000 }, xmpp: { tls: off } }
 cluster: { redis: { url: "${redis.url}" }, node_id: ${id}, lease_ms: ${leaseMs} }
-log: { level: ${process.env.VIGIL_CRASH_DEBUG ? 'info' : 'warn'} }
+log: { level: info }
+# info: start() waits for the vigil_started line
 `,
     );
     nodes.push(node);

@@ -107,16 +107,18 @@ export class ClusterRouter implements Router {
       return false;
     }
     this.forwarded++;
-    const q = this.d.queue();
     const op: Record<string, unknown> = {
       o: 'p',
       b: batcher.blob(encodeMessage(msg)),
       h: host,
       n: [...nodes],
       s: [...targets].map(([clientId, d]) => [clientId, deliveryParams(d.qos, d.retain, d.subIds)]),
-      z: q.storeQos0 ? 1 : 0,
-      ml: q.maxLen,
     };
+    if (targets.size > 0) {
+      const q = this.d.queue();
+      op.z = q.storeQos0 ? 1 : 0;
+      op.ml = q.maxLen;
+    }
     if (extras.retain) {
       op.r = extras.retain;
       op.t = msg.topic;

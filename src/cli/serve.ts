@@ -75,5 +75,6 @@ export const serveCommand: CliCommand = async (argv, ctx) => {
   await app.stop();
   removeServerFile(dataDir, process.pid);
   clearTimeout(deadline);
+  if (isWorker()) process.disconnect?.(); // the channel to the primary must not keep a stopped worker alive
   return 0;
 };

@@ -1,10 +1,12 @@
 /**
- * `npm run bench -- cluster [--quick] [--n N]`: cluster mode on Redis (issue 15), against one node
- * without Redis, in one run:
+ * `npm run bench -- cluster [--quick] [--n N] [--mqtt-only | --no-mqtt] [--only=vigil,single,workers,aedes,mosquitto]`:
+ * cluster mode on Redis (issues 15 and 16), against one node without Redis, in one run:
  *   - connects per second and server CPU per connect (Vigil processes + redis-server, from /proc)
  *     for 1 node without Redis, 1 node with Redis, 2 nodes with Redis (clients spread over both);
  *   - p50/p99 from an MQTT CONNECT sent to node A to the `online` event read on node B (SSE);
  *   - takeover across nodes: CONNECT of a live client id on node B -> the old socket closed on A.
+ *   - MQTT across nodes (cluster-mqtt.ts): messages/s and CPU per delivered message, cross-node,
+ *     --workers 2, Aedes in its Redis cluster mode and Mosquitto side by side.
  * Vigil nodes are spawned processes (tsx), each with its own listeners; the clients are raw MQTT
  * 3.1.1 sockets in this process (a CONNECT packet, wait for CONNACK), so the generator's CPU is not
  * counted. The target (issue 15): CPU per connect summed over Vigil and Redis at most 1.5x the
@@ -17,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startRedis } from '../test/support/redis-server.js';
+import { runMqtt } from './cluster-mqtt.js';
 import { freePort, procSample, spawnTracked, stopTracked, waitForPort } from './suite/proc.js';
 
 export const describe = 'cluster mode on Redis: connect cost, cross-node event latency, takeover time';
@@ -26,14 +29,14 @@ const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const DOMAIN = 'bench.example';
 const TOKEN = 'bench-token-0123456789abcdef';
 
-interface Node {
+export interface Node {
   pid: number;
   mqtt: number;
   http: number;
   stop(): Promise<void>;
 }
 
-async function startNode(id: string, redisUrl: string | null): Promise<Node> {
+export async function startNode(id: string, redisUrl: string | null, extraArgs: string[] = []): Promise<Node> {
   const dir = mkdtempSync(join(tmpdir(), `vigil-bench-cluster-${id}-`));
   const [mqtt, xmpp, http] = [await freePort(), await freePort(), await freePort()];
   const cfg = join(dir, 'vigil.yaml');
@@ -48,7 +51,7 @@ ${redisUrl ? `cluster: { redis: { url: "${redisUrl}" }, node_id: ${id}, lease_ms
 `,
   );
   const prof = process.env.VIGIL_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.VIGIL_BENCH_PROF] : [];
-  const child = spawnTracked(process.execPath, [...prof, '--import', TSX, join(ROOT, 'test/support/run-cli.ts'), 'serve', '--config', cfg], {
+  const child = spawnTracked(process.execPath, [...prof, '--import', TSX, join(ROOT, 'test/support/run-cli.ts'), 'serve', '--config', cfg, ...extraArgs], {
     cwd: dir,
     env: { ...process.env, VIGIL_API_TOKEN: TOKEN },
   });
@@ -135,6 +138,11 @@ function sse(node: Node, on: (id: string, kind: string) => void): () => void {
 }
 
 export async function run(args: string[]): Promise<void> {
+  if (!args.includes('--mqtt-only')) await connects(args);
+  if (!args.includes('--no-mqtt')) await runMqtt(args);
+}
+
+async function connects(args: string[]): Promise<void> {
   const quick = args.includes('--quick');
   const nArg = args.indexOf('--n');
   const n = nArg >= 0 ? Number(args[nArg + 1]) : quick ? 1_000 : 5_000;

@@ -109,7 +109,8 @@ export function createApp(opts: AppOptions): App {
     websockets.push(xmpp.wsEndpoint(XMPP_WS_PATH));
   }
   if (opts.mqtt ?? true) {
-    const mqtt = createMqttService(deps, undefined, tlsReloader);
+    // Cluster mode: MQTT routes, sessions, retained messages and wills live in Redis (src/cluster/mqtt/).
+    const mqtt = cluster ? createMqttService(deps, cluster.mqtt.seams(), cluster.mqtt.sessionsFactory(), tlsReloader) : createMqttService(deps, undefined, undefined, tlsReloader);
     services.push(mqtt);
     const path = config.listeners.http.mqtt_path;
     if (path !== null) websockets.push(mqtt.wsEndpoint(path));

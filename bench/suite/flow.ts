@@ -11,9 +11,20 @@
 import { connect, type Socket } from 'node:net';
 import { eachServer, ownCpuMs, parseOptions } from './common.js';
 import { MqttFramer, connectPacket, publishPacket, publishPacketId, pubackPacket, subscribePacket, TYPE } from './mqtt-wire.js';
-import { procSample, sleep } from './proc.js';
+import { procSampleSum, sleep } from './proc.js';
 import { note, record, table } from './report.js';
-import type { RunningServer } from './servers.js';
+
+/** Where a case runs: one server, or a cluster (publishers on `pubPort`, CPU summed over `pids`). */
+export interface FlowTarget {
+  kind: string;
+  label: string;
+  pid: number;
+  /** Subscribers' port (and publishers' unless `pubPort`). */
+  mqttPort?: number;
+  pubPort?: number;
+  /** Processes whose CPU is summed (default: `pid`). */
+  pids?: number[];
+}
 
 const WINDOW = 500;
 const BATCH = 50;
@@ -27,7 +38,7 @@ interface Shape {
   sharedTopic: boolean;
 }
 
-const SHAPES: Record<'p2p' | 'fanout', Shape[]> = {
+export const SHAPES: Record<'p2p' | 'fanout', Shape[]> = {
   p2p: [
     { name: '1->1', pubs: 1, subsPerPub: 1, sharedTopic: false },
     { name: '10->10', pubs: 10, subsPerPub: 1, sharedTopic: false },
@@ -66,8 +77,10 @@ interface Pub {
   template: Buffer;
 }
 
-async function runCase(server: RunningServer, scenario: string, shape: Shape, qos: 0 | 1, windowS: number, warmupMs: number): Promise<void> {
+export async function runCase(server: FlowTarget, scenario: string, shape: Shape, qos: 0 | 1, windowS: number, warmupMs: number): Promise<void> {
   const port = server.mqttPort ?? 0;
+  const pubPort = server.pubPort ?? port;
+  const pids = server.pids ?? [server.pid];
   const tag = `${scenario}-${shape.name}-q${qos}`;
   const socks: Socket[] = [];
   const pubs: Pub[] = [];
@@ -135,7 +148,7 @@ async function runCase(server: RunningServer, scenario: string, shape: Shape, qo
         sub.write(subscribePacket(topic, qos));
         await subacked;
       }
-      pub.sock = await open(port, `${tag}-p${i}`, (type) => {
+      pub.sock = await open(pubPort, `${tag}-p${i}`, (type) => {
         if (type === TYPE.PUBACK) {
           pub.acked++;
           schedule(pub);
@@ -148,12 +161,12 @@ async function runCase(server: RunningServer, scenario: string, shape: Shape, qo
     await sleep(warmupMs);
     const delivered = () => pubs.reduce((a, p) => a + p.received, 0);
     const d0 = delivered();
-    const s0 = procSample(server.pid);
+    const s0 = procSampleSum(pids);
     const g0 = ownCpuMs();
     const t0 = performance.now();
     await sleep(windowS * 1000);
     const d1 = delivered();
-    const s1 = procSample(server.pid);
+    const s1 = procSampleSum(pids);
     const g1 = ownCpuMs();
     const ms = performance.now() - t0;
     const n = d1 - d0;

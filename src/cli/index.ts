@@ -6,13 +6,13 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { configCheckCommand } from './config-check.js';
 import type { CliCommand, CliContext } from './context.js';
-import { serveCommand } from './serve.js';
+import { SERVE_HELP, serveCommand } from './serve.js';
 import { userCommand } from './user.js';
 
 export const USAGE = `Usage: vigil <command> [--config FILE]
 
 Commands:
-  serve                         run the server (what npm start runs)
+  serve [--workers N]           run the server (what npm start runs)
   config check                  validate the configuration and print the effective settings
   user add JID --password PW    create a user (--password - reads it from stdin)
   user passwd JID --password PW set a new password
@@ -27,7 +27,7 @@ Options:
 Environment: VIGIL_<KEY__PATH> overrides any config key (see docs/config.md).`;
 
 const COMMANDS: Record<string, { run: CliCommand; help: string }> = {
-  serve: { run: serveCommand, help: 'Usage: vigil serve [--config FILE]\n\nRun the server until SIGTERM/SIGINT.' },
+  serve: { run: serveCommand, help: SERVE_HELP },
   config: {
     run: (argv, ctx) => {
       if (argv[0] !== 'check') {

@@ -48,6 +48,11 @@ export interface MembershipDeps {
   onRecovered(): void;
   /** Count an event in /metrics. */
   count(event: 'swept' | 'fenced' | 'recovered', n?: number): void;
+  /**
+   * The rest of a dead incarnation (MQTT sessions, wills, routes: src/cluster/mqtt/), swept to the
+   * end before its presence: the presence sweep deletes the node record that makes survivors look.
+   */
+  sweepMore?(node: string, epoch: string): Promise<void>;
 }
 
 const SWEEP_BATCH = 500;
@@ -196,6 +201,7 @@ export class Membership {
     if (!epoch || this.sweeping.has(key)) return;
     this.sweeping.add(key);
     try {
+      if (this.d.sweepMore && this.state === 'member') await this.d.sweepMore(node, epoch);
       for (;;) {
         if (this.state !== 'member') return;
         const r = (await this.d.link.script(SWEEP, [K.nodes], [this.d.nodeId, String(this.epoch), node, epoch, String(SWEEP_BATCH), String(this.d.feedSize), String(this.d.leaseMs)])) as [string, number, number];

@@ -20,6 +20,7 @@ import { FeedReader, type StreamEntry } from './feed-reader.js';
 import { K } from './keys.js';
 import { Membership } from './membership.js';
 import { Mirror } from './mirror.js';
+import { MqttCluster } from './mqtt/engine.js';
 import { type ClusterPresence, createClusterPresence } from './presence.js';
 import { type RedisLink, connectRedis } from './redis.js';
 import { Replica, type RosterListener } from './replica.js';
@@ -71,6 +72,8 @@ export class ClusterNode {
   readonly presence: ClusterPresence;
   /** Users and rosters: Redis, replicated in memory on every node. */
   readonly replica: Replica;
+  /** MQTT across nodes: routes, sessions, retained messages, wills (src/cluster/mqtt/). */
+  readonly mqtt: MqttCluster;
   private link: RedisLink | null = null;
   private reader: FeedReader | null = null;
   private writerRef: PresenceWriter | null = null;
@@ -92,6 +95,7 @@ export class ClusterNode {
     this.replica = new Replica(this.nodeId, d.logger);
     this.events = d.metrics.counter('vigil_cluster_events_total', 'Cluster events: stale_write (a late write of a taken-over or swept connection, dropped), taken_over (a local connection closed for a newer one on another node), swept (endpoints of dead nodes set offline by this node), fenced, recovered, forwarded, stanza.', ['event'] as const);
     this.presence = createClusterPresence(this.mirror, () => this.writer, () => this.mirror.sweep(d.clock.now()), () => undefined);
+    this.mqtt = new MqttCluster({ config: d.config, clock: d.clock, scheduler: d.scheduler, logger: d.logger, nodeId: this.nodeId, onFenced: () => this.membership.verify() });
   }
 
   get writer(): PresenceWriter {
@@ -148,10 +152,17 @@ export class ClusterNode {
       scheduler,
       logger,
       feedSize,
-      onFenced: () => writer.fence(),
+      onFenced: () => {
+        writer.fence();
+        this.mqtt.fence();
+      },
       count: (event, n) => this.count(event, n),
-      onEpoch: (epoch) => writer.resume(epoch),
+      onEpoch: (epoch) => {
+        writer.resume(epoch);
+        this.mqtt.resume(epoch);
+      },
       onRecovered: () => writer.reassert(),
+      sweepMore: (node, epoch) => this.mqtt.sweep(node, epoch),
     });
     this.commandsRef = new CommandChannel({
       link,
@@ -175,6 +186,7 @@ export class ClusterNode {
       now: () => clock.now(),
     });
     await this.reader.start();
+    await this.mqtt.start(link, await link.duplicate());
     await this.membership.join();
     await this.adoptHostSettings();
     await this.replica.start(link, this.d.store);
@@ -348,6 +360,7 @@ export class ClusterNode {
     this.gcTimer?.cancel();
     this.gcTimer = null;
     if (this.writerRef) await Promise.race([Promise.all([this.writerRef.idle(), this.replica.idle()]), new Promise((r) => setTimeout(r, 2_000))]);
+    await this.mqtt.stop();
     await this.membershipRef?.leave();
     this.writerRef?.stop();
     this.commandsRef?.stop();

@@ -9,7 +9,7 @@
  * cluster transaction issues do not apply (research/cluster-anchors.md §5).
  */
 import { createHash } from 'node:crypto';
-import { createClient, createCluster } from '@redis/client';
+import { RESP_TYPES, createClient, createCluster } from '@redis/client';
 
 export interface LuaScript {
   readonly name: string;
@@ -26,6 +26,10 @@ export interface RedisLink {
   send(key: string, args: readonly string[]): Promise<unknown>;
   /** EVALSHA, falling back to EVAL once when the server does not have the script (NOSCRIPT). */
   script(s: LuaScript, keys: readonly string[], args: readonly string[]): Promise<unknown>;
+  /** A script whose arguments may be binary and whose string replies come back as Buffers (MQTT payloads). */
+  scriptBuf(s: LuaScript, keys: readonly string[], args: readonly (string | Buffer)[]): Promise<unknown>;
+  /** A command whose string replies come back as Buffers. */
+  sendBuf(key: string, args: readonly (string | Buffer)[]): Promise<unknown>;
   /** A separate connection to the same Redis (blocking reads must not hold up commands). */
   duplicate(): Promise<RedisLink>;
   /** Connection up (true) / lost (false). Returns an unsubscribe function. */
@@ -44,7 +48,10 @@ export interface RedisOptions {
   onError(err: Error): void;
 }
 
-type Sender = (key: string, args: string[]) => Promise<unknown>;
+type Sender = (key: string, args: (string | Buffer)[], binary?: boolean) => Promise<unknown>;
+
+/** Bulk strings as Buffers (binary-safe MQTT payloads). */
+const BINARY = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } as const;
 
 /** Reconnect quickly at first, then at most every 1 s (a Redis restart is the common case). */
 const reconnectStrategy = (retries: number) => Math.min(50 + retries * 50, 1_000);
@@ -54,17 +61,20 @@ function isNoScript(err: unknown): boolean {
 }
 
 function makeLink(sender: Sender, listeners: Set<(up: boolean) => void>, state: { up: boolean }, dup: () => Promise<RedisLink>, close: (force: boolean) => Promise<void>): RedisLink {
+  const run = async (s: LuaScript, keys: readonly string[], args: readonly (string | Buffer)[], binary: boolean) => {
+    const key = keys[0] ?? '';
+    try {
+      return await sender(key, ['EVALSHA', s.sha, String(keys.length), ...keys, ...args], binary);
+    } catch (err) {
+      if (!isNoScript(err)) throw err;
+      return sender(key, ['EVAL', s.source, String(keys.length), ...keys, ...args], binary);
+    }
+  };
   return {
     send: (key, args) => sender(key, [...args]),
-    async script(s, keys, args) {
-      const key = keys[0] ?? '';
-      try {
-        return await sender(key, ['EVALSHA', s.sha, String(keys.length), ...keys, ...args]);
-      } catch (err) {
-        if (!isNoScript(err)) throw err;
-        return sender(key, ['EVAL', s.source, String(keys.length), ...keys, ...args]);
-      }
-    },
+    sendBuf: (key, args) => sender(key, [...args], true),
+    script: (s, keys, args) => run(s, keys, args, false),
+    scriptBuf: (s, keys, args) => run(s, keys, args, true),
     duplicate: dup,
     onStatus(l) {
       listeners.add(l);
@@ -97,7 +107,7 @@ export async function connectRedis(opts: RedisOptions): Promise<RedisLink> {
     client.on('reconnecting', () => setUp(false));
     await client.connect();
     setUp(true);
-    const sender: Sender = (_key, args) => client.sendCommand(args);
+    const sender: Sender = (_key, args, binary) => (binary ? client.sendCommand(args, BINARY) : client.sendCommand(args));
     return makeLink(sender, listeners, state, () => connectRedis(opts), async (force) => {
       listeners.clear();
       if (force) client.destroy();
@@ -112,7 +122,7 @@ export async function connectRedis(opts: RedisOptions): Promise<RedisLink> {
   cluster.on('error', (err: Error) => opts.onError(err));
   await cluster.connect();
   setUp(true);
-  const sender: Sender = (key, args) => cluster.sendCommand(key, false, args);
+  const sender: Sender = (key, args, binary) => (binary ? cluster.sendCommand(key, false, args, BINARY) : cluster.sendCommand(key, false, args));
   return makeLink(sender, listeners, state, () => connectRedis(opts), async (force) => {
     listeners.clear();
     if (force) cluster.destroy();

@@ -34,6 +34,21 @@ export interface WriterDeps<M> {
 
 export type DurableCallback = (err: Error | null) => void;
 
+/**
+ * What the session service needs of a durable writer: the SQLite batch writer below, or a
+ * cluster's (Redis, issue 16). `whenDurable` is the acknowledgement barrier.
+ */
+export interface DurableWriter<M> {
+  /** Take the store effects out of a manager effect list (others are ignored). */
+  record(effects: readonly ManagerEffect<M>[]): void;
+  /** One session write (the `store` effect of a session of `key`). */
+  write(key: SessionKey, w: SessionWrite<M>): void;
+  /** `cb(null)` once everything written so far is durable; `cb(err)` when it could not be. */
+  whenDurable(cb: DurableCallback): void;
+  /** Commit what is pending now (shutdown). */
+  flush(): void;
+}
+
 export interface WriterStats {
   batches: number;
   /** Operations written. */
@@ -44,7 +59,7 @@ export interface WriterStats {
 
 const SKIP = null;
 
-export class SessionWriter<M> {
+export class SessionWriter<M> implements DurableWriter<M> {
   private ops: (SessionOp | typeof SKIP)[] = [];
   /** Row key -> index in ops of its pending put (for cancellation and phase folding). */
   private puts = new Map<string, number>();

@@ -223,6 +223,18 @@ export class SessionManager<M extends Deliverable, S = unknown, Entry extends Ma
     return fx;
   }
 
+  /** Forget a session without a store effect (a cluster node lets go of it; Redis keeps it). */
+  evict(host: string, clientId: string): ManagerEffect<M>[] {
+    const entry = this.sessions.get(host, clientId);
+    if (!entry) return [];
+    this.sessions.delete(host, clientId);
+    this.deadlines.remove(entry);
+    this.hooks.removed?.(entry);
+    const fx: ManagerEffect<M>[] = [];
+    this.rearm(fx);
+    return fx;
+  }
+
   /** Put back a persistent session loaded from the store (start-up), offline. */
   restore(key: SessionKey, m: SessionMeta, nowMs: number): MqttSession<M, S> {
     const session = new MqttSession<M, S>(this.limitsOf(key.host), true);

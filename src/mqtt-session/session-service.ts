@@ -13,7 +13,7 @@
  */
 import type { Clock } from '../time/clock.js';
 import type { Scheduler, TimerHandle } from '../time/scheduler.js';
-import type { SessionWriter } from './durable.js';
+import type { DurableWriter } from './durable.js';
 import { SessionManager, type ManagedSession, type ManagerEffect, type OpenRequest, type SessionKey } from './manager.js';
 import type { MqttSession } from './session-state.js';
 import { SessionTimers } from './timers.js';
@@ -30,7 +30,7 @@ export interface SessionServiceDeps<M> {
   clock: Pick<Clock, 'now'>;
   scheduler: Scheduler;
   /** Durable writes of persistent sessions; null = nothing is stored (tests, memory-only). */
-  writer: SessionWriter<M> | null;
+  writer: DurableWriter<M> | null;
   onDrop?(key: SessionKey, reason: DropReason, msg: M | null): void;
   /** A session was deleted (clean close, expiry, discard): remove its filters from the trie. */
   onDeleted?(key: SessionKey, filters: string[]): void;
@@ -188,7 +188,7 @@ export class SessionHandle<M extends Deliverable, S> implements ManagedSession<M
 export class SessionService<M extends Deliverable, S = unknown> {
   readonly manager: SessionManager<M, S, SessionHandle<M, S>>;
   readonly scheduler: Scheduler;
-  readonly writer: SessionWriter<M> | null;
+  readonly writer: DurableWriter<M> | null;
   private expiryTimer: TimerHandle | null = null;
 
   constructor(readonly deps: SessionServiceDeps<M>) {
@@ -251,6 +251,14 @@ export class SessionService<M extends Deliverable, S = unknown> {
   whenDurable(cb: (err: Error | null) => void): void {
     if (this.writer) this.writer.whenDurable(cb);
     else cb(null);
+  }
+
+  /**
+   * Forget an offline session here without deleting it from the store (a cluster keeps it in
+   * Redis, where the next node that claims it finds it): timers stop, its filters leave the routers.
+   */
+  evict(host: string, clientId: string): void {
+    this.apply(this.manager.evict(host, clientId));
   }
 
   /** Delete a session now (admin action); the caller closes any connection first. */

@@ -6,25 +6,56 @@
  * `restorePersistent` brings back the persistent sessions of the store, their filters handed back
  * for the routers.
  */
-import type { CoreDeps } from '../deps.js';
+import type { Logger } from 'pino';
+import type { Config } from '../config/types.js';
 import { SessionWriter } from '../mqtt-session/durable.js';
 import { sessionLimits } from '../mqtt-session/limits.js';
 import { restoreSessions } from '../mqtt-session/restore.js';
 import { SessionService } from '../mqtt-session/session-service.js';
 import type { SessionFigures } from '../mqtt-session/types.js';
 import type { Meta } from '../presence/types.js';
+import type { Store } from '../store/types.js';
+import type { Clock } from '../time/clock.js';
+import type { Scheduler } from '../time/scheduler.js';
 import type { SubOptions } from './channel-session.js';
 import { deliveryCodec } from './delivery-codec.js';
 import type { Delivery } from './message.js';
 
-export type BrokerSessions = SessionService<Delivery, SubOptions>;
+/** What the broker uses of its session service (a SessionService; a cluster wraps one). */
+/** The composition root's parts the sessions need (a subset of CoreDeps, named here to keep deps.ts out of the cluster's imports). */
+interface SessionDeps {
+  config: Config;
+  clock: Clock;
+  scheduler: Scheduler;
+  store: Store;
+  logger: Logger;
+}
+
+export type BrokerSessions = Pick<SessionService<Delivery, SubOptions>, 'open' | 'close' | 'deliver' | 'whenDurable' | 'figures' | 'shutdown' | 'manager'>;
 
 export interface SessionHooks {
   onDrop(): void;
   removeSubscription(host: string, clientId: string, filter: string): void;
 }
 
-export function createSessions(deps: Pick<CoreDeps, 'config' | 'clock' | 'scheduler' | 'store'>, hooks: SessionHooks): BrokerSessions {
+/** Start-up: stored subscriptions go back into the routers through `add`. */
+export type RestoreSubscriptions = (add: (host: string, clientId: string, filter: string, opts: SubOptions) => void) => void;
+
+/**
+ * Builds the broker's sessions once its hooks exist; `restore` runs once the routers do. Single
+ * node: `localSessions` (SQLite writer, sessions restored from the store). A cluster passes its own
+ * (Redis writer; sessions are loaded when their client connects, src/cluster/mqtt/).
+ */
+export type SessionsFactory = (hooks: SessionHooks) => { sessions: BrokerSessions; restore: RestoreSubscriptions };
+
+export function localSessions(deps: SessionDeps): SessionsFactory {
+  return (hooks) => {
+    const sessions = createSessions(deps, hooks);
+    return { sessions, restore: (add) => restorePersistent(sessions, deps, add) };
+  };
+}
+
+export function createSessions(deps: Omit<SessionDeps, 'logger'>, hooks: SessionHooks): SessionService<Delivery, SubOptions> {
   const writer = new SessionWriter<Delivery>({ repo: deps.store.sessions, codec: deliveryCodec, defer: (fn) => setImmediate(fn) });
   return new SessionService<Delivery, SubOptions>({
     limitsOf: (host) => sessionLimits(deps.config.hosts[host]!.mqtt),
@@ -40,8 +71,8 @@ export function createSessions(deps: Pick<CoreDeps, 'config' | 'clock' | 'schedu
 
 /** Start-up: the store's persistent sessions back into the service, their filters to `restoreSubscription`. */
 export function restorePersistent(
-  sessions: BrokerSessions,
-  deps: Pick<CoreDeps, 'clock' | 'store' | 'logger'>,
+  sessions: SessionService<Delivery, SubOptions>,
+  deps: Pick<SessionDeps, 'clock' | 'store' | 'logger'>,
   restoreSubscription: (host: string, clientId: string, filter: string, opts: SubOptions) => void,
 ): void {
   const r = restoreSessions(sessions.manager, deps.store.sessions, deliveryCodec, (o) => o as unknown as SubOptions, deps.clock.now());

@@ -28,7 +28,7 @@ import type { CoreDeps } from '../deps.js';
 import { normaliseLocal } from '../jid.js';
 import type { DisconnectReason, TrackOptions, Via } from '../liveness/types.js';
 import { ConnectionGate } from '../transport/gate.js';
-import { createSessions, restorePersistent, snakeFigures, type BrokerSessions } from './broker-sessions.js';
+import { localSessions, snakeFigures, type BrokerSessions, type SessionsFactory } from './broker-sessions.js';
 import type { ChannelEnv, Connected, HostPolicy } from './channel.js';
 import type { SubOptions } from './channel-session.js';
 import type { Claim } from './client-registry.js';
@@ -85,6 +85,7 @@ export class Broker implements ClientBroker {
   constructor(
     private readonly deps: BrokerDeps,
     seams: SeamFactory = localSeams(deps),
+    makeSessions: SessionsFactory = localSessions(deps),
   ) {
     const names = Object.keys(deps.config.hosts);
     if (names.length === 0) throw new Error('mqtt: no host configured');
@@ -102,10 +103,11 @@ export class Broker implements ClientBroker {
       metrics: deps.metrics,
       limitHits: m.limits,
     });
-    this.sessions = createSessions(deps, {
+    const made = makeSessions({
       onDrop: () => m.counters.dropped.value++,
       removeSubscription: (host, clientId, filter) => this.hosts.get(host)?.router.unsubscribe(clientId, filter),
     });
+    this.sessions = made.sessions;
     for (const host of names) {
       const policy = hostPolicy(host, deps.config.hosts[host]!.mqtt);
       const parts = seams({
@@ -118,7 +120,7 @@ export class Broker implements ClientBroker {
       });
       this.hosts.set(host, { ...parts, policy });
     }
-    restorePersistent(this.sessions, deps, (host, clientId, filter, opts) => this.hosts.get(host)?.router.subscribe(clientId, filter, opts));
+    made.restore((host, clientId, filter, opts) => this.hosts.get(host)?.router.subscribe(clientId, filter, opts));
     const defaultPolicy = (this.defaultPolicy = this.hosts.get(names[0]!)!.policy);
     this.passwords = deps.passwords; // built in app.ts, shared with XMPP
     const { clock, scheduler } = deps;

@@ -26,6 +26,7 @@ import { Broker, type MqttDeps } from './broker.js';
 import type { CertificateIdentity } from './connect-check.js';
 import type { ConnectionDeps } from './connection-deps.js';
 import { MqttConnection } from './connection.js';
+import type { SessionsFactory } from './broker-sessions.js';
 import type { SeamFactory } from './seams.js';
 import { mqttWsFraming } from './ws-framing.js';
 
@@ -44,9 +45,9 @@ function identityOf(tls: TlsSettings): CertificateIdentity | null {
   return tls.use_subject_as_username ? 'subject' : null;
 }
 
-/** `seams`: the per host parts a cluster replaces (seams.ts); default the single-node ones. `reloader`: SIGHUP certificate reload. */
-export function createMqttService(deps: MqttDeps, seams?: SeamFactory, reloader: TlsReloader | null = null): MqttService {
-  const broker = new Broker(deps, seams);
+/** `seams` and `sessions`: the parts a cluster replaces (seams.ts, broker-sessions.ts); default the single-node ones. `reloader`: SIGHUP certificate reload. */
+export function createMqttService(deps: MqttDeps, seams?: SeamFactory, sessions?: SessionsFactory, reloader: TlsReloader | null = null): MqttService {
+  const broker = new Broker(deps, seams, sessions);
   const { config, clock, logger } = deps;
   const hosts = Object.values(config.hosts);
   const framing = mqttWsFraming(Math.max(...hosts.map((h) => h.mqtt.max_packet_size)));

@@ -11,7 +11,9 @@
  * fenced generations, route table, retained copy and will outbox), which may wrap the local
  * router for delivery on its node. Test doubles (test/mqtt/seams.test.ts) run the same contract.
  */
-import type { CoreDeps } from '../deps.js';
+import type { Store } from '../store/types.js';
+import type { Clock } from '../time/clock.js';
+import type { Scheduler } from '../time/scheduler.js';
 import type { HostPolicy } from './channel.js';
 import { LocalClientRegistry, type ClientRegistry, type ConnectionRate } from './client-registry.js';
 import type { BrokerClient } from './connection-deps.js';
@@ -43,7 +45,7 @@ export interface SeamContext {
 export type SeamFactory = (ctx: SeamContext) => HostSeams;
 
 /** The single-node parts: maps and timers in this process, retained messages written through to the store. */
-export function localSeams(deps: Pick<CoreDeps, 'store' | 'clock' | 'scheduler'>): SeamFactory {
+export function localSeams(deps: { store: Store; clock: Clock; scheduler: Scheduler }): SeamFactory {
   const nowMs = () => deps.clock.now();
   return (ctx) => {
     const clients = new LocalClientRegistry<BrokerClient>(ctx.host, ctx.rate);

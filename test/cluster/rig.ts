@@ -57,6 +57,8 @@ export function partitionable() {
   const wrap = (l: RedisLink): RedisLink => ({
     send: (key, args) => (cut ? fail() : l.send(key, args)),
     script: (sc, keys, args) => (cut ? fail() : l.script(sc, keys, args)),
+    scriptBuf: (sc, keys, args) => (cut ? fail() : l.scriptBuf(sc, keys, args)),
+    sendBuf: (key, args) => (cut ? fail() : l.sendBuf(key, args)),
     duplicate: async () => wrap(await l.duplicate()),
     onStatus: (listener) => l.onStatus(listener),
     get up() {

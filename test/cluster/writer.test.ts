@@ -25,6 +25,8 @@ function fakeLink(opts: { down?: () => boolean } = {}) {
       calls.push(ops);
       return Promise.resolve(['OK', ops.map((_, i) => [i + 1, i + 1, 0, ''])]);
     },
+    scriptBuf: () => Promise.reject(new Error('not used here')),
+    sendBuf: () => Promise.reject(new Error('not used here')),
     duplicate: () => Promise.resolve(link),
     onStatus: () => () => undefined,
     up: true,

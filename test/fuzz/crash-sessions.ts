@@ -59,15 +59,26 @@ export class SessionLoad {
   /** QoS 2 messages acknowledged (PUBREC) before some kill. */
   private readonly ackedAtKill = new Set<number>();
   private seq = 0;
+  /** VIGIL_CRASH_DEBUG: per subscriber and packet id, the last PUBLISH / PUBREL packets received. */
+  readonly trace: Map<string, string[]> | null = process.env.VIGIL_CRASH_DEBUG ? new Map() : null;
+  /** When each message was sent (ms since the epoch): a report can place a missing one among the kills. */
+  readonly sentAt = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  constructor(private readonly port: number) {}
+  /** `ports`: one server, or a cluster's nodes (each client starts on another one and moves on when it fails). */
+  constructor(private readonly ports: number | readonly number[]) {}
+
+  private clients = 0;
 
   private connect(clientId: string, v5: boolean): MqttClient {
+    const list = typeof this.ports === 'number' ? [this.ports] : this.ports;
+    const first = this.clients++ % list.length;
+    const servers = list.map((_, i) => ({ host: '127.0.0.1', port: list[(first + i) % list.length]! }));
     const c = mqtt.connect({
       host: '127.0.0.1',
-      port: this.port,
+      port: servers[0]!.port,
+      ...(servers.length > 1 ? { servers } : {}),
       clientId,
       clean: false,
       protocolVersion: v5 ? 5 : 4,
@@ -77,6 +88,7 @@ export class SessionLoad {
       resubscribe: false,
     });
     c.on('error', () => undefined);
+    if (process.env.VIGIL_CRASH_DEBUG) c.on('connect', (ack) => console.error('cluster-crash:', clientId, 'connected to', (c.options as { port?: number }).port, 'sp', ack.sessionPresent, Date.now()));
     return c;
   }
 
@@ -92,6 +104,11 @@ export class SessionLoad {
         if (sub.connects++ > 0 && !ack.sessionPresent) sub.lostSessions++;
       });
       client.on('packetreceive', (p) => {
+        if (this.trace && (p.cmd === 'publish' || p.cmd === 'pubrel') && p.messageId !== undefined) {
+          const ev = `${Date.now()} ${p.cmd}${p.cmd === 'publish' ? ` ${p.topic}=${String(p.payload)} q${p.qos} dup${p.dup ? 1 : 0}` : ''}`;
+          const k = `${name}#${p.messageId}`;
+          this.trace.set(k, [...(this.trace.get(k) ?? []).slice(-6), ev]);
+        }
         if (p.cmd === 'publish' && p.dup) sub.dupFlags++;
         if (p.cmd === 'publish' && p.qos === 2 && p.messageId !== undefined) {
           if (sub.pendingRel.has(p.messageId) && !p.dup) sub.resendWithoutDup++;
@@ -99,11 +116,20 @@ export class SessionLoad {
         }
         if (p.cmd === 'pubrel' && p.messageId !== undefined) sub.pendingRel.delete(p.messageId);
       });
+      client.on('connect', () => {
+        if (this.trace) for (const k of this.trace.keys()) if (k.startsWith(`${name}#`)) this.trace.get(k)!.push(`${Date.now()} connect`);
+      });
       client.on('message', (topic, payload) => {
         const key = `${topic === 's/q1' ? 'q1' : 'q2'}:${payload.toString()}`;
         sub.got.set(key, (sub.got.get(key) ?? 0) + 1);
       });
-      await new Promise<void>((r) => client.once('connect', () => r()));
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`${name}: no CONNACK within 10 s`)), 10_000);
+        client.once('connect', () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
       await client.subscribeAsync('s/#', { qos: 2 });
       this.subs.push(sub);
     }
@@ -129,6 +155,7 @@ export class SessionLoad {
       while (client.connected && this.inflight[qos] < WINDOW) {
         const n = ++this.seq;
         this.sent[qos].add(n);
+        this.sentAt.set(n, Date.now());
         this.inflight[qos]++;
         // mqtt.js keeps unacknowledged QoS 1/2 publishes and resends them after a reconnect.
         client.publish(`s/q${qos}`, String(n), { qos }, (err) => {
@@ -152,15 +179,23 @@ export class SessionLoad {
     return out;
   }
 
-  /** Wait until every message acknowledged so far is received by every subscriber, or `ms` ran out. */
-  async settle(ms: number): Promise<string[]> {
+  /**
+   * Wait until every message acknowledged so far is received by every subscriber, or `ms` ran out,
+   * or (`stallMs`) nothing new was received for that long (a backlog still draining keeps it waiting).
+   */
+  async settle(ms: number, stallMs = ms): Promise<string[]> {
     const want = { 1: [...this.acked[1]], 2: [...this.acked[2]] };
     const end = Date.now() + ms;
     const missing = () =>
       this.subs.flatMap((sub) => ([1, 2] as const).flatMap((q) => want[q].filter((n) => !sub.got.has(`q${q}:${n}`)).map((n) => `${sub.name} q${q}:${n}`)));
+    const received = () => this.subs.reduce((n, sub) => n + sub.got.size, 0);
+    let seen = received();
+    let progressAt = Date.now();
     let left = missing();
-    while (left.length > 0 && Date.now() < end) {
-      await new Promise((r) => setTimeout(r, 50));
+    while (left.length > 0 && Date.now() < end && Date.now() - progressAt < stallMs) {
+      await new Promise((r) => setTimeout(r, 200));
+      const now = received();
+      if (now !== seen) [seen, progressAt] = [now, Date.now()];
       left = missing();
     }
     return left;

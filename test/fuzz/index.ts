@@ -3,12 +3,14 @@
  * of runner.ts from the command line. Default 20,000 cases / 300 s; --long: 1,000,000 cases /
  * 4 hours. `npm run fuzz -- --churn [--long | --cycles N]`: the churn run of churn.ts instead
  * (20,000 cycles; --long 1,000,000). `npm run fuzz -- --crash [--long | --cycles N]`: the SIGKILL
- * harness of crash.ts (5 cycles; --long 50). Failing inputs are written to test/robustness/regressions/<proto>/ (replayed by
+ * harness of crash.ts (5 cycles; --long 50). `npm run fuzz -- --cluster-crash [--long | --cycles N]`:
+ * SIGKILL of random nodes of a three-node cluster (cluster-crash.ts; 20 cycles, --long 100). Failing inputs are written to test/robustness/regressions/<proto>/ (replayed by
  * test/robustness/regressions.test.ts). Exit status 1 when anything was found.
  */
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { churn } from './churn.js';
+import { clusterCrash } from './cluster-crash.js';
 import { crashCycles } from './crash.js';
 import { fuzz } from './runner.js';
 import type { Proto } from './clients.js';
@@ -34,6 +36,17 @@ if (args.includes('--crash')) {
   console.log(JSON.stringify(r, null, 1));
   const exactlyOnce = r.qos2Duplicates.length === 0 && r.sessions.idReuse === 0;
   process.exit(r.problems.length === 0 && exactlyOnce ? 0 : 1);
+}
+
+if (args.includes('--cluster-crash')) {
+  const cycles = Number(arg('cycles') ?? (long ? 100 : 20));
+  const seed = Number(arg('seed') ?? Date.now() % 1_000_000);
+  console.log(`cluster-crash: ${cycles} SIGKILL cycles of a random node of three (seed ${seed})`);
+  const r = await clusterCrash({ cycles, seed });
+  console.log(JSON.stringify(r, null, 1));
+  const s = r.sessions;
+  console.log(`cluster-crash: ${r.cycles} cycles in ${(r.ms / 1000).toFixed(0)} s (subscribers drained in ${(r.drainMs / 1000).toFixed(1)} s after the last publish); acknowledged ${r.acked} (QoS 1 ${s.acked1}, QoS 2 ${s.acked2}), missing ${s.missing}, QoS 2 duplicates ${s.dup2}, QoS 1 duplicates ${s.dup1}, wills ${r.wills.received}/${r.wills.expected} (missing ${r.wills.missing}, duplicates ${r.wills.duplicates})`);
+  process.exit(r.problems.length === 0 ? 0 : 1);
 }
 
 if (args.includes('--churn')) {

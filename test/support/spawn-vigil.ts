@@ -12,10 +12,10 @@ const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
 export type Addresses = Record<'xmpp' | 'mqtt' | 'http', { host: string; port: number }>;
 
-export function spawnVigil(args: string[], cwd: string): ChildProcess {
+export function spawnVigil(args: string[], cwd: string, env: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, ['--import', TSX, join(ROOT, 'test/support/run-cli.ts'), ...args], {
     cwd,
-    env: { ...process.env, VIGIL_API_TOKEN: '' },
+    env: { ...process.env, VIGIL_API_TOKEN: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

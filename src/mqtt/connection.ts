@@ -39,6 +39,7 @@ import { RC, disconnectCode, willOnClose } from './reason-codes.js';
 import type { SessionHandle } from '../mqtt-session/session-service.js';
 import type { SubOptions } from './channel-session.js';
 import { attachStream, destroyStream, type StreamReader } from './connection-stream.js';
+import { shortForm } from './short-acks.js';
 import { beginRead, endRead, flushWrites, queueWrite, writeFirst, type WriteQueue } from './connection-writes.js';
 
 /** Acknowledgements that promise the client its packet is safe: sent only once durable. */
@@ -303,7 +304,7 @@ export class MqttConnection implements Framed, WriteQueue, StreamReader, BrokerC
     if (packet.cmd === 'connack' && this.version !== 5 && packet.returnCode === 0 && packet.properties === undefined) {
       return writeFirst(this, CONNACK_V3_OK[packet.sessionPresent ? 1 : 0]);
     }
-    queueWrite(this, generate(packet, { protocolVersion: this.version }));
+    queueWrite(this, shortForm(packet) ?? generate(packet, { protocolVersion: this.version }));
   }
 
   private sendWhenDurable(packet: Packet): void {

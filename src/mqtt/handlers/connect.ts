@@ -7,7 +7,7 @@
  */
 import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
 import { RC, V3 } from '../reason-codes.js';
-import type { ChannelEnv, Connected, HostPolicy, ProtocolVersion, Step, Will } from '../channel.js';
+import type { ChannelEnv, Connected, HostPolicy, MqttHostOptions, ProtocolVersion, Step, Will } from '../channel.js';
 import { forwardableProperties } from '../message.js';
 import { isValidTopicName } from '../topic.js';
 
@@ -133,7 +133,7 @@ export function handleConnect(pkt: IConnectPacket, env: ChannelEnv): Step {
     keepalive: d.keepalive,
     cleanStart: pkt.clean ?? true,
     will: d.will,
-    sessionExpiryS: version === 5 ? (props?.sessionExpiryInterval ?? 0) : pkt.clean === false ? 0xffffffff : 0,
+    sessionExpiryS: version === 5 ? capSessionExpiry(props?.sessionExpiryInterval ?? 0, mqtt) : pkt.clean === false ? 0xffffffff : 0,
     window: Math.min(mqtt.max_inflight, props?.receiveMaximum ?? 65_535),
     maxPacketOut: props?.maximumPacketSize ?? 0,
     aliases: null,
@@ -147,6 +147,8 @@ export function handleConnect(pkt: IConnectPacket, env: ChannelEnv): Step {
       sharedSubscriptionAvailable: false,
     };
     if (d.assigned) p.assignedClientIdentifier = d.clientId; // [MQTT-3.2.2-16]
+    // The server's own Session Expiry when it differs from the client's (5.0 §3.2.2.3.2).
+    if (st.sessionExpiryS !== (props?.sessionExpiryInterval ?? 0)) p.sessionExpiryInterval = st.sessionExpiryS;
     if (d.serverKeepAlive) p.serverKeepAlive = d.keepalive; // [MQTT-3.2.2-21]
     if (mqtt.max_qos < 2) p.maximumQoS = mqtt.max_qos;
     if (!mqtt.retain_available) p.retainAvailable = false;
@@ -155,6 +157,15 @@ export function handleConnect(pkt: IConnectPacket, env: ChannelEnv): Step {
     connack.returnCode = V3.accepted;
   }
   return { next: st, effects: [{ type: 'open', connack }] };
+}
+
+/**
+ * A v5 Session Expiry Interval under the host's `max_session_expiry` (0 = no cap): the interval the
+ * session, and a delayed will with it (v5 §3.1.3.2.2), actually lives by.
+ */
+export function capSessionExpiry(askedS: number, mqtt: Pick<MqttHostOptions, 'max_session_expiry'>): number {
+  const cap = mqtt.max_session_expiry;
+  return cap > 0 && askedS > cap ? cap : askedS;
 }
 
 function refuse(version: ProtocolVersion, r: Refusal): Step {

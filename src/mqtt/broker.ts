@@ -191,16 +191,10 @@ export class Broker implements ClientBroker {
       },
     );
     this.m.connects.inc();
-    const handle = this.deps.liveness.track({ host, transport: 'mqtt', id }, conn, this.trackOptions(host, st.keepalive));
+    // Who the client is goes with the `online` event, so the change feed's first record says it.
+    const meta = { username: st.username, protocol_level: st.version, keepalive: st.keepalive, clean_start: st.cleanStart, session_expiry: st.sessionExpiryS, ip: conn.remoteIp };
+    const handle = this.deps.liveness.track({ host, transport: 'mqtt', id }, conn, this.trackOptions(host, st.keepalive), meta);
     conn.opened(opened.handle, opened.generation, handle);
-    this.deps.presence.setMeta(handle.ref, {
-      username: st.username,
-      protocol_level: st.version,
-      keepalive: st.keepalive,
-      clean_start: st.cleanStart,
-      session_expiry: st.sessionExpiryS,
-      ip: conn.remoteIp,
-    });
     if (this.deps.logger.isLevelEnabled('debug')) this.deps.logger.debug({ event: 'mqtt_connected', host, client_id: id, username: st.username, protocol_level: st.version, keepalive: st.keepalive, session_present: present, takeover: !!previous }, 'MQTT client connected');
     if (previous) takeOver(previous);
   }

@@ -16,7 +16,9 @@ describe('presence meta of MQTT clients', () => {
     await b.connect({ keepalive: 45 }, 'dev-1');
     b.drop();
     await r.advance(0);
-    const entries = r.presence.readFeed(0, 100).entries.filter((e) => e.id === 'dev-1');
+    const feed = r.presence.readFeed(0, 100);
+    if (feed.kind !== 'ok') throw new Error('feed gone');
+    const entries = feed.entries.filter((e) => e.id === 'dev-1');
     expect(entries.map((e) => [e.kind, e.takeover ?? null])).toEqual([['online', false], ['online', true], ['offline', null]]);
     expect(entries[0]!.row.meta).toMatchObject({ username: null, protocol_level: 5, keepalive: 30, clean_start: false, session_expiry: 120, ip: '192.0.2.7' });
     expect(entries[1]!.row.meta).toMatchObject({ protocol_level: 4, keepalive: 45, clean_start: true, session_expiry: 0, ip: '192.0.2.8' });

@@ -308,7 +308,11 @@ export class MqttConnection implements Framed, WriteQueue, StreamReader, BrokerC
   }
 
   private sendWhenDurable(packet: Packet): void {
+    // A v5 client's PUBLISH stays unacknowledged against the Receive Maximum until its PUBACK / PUBCOMP is written.
+    const quota = packet.cmd === 'puback' || packet.cmd === 'pubcomp' ? (this.negotiated?.quota ?? null) : null;
+    if (quota) quota.owed++;
     this.deps.broker.whenDurable((err) => {
+      if (quota) quota.owed--;
       if (this.ended) return;
       if (!err) return this.send(packet);
       this.failed(err); // not durable: never acknowledge; the client resends after reconnecting

@@ -9,6 +9,7 @@ import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
 import { RC, V3 } from '../reason-codes.js';
 import type { ChannelEnv, Connected, HostPolicy, MqttHostOptions, ProtocolVersion, Step, Will } from '../channel.js';
 import { forwardableProperties } from '../message.js';
+import { receiveQuota } from '../receive-quota.js';
 import { isValidTopicName } from '../topic.js';
 
 interface Draft {
@@ -137,6 +138,7 @@ export function handleConnect(pkt: IConnectPacket, env: ChannelEnv): Step {
     window: Math.min(mqtt.max_inflight, props?.receiveMaximum ?? 65_535),
     maxPacketOut: props?.maximumPacketSize ?? 0,
     aliases: null,
+    quota: receiveQuota(version, mqtt.max_awaiting_rel),
   };
   const connack: IConnackPacket = { cmd: 'connack', sessionPresent: false };
   if (version === 5) {
@@ -151,6 +153,7 @@ export function handleConnect(pkt: IConnectPacket, env: ChannelEnv): Step {
     if (st.sessionExpiryS !== (props?.sessionExpiryInterval ?? 0)) p.sessionExpiryInterval = st.sessionExpiryS;
     if (d.serverKeepAlive) p.serverKeepAlive = d.keepalive; // [MQTT-3.2.2-21]
     if (mqtt.max_qos < 2) p.maximumQoS = mqtt.max_qos;
+    if (st.quota) p.receiveMaximum = st.quota.max; // 5.0 §3.2.2.3.3 (absent: 65,535)
     if (!mqtt.retain_available) p.retainAvailable = false;
     connack.properties = p;
   } else {

@@ -6,6 +6,7 @@
  * (same tsx loader flags) when it was started without it.
  */
 import { spawnSync } from 'node:child_process';
+import * as cluster from './cluster.js';
 import * as dashboard from './dashboard.js';
 import * as liveness from './liveness.js';
 import * as mqttBroker from './mqtt-broker.js';
@@ -29,6 +30,7 @@ export interface Scenario {
 
 const scenarios: Record<string, Scenario> = { liveness, rest, 'xmpp-ping-precision': xmppPingPrecision, 'mqtt-keepalive': mqttKeepalive, 'mqtt-broker': mqttBroker };
 scenarios['mqtt-sessions'] = mqttSessions;
+scenarios.cluster = cluster;
 scenarios['users-import'] = usersImport;
 scenarios.dashboard = dashboard;
 

@@ -11,6 +11,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from './config/load.js';
 import { PasswordChecker } from './auth/password-cache.js';
+import { createClusterHostSettings } from './cluster/host-settings.js';
+import { ClusterNode } from './cluster/node.js';
+import type { RedisLink } from './cluster/redis.js';
 import type { CoreDeps, Service } from './deps.js';
 import { createGatewayService, type GatewayService } from './gateway/service.js';
 import { createHttpApp } from './http/app.js';
@@ -40,6 +43,8 @@ export interface AppOptions {
   mqtt?: boolean;
   /** Collect process metrics (event loop lag, memory) into /metrics. Default true. */
   processMetrics?: boolean;
+  /** Cluster mode, tests: wraps every Redis connection (fault injection, src/cluster/node.ts). */
+  wrapRedisLink?: (link: RedisLink) => RedisLink;
 }
 
 export interface App {
@@ -61,27 +66,34 @@ export function createApp(opts: AppOptions): App {
   const logger = opts.logger ?? createLogger(config.log.level);
   const clock = opts.clock ?? systemClock;
   const scheduler = opts.scheduler ?? systemScheduler;
-  const store = opts.store ?? openStore('sqlite', dataDir);
+  const ownStore = opts.store ?? openStore('sqlite', dataDir);
   const metrics = createMetrics({ processMetrics: opts.processMetrics ?? true });
 
-  const hostSettings = createLocalHostSettings({ config, overrides: store.hostConfig, logger });
+  const localHostSettings = createLocalHostSettings({ config, overrides: ownStore.hostConfig, logger });
   // Production reads the clock once per event-loop turn for touch() (bench/liveness.ts: ~9 ns vs ~55 ns
   // a touch); an injected (manual) clock needs the exact time on every touch.
   const activityTime = opts.clock ? 'exact' : 'turn';
   // Liveness timers on a grid (src/time/coalescing.ts): one wakeup per slot, not per deadline.
   const livenessScheduler = coalescingScheduler(scheduler, clock, config.liveness.timer_slack_ms);
-  const liveness = createLivenessRegistry({ clock, scheduler: livenessScheduler, hosts: hostSettings.all(), activityTime });
+  const liveness = createLivenessRegistry({ clock, scheduler: livenessScheduler, hosts: localHostSettings.all(), activityTime });
+  // Cluster mode: presence is Redis's, read from this node's mirror (src/cluster/); else the local table.
+  const cluster = config.cluster ? new ClusterNode({ config, store: ownStore, metrics, clock, scheduler, logger, liveness, ...(opts.wrapRedisLink ? { wrapLink: opts.wrapRedisLink } : {}) }) : undefined;
+  // Cluster mode: host settings, users and rosters are the cluster's (Redis, applied on every node).
+  const hostSettings = cluster ? createClusterHostSettings(localHostSettings, cluster) : localHostSettings;
   hostSettings.subscribe((host, settings) => liveness.setHostConfig(host, settings));
-  const presence = createPresenceTable({
-    clock,
-    scheduler,
-    liveness,
-    feedSize: config.presence.feed_size,
-    offlineTtlMs: config.presence.offline_ttl * 1000,
-    maxOffline: config.presence.max_offline,
-  });
+  const store = cluster ? cluster.storeOver(ownStore) : ownStore;
+  const presence =
+    cluster?.presence ??
+    createPresenceTable({
+      clock,
+      scheduler,
+      liveness,
+      feedSize: config.presence.feed_size,
+      offlineTtlMs: config.presence.offline_ttl * 1000,
+      maxOffline: config.presence.max_offline,
+    });
   const passwords = new PasswordChecker(store); // shared: an MQTT login warms XMPP PLAIN and back
-  const deps = { config, dataDir, clock, scheduler, logger, store, liveness, presence, metrics, passwords } satisfies CoreDeps;
+  const deps = { config, dataDir, clock, scheduler, logger, store, liveness, presence, metrics, passwords, ...(cluster ? { cluster } : {}) } satisfies CoreDeps;
 
   const services: Service[] = [];
   if (opts.xmpp ?? true) services.push(createXmppListener(deps));
@@ -91,8 +103,11 @@ export function createApp(opts: AppOptions): App {
   let stopping: Promise<void> | null = null;
   const apiToken = resolveApiToken(config, dataDir, logger);
   // Gateway timers on the plain scheduler: the watcher's idle ping is exact, not on the liveness grid.
+  // Cluster mode refuses gateways at config load (src/config/load.ts), so nothing is ingested there.
   const gateways = createGatewayService({ config, ingest: presence, clock, scheduler, logger, metrics });
-  const http = createHttpApp({ ...deps, hostSettings, services: () => services, apiToken, ready: () => started && store.isOpen(), gateways });
+  // Ready: listeners up, store open, and in cluster mode a member (not joining, not fenced).
+  const ready = () => started && store.isOpen() && (!cluster || cluster.membership.state === 'member');
+  const http = createHttpApp({ ...deps, hostSettings, services: () => services, apiToken, ready, gateways });
 
   return {
     deps,
@@ -101,8 +116,11 @@ export function createApp(opts: AppOptions): App {
     apiToken,
     gateways,
     async start() {
+      await cluster?.start(); // joined and mirrored before any listener accepts
       for (const s of services) await s.start();
       await http.listen({ host: config.listeners.http.host, port: config.listeners.http.port });
+      const h = this.addresses().http;
+      if (cluster && h) await cluster.announceHttp(`${h.host}:${h.port}`);
       gateways.start();
       started = true;
       logger.info({ event: 'vigil_started', addresses: this.addresses(), data_dir: dataDir }, 'vigil started');
@@ -114,6 +132,7 @@ export function createApp(opts: AppOptions): App {
         gateways.stop();
         await Promise.allSettled(services.map((s) => s.stop()));
         await http.close();
+        await cluster?.stop();
         presence.stop();
         liveness.stop();
         store.close();

@@ -3,6 +3,7 @@
  */
 import type { Logger } from 'pino';
 import type { PasswordChecker } from './auth/password-cache.js';
+import type { ClusterNode } from './cluster/node.js';
 import type { Config } from './config/types.js';
 import type { Metrics } from './metrics.js';
 import type { LivenessRegistry } from './liveness/types.js';
@@ -24,6 +25,8 @@ export interface CoreDeps {
   /** The presence table; it also takes gateway rows (PresenceIngest, issue 19). */
   presence: PresenceTable & PresenceIngest;
   metrics: Metrics;
+  /** Cluster mode (config `cluster`): this node's membership, mirror and forwarding; absent on a single node. */
+  cluster?: ClusterNode;
   /** One password cache for every transport (MQTT CONNECT, XMPP PLAIN); when absent each builds its own. */
   passwords?: PasswordChecker;
 }

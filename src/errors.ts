@@ -42,6 +42,10 @@ export const errorCatalog = {
   VIGIL_ERR_WEBHOOK_BAD_EVENT: { status: 400, message: 'Not an event this gateway kind sends' },
   VIGIL_ERR_GATEWAY_ACTION_UNSUPPORTED: { status: 409, message: 'The endpoint is a gateway row and its gateway cannot do this' },
   VIGIL_ERR_GATEWAY_API_FAILED: { status: 502, message: "The gateway's API failed" },
+  // Cluster mode (issue 15)
+  VIGIL_ERR_CLUSTER_FORWARD_TIMEOUT: { status: 504, message: 'The node holding the endpoint did not answer in time' },
+  VIGIL_ERR_NOT_CLUSTERED: { status: 404, message: 'This node does not run in cluster mode' },
+  VIGIL_ERR_CLUSTER_UNAVAILABLE: { status: 503, message: 'Redis cannot be reached' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;

@@ -43,6 +43,8 @@ export interface EnumOpt<V extends string = string> extends Base {
 export interface ObjOpt<F extends Fields = Fields> extends Base {
   kind: 'obj';
   fields: F;
+  /** A section that may be left out as a whole (then null): e.g. `cluster`, whose presence switches a mode. */
+  optional?: boolean;
 }
 export interface MapOpt<V extends Opt = Opt> extends Base {
   kind: 'map';
@@ -70,7 +72,9 @@ export type Infer<S> = S extends IntOpt | NumOpt
       : S extends EnumOpt<infer V>
         ? V
         : S extends ObjOpt<infer F>
-          ? { [K in keyof F]: Infer<F[K]> }
+          ? S extends { optional: true }
+            ? { [K in keyof F]: Infer<F[K]> } | null
+            : { [K in keyof F]: Infer<F[K]> }
           : S extends MapOpt<infer V>
             ? Record<string, Infer<V>>
             : S extends ListOpt<infer V>
@@ -101,6 +105,13 @@ export const obj = <F extends Fields>(doc: string, fields: F): ObjOpt<F> => ({
   doc,
   fields,
 });
+/** An optional section: absent or null in the file -> null; present -> validated with defaults filled. */
+export const optObj = <F extends Fields>(doc: string, fields: F): ObjOpt<F> & { optional: true } => ({
+  kind: 'obj',
+  doc,
+  fields,
+  optional: true,
+});
 export const mapOf = <V extends Opt>(o: Spec<MapOpt<V>>): MapOpt<V> => ({ kind: 'map', ...o });
 export const listOf = <V extends Opt>(o: Spec<ListOpt<V>>): ListOpt<V> => ({ kind: 'list', ...o });
 
@@ -112,6 +123,7 @@ export function defaults<S extends Opt>(opt: S): Infer<S> {
 function defaultsOf(opt: Opt): unknown {
   switch (opt.kind) {
     case 'obj': {
+      if (opt.optional) return null;
       const out: Record<string, unknown> = {};
       for (const [k, f] of Object.entries(opt.fields)) out[k] = defaultsOf(f);
       return out;
@@ -171,7 +183,7 @@ export function describe(opt: Opt): string {
     case 'enum':
       return `one of ${opt.values.join(' | ')}`;
     case 'obj':
-      return `a mapping with keys ${Object.keys(opt.fields).join(', ')}`;
+      return `a mapping with keys ${Object.keys(opt.fields).join(', ')}${opt.optional ? ' (or absent)' : ''}`;
     case 'map':
       return `a mapping of ${opt.key} to settings`;
     case 'list':
@@ -233,6 +245,7 @@ function check(opt: Opt, raw: unknown, path: string[]): unknown {
       if (typeof raw !== 'string' || !opt.values.includes(raw)) fail();
       return raw;
     case 'obj': {
+      if (raw === null && opt.optional) return null;
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail();
       const src = raw as Record<string, unknown>;
       for (const k of Object.keys(src)) {

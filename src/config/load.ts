@@ -83,6 +83,14 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
       throw new ConfigError('VIGIL_ERR_CONFIG_INVALID', file, `hosts.${host}: got ${JSON.stringify(host)}, expected a lower-case domain name`, `hosts.${host}`);
     }
   }
+  if (config.cluster && Object.keys(config.gateways).length > 0) {
+    // Gateway rows (issue 19) are kept by one node's table; cluster mode does not share them yet.
+    throw new ConfigError('VIGIL_ERR_CONFIG_INVALID', file, 'gateways: not supported together with cluster (yet): run gateways on a node without a cluster section', 'gateways');
+  }
+  const r = config.cluster?.redis;
+  if (r && (r.url === null) === (r.nodes.length === 0)) {
+    throw new ConfigError('VIGIL_ERR_CONFIG_INVALID', file, 'cluster.redis: give either url (one Redis) or nodes (Redis Cluster seeds), exactly one of them', 'cluster.redis');
+  }
   const dataDir = resolve(config.data_dir);
   return { config, file, dataDir };
 }

@@ -20,6 +20,7 @@ function fmtDefault(opt: Opt): string {
 
 function rows(opt: Opt, path: string, out: string[]): void {
   if (opt.kind === 'obj') {
+    if (opt.optional) out.push(`| \`${path}\` | ${describe(opt)} | absent | ${opt.doc} |`);
     for (const [k, f] of Object.entries(opt.fields)) rows(f, path ? `${path}.${k}` : k, out);
     return;
   }

@@ -8,7 +8,7 @@
  *
  * Route modules, one per resource: routes/health.ts, hosts.ts, endpoints.ts, endpoint-actions.ts,
  * events.ts, users.ts, metrics.ts, overview.ts, session.ts, gateways.ts (the webhook receivers
- * carry their own secret); the dashboard page: dashboard/static.ts.
+ * carry their own secret), cluster.ts; the dashboard page: dashboard/static.ts.
  * /v1 also accepts the dashboard's session cookie, with CSRF checks on changes (session/guard.ts).
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -20,6 +20,7 @@ import { dashboardRoutes } from './dashboard/static.js';
 import { DashboardHistory } from './dashboard/history.js';
 import { installErrorHandlers } from './error-handler.js';
 import { registerLivenessMetrics } from './liveness-metrics.js';
+import { clusterRoutes } from './routes/cluster.js';
 import { endpointActionRoutes } from './routes/endpoint-actions.js';
 import { endpointRoutes } from './routes/endpoints.js';
 import { eventRoutes } from './routes/events.js';
@@ -104,6 +105,7 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
     userRoutes(v1, deps);
     overviewRoutes(v1, { ...deps, history });
     gatewayRoutes(v1, deps);
+    clusterRoutes(v1, deps);
   }, { prefix: '/v1' });
   return app;
 }

@@ -25,6 +25,7 @@ export const DisconnectReasonSchema = Type.Union(
     'gateway_down',
     'gateway_offline',
     'account_deleted',
+    'node_down',
   ].map((r) => Type.Literal(r)),
 );
 
@@ -66,6 +67,7 @@ export const PresenceViewSchema = Type.Object(
     meta: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]), {
       description: 'Transport-specific fields; for MQTT also the session figures (inflight, queue, drops, expiry)',
     }),
+    node: Type.Optional(Type.String({ description: 'Cluster mode: the node that holds (or last held) the connection' })),
   },
   { $id: 'PresenceView', title: 'Endpoint' },
 );

@@ -46,7 +46,9 @@ export type DisconnectReason =
   /** Gateway rows (issue 19): the gateway was lost for gateway_timeout; no gateway reports its own death. */
   | 'gateway_down'
   /** Gateway rows: the gateway reported the client offline without a reason Vigil can map. */
-  | 'gateway_offline';
+  | 'gateway_offline'
+  /** Cluster mode: the node holding the connection died (swept by a survivor) or lost its lease. */
+  | 'node_down';
 
 export interface EndpointKey {
   host: string;

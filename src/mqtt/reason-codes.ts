@@ -62,6 +62,7 @@ export function disconnectCode(reason: DisconnectReason): number {
     case 'kicked':
       return RC.administrativeAction;
     case 'shutdown':
+    case 'node_down': // cluster: this node lost its lease and stops serving; reconnect elsewhere
       return RC.serverShuttingDown;
     case 'protocol_error':
       return RC.protocolError;

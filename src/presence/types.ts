@@ -67,6 +67,8 @@ export interface PresenceView {
   last_rtt_ms: number | null;
   last_disconnect_reason: DisconnectReason | null;
   meta: Meta;
+  /** Cluster mode: the node that holds (or last held) the connection. */
+  node?: string;
 }
 
 export type ChangeKind = 'online' | 'offline' | 'availability' | 'liveness' | 'meta';

@@ -19,6 +19,7 @@ export const KILL_CONDITION: Record<DisconnectReason, StreamErrorCondition> = {
   keepalive_timeout: 'connection-timeout',
   kicked: 'policy-violation',
   shutdown: 'system-shutdown',
+  node_down: 'system-shutdown', // RFC 6120 §4.9.3.21: this node stops serving (lost its cluster lease)
   taken_over: 'conflict',
   client_close: 'undefined-condition',
   socket_error: 'undefined-condition',

@@ -18,6 +18,8 @@ import { type Connection, type ConnectionDeps, startConnection } from './connect
 import { createIpLimits } from '../ip-limits.js';
 import { xmppCounters } from './metrics.js';
 import type { XmppHostOptions } from './options.js';
+import { createClusterRouter } from './remote-router.js';
+import { pushRoster } from './roster.js';
 import { type Router, createRouter } from './router.js';
 import type { XmppWorld } from './world.js';
 
@@ -58,7 +60,10 @@ export function createXmppEngine(deps: XmppDeps, opts: EngineOptions = {}): Xmpp
   const hostOptions = (domain: string): XmppHostOptions | undefined => config.hosts[domain]?.xmpp;
   const optionsOf = (host: string | null): XmppHostOptions => (host === null ? undefined : hostOptions(host)) ?? DEFAULT_OPTIONS;
   const counters = xmppCounters(deps.metrics);
-  const router = createRouter();
+  // Cluster mode: resources on other nodes are reachable too (remote-router.ts).
+  const router = deps.cluster ? createClusterRouter(createRouter(), deps.cluster) : createRouter();
+  // Cluster mode: a roster item another node changed is pushed to this node's interested resources.
+  deps.cluster?.onRemoteRoster((host, user, jid, item) => pushRoster(world, host, user, item ?? { jid, removed: true }));
   const contexts = new Map<string, SecureContext>();
   const live = new Set<Connection>();
   const perIp = new Map<string, number>();

@@ -1,5 +1,6 @@
 /** The whole configuration file. Keys are public interface: scripts and docs rely on them. */
 import { int, mapOf, obj, oneOf, optStr, str } from '../dsl.js';
+import { clusterSchema } from './cluster.js';
 import { gatewaysSchema } from './gateways.js';
 import { hostSchema } from './host.js';
 
@@ -99,6 +100,7 @@ export const rootSchema = obj('Vigil configuration.', {
       doc: 'Liveness timers (pings, kills, keepalive closes) fire on a grid of this many ms: never early, at most this much late, and deadlines that fall into one slot cost one wakeup instead of one each. 0 = each deadline at its exact ms.',
     }),
   }),
+  cluster: clusterSchema,
   gateways: gatewaysSchema,
   log: obj('Logging.', {
     level: oneOf({

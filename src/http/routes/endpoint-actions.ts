@@ -7,18 +7,21 @@
  *          answer within ping_ack_timeout; 409 when the endpoint cannot be probed (why in message);
  *          404 when it is not connected or leaves meanwhile.
  * `?source=<gateway>` (or no local connection of that id) acts on a gateway row: gateway-rows.ts.
+ * Cluster mode: an endpoint held by another node is acted on by its owner (../cluster-forward.ts),
+ * with the same answers; 504 VIGIL_ERR_CLUSTER_FORWARD_TIMEOUT when the owner does not answer.
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { EndpointKey, LivenessHandle, LivenessRegistry } from '../../liveness/types.js';
+import type { EndpointKey, LivenessHandle, LivenessRegistry, ProbeNowResult } from '../../liveness/types.js';
 import { LOCAL_SOURCE, type PresenceTable } from '../../presence/types.js';
+import { kickRemote, pingRemote, remoteRows } from '../cluster-forward.js';
 import type { HttpDeps } from '../deps.js';
 import { sendError } from '../error-handler.js';
 import { SourceQuery, checkSource, gatewayRows, kickGatewayRows, pingUnsupported } from '../gateway-rows.js';
 import { AUTH_ERRORS, EndpointParams, Transport, errors } from '../schemas.js';
 import { endpointKey, resolveRows } from './endpoints.js';
 
-type Deps = Pick<HttpDeps, 'hostSettings' | 'liveness' | 'presence' | 'gateways'>;
+type Deps = Pick<HttpDeps, 'hostSettings' | 'liveness' | 'presence' | 'gateways' | 'cluster'>;
 
 const ActionQuery = Type.Object({ source: SourceQuery }, { additionalProperties: false });
 type Req = { Params: Static<typeof EndpointParams>; Querystring: Static<typeof ActionQuery> };
@@ -61,7 +64,7 @@ export function endpointActionRoutes(app: FastifyInstance, deps: Deps): void {
         tags: ['endpoints'],
         params: EndpointParams,
         querystring: ActionQuery,
-        response: { 200: Kicked, ...errors(400, ...AUTH_ERRORS, 404, 409, 502) },
+        response: { 200: Kicked, ...errors(400, ...AUTH_ERRORS, 404, 409, 502, 504) },
       },
     },
     async (req, reply) => {
@@ -70,15 +73,21 @@ export function endpointActionRoutes(app: FastifyInstance, deps: Deps): void {
       const { source } = req.query;
       if (!checkSource(reply, deps.gateways, source)) return reply;
       const key = endpointKey(req.params);
-      const handles = source === undefined || source === LOCAL_SOURCE ? liveHandles(deps, key) : [];
-      if (handles.length === 0) {
+      const local = source === undefined || source === LOCAL_SOURCE;
+      const handles = local ? liveHandles(deps, key) : [];
+      const remote = local ? remoteRows(deps, key).filter((r) => !handles.some((h) => h.ref.id === r.id)) : [];
+      if (handles.length === 0 && remote.length === 0) {
         const rows = source === LOCAL_SOURCE ? [] : gatewayRows(deps.presence, deps.gateways, key, source);
         if (rows.length > 0) return kickGatewayRows(reply, rows);
         return sendError(reply, 'VIGIL_ERR_ENDPOINT_NOT_FOUND', `${key.transport} ${key.id} on ${host} is not connected`);
       }
-      const kicked = handles.map((h) => ({ transport: h.ref.transport, id: h.ref.id, generation: h.ref.generation }));
+      // Cluster mode answers the cluster generation (the one presence shows), a single node its own.
+      const generationOf = (h: LivenessHandle) => (deps.cluster ? (deps.presence.get(h.ref)?.generation ?? h.ref.generation) : h.ref.generation);
+      const kicked = handles.map((h) => ({ transport: h.ref.transport, id: h.ref.id, generation: generationOf(h) }));
       for (const h of handles) h.kill('kicked');
-      req.log.info({ event: 'endpoint_kicked', host, transport: key.transport, ids: kicked.map((k) => k.id) }, 'endpoint kicked');
+      if (handles.length > 0) req.log.info({ event: 'endpoint_kicked', host, transport: key.transport, ids: kicked.map((k) => k.id) }, 'endpoint kicked');
+      const failed = await kickRemote(deps, reply, key, remote, kicked);
+      if (failed) return failed;
       return { kicked };
     },
   );
@@ -100,28 +109,40 @@ export function endpointActionRoutes(app: FastifyInstance, deps: Deps): void {
       const { source } = req.query;
       if (!checkSource(reply, deps.gateways, source)) return reply;
       const key = endpointKey(req.params);
-      const handles = source === undefined || source === LOCAL_SOURCE ? liveHandles(deps, key) : [];
-      const [h] = handles;
-      if (!h) {
+      const local = source === undefined || source === LOCAL_SOURCE;
+      const handles = local ? liveHandles(deps, key) : [];
+      const remote = local && handles.length === 0 ? remoteRows(deps, key) : [];
+      const count = handles.length + remote.length;
+      if (count === 0) {
         const rows = source === LOCAL_SOURCE ? [] : gatewayRows(deps.presence, deps.gateways, key, source);
         if (rows.length > 0) return pingUnsupported(reply, rows);
         return sendError(reply, 'VIGIL_ERR_ENDPOINT_NOT_FOUND', `${key.transport} ${key.id} on ${host} is not connected`);
       }
-      if (handles.length > 1) {
-        return sendError(reply, 'VIGIL_ERR_ENDPOINT_AMBIGUOUS', handles.map((x) => x.ref.id).join(', '));
+      if (count > 1) {
+        return sendError(reply, 'VIGIL_ERR_ENDPOINT_AMBIGUOUS', [...handles.map((x) => x.ref.id), ...remote.map((r) => r.id)].join(', '));
       }
-      const result = await h.probeNow();
+      const h = handles[0];
+      let id: string;
+      let result: ProbeNowResult;
+      if (h) {
+        id = h.ref.id;
+        result = await h.probeNow();
+      } else {
+        const forwarded = await pingRemote(deps, reply, remote[0]!);
+        if (!('result' in forwarded)) return forwarded;
+        ({ id, result } = forwarded);
+      }
       switch (result.kind) {
         case 'answered':
-          return { id: h.ref.id, rtt_ms: result.rttMs, answer: 'pong' as const };
+          return { id, rtt_ms: result.rttMs, answer: 'pong' as const };
         case 'unsupported':
-          return { id: h.ref.id, rtt_ms: result.rttMs, answer: 'unsupported' as const };
+          return { id, rtt_ms: result.rttMs, answer: 'unsupported' as const };
         case 'timeout':
-          return sendError(reply, 'VIGIL_ERR_PING_TIMEOUT', h.ref.id);
+          return sendError(reply, 'VIGIL_ERR_PING_TIMEOUT', id);
         case 'unprobeable':
           return sendError(reply, 'VIGIL_ERR_PING_UNPROBEABLE', result.why);
         case 'gone':
-          return sendError(reply, 'VIGIL_ERR_ENDPOINT_NOT_FOUND', `${h.ref.id} disconnected during the probe`);
+          return sendError(reply, 'VIGIL_ERR_ENDPOINT_NOT_FOUND', `${id} disconnected during the probe`);
       }
     },
   );

@@ -4,6 +4,8 @@
  *   GET   /v1/hosts/{host}/config   current settings (+ persisted overrides)
  *   PATCH /v1/hosts/{host}/config   change settings; live timers re-armed by the registry, nothing
  *                                   dropped; `?persist=true` also stores them (survive restart)
+ * Cluster mode: the host settings table is the cluster's (src/cluster/host-settings.ts): a PATCH
+ * applies on every node; 503 VIGIL_ERR_CLUSTER_UNAVAILABLE (nothing changed) when Redis is away.
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
@@ -101,7 +103,7 @@ export function hostRoutes(app: FastifyInstance, deps: Deps): void {
         params: HostParams,
         querystring: PatchQuery,
         body: PatchBody,
-        response: { 200: HostConfigReply, ...errors(400, ...AUTH_ERRORS, 404) },
+        response: { 200: HostConfigReply, ...errors(400, ...AUTH_ERRORS, 404, 503) },
       },
     },
     async (req, res) => {

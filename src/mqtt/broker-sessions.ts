@@ -10,7 +10,7 @@ import type { CoreDeps } from '../deps.js';
 import { SessionWriter } from '../mqtt-session/durable.js';
 import { sessionLimits } from '../mqtt-session/limits.js';
 import { restoreSessions } from '../mqtt-session/restore.js';
-import { SessionService } from '../mqtt-session/session-service.js';
+import { SessionService, type FlowObserver } from '../mqtt-session/session-service.js';
 import type { SessionFigures } from '../mqtt-session/types.js';
 import type { Meta } from '../presence/types.js';
 import type { SubOptions } from './channel-session.js';
@@ -21,6 +21,8 @@ export type BrokerSessions = SessionService<Delivery, SubOptions>;
 
 export interface SessionHooks {
   onDrop(): void;
+  /** Back-pressure (backpressure.ts) watches deliveries and acks. */
+  flow: FlowObserver;
   removeSubscription(host: string, clientId: string, filter: string): void;
 }
 
@@ -32,6 +34,7 @@ export function createSessions(deps: Pick<CoreDeps, 'config' | 'clock' | 'schedu
     scheduler: deps.scheduler,
     writer,
     onDrop: () => hooks.onDrop(),
+    flow: hooks.flow,
     onDeleted: (key, filters) => {
       for (const f of filters) hooks.removeSubscription(key.host, key.clientId, f);
     },

@@ -25,6 +25,7 @@ import type { CoreDeps } from '../deps.js';
 import { normaliseLocal } from '../jid.js';
 import type { DisconnectReason, TrackOptions } from '../liveness/types.js';
 import { Admission } from './admission.js';
+import { Backpressure, thresholds } from './backpressure.js';
 import { createSessions, restorePersistent, snakeFigures, type BrokerSessions } from './broker-sessions.js';
 import type { ChannelEnv, Connected, HostPolicy } from './channel.js';
 import type { SubOptions } from './channel-session.js';
@@ -70,6 +71,8 @@ export class Broker implements ClientBroker {
   private readonly defaultPolicy: HostPolicy;
   private readonly admission: Admission<BrokerClient>;
   private readonly m: BrokerMetrics;
+  /** QoS 1/2 back-pressure: publishers paused while a subscriber's queue is full. */
+  readonly pressure: Backpressure;
   private unsubscribeLiveness: (() => void) | null = null;
 
   constructor(
@@ -80,8 +83,16 @@ export class Broker implements ClientBroker {
     if (names.length === 0) throw new Error('mqtt: no host configured');
     const m = (this.m = createBrokerMetrics(deps.metrics));
     this.admission = new Admission({ config: deps.config, clock: deps.clock, scheduler: deps.scheduler, logger: deps.logger, metrics: m });
+    const marks = new Map(names.map((h) => [h, thresholds(deps.config.hosts[h]!.mqtt)]));
+    this.pressure = new Backpressure({
+      thresholds: (h) => marks.get(h)!,
+      scheduler: deps.scheduler,
+      paused: () => m.publisherPauses.inc(),
+      stalled: () => m.backpressureTimeouts.inc(),
+    });
     this.sessions = createSessions(deps, {
       onDrop: () => m.counters.dropped.value++,
+      flow: this.pressure,
       removeSubscription: (host, clientId, filter) => this.hosts.get(host)?.router.unsubscribe(clientId, filter),
     });
     for (const host of names) {
@@ -106,6 +117,7 @@ export class Broker implements ClientBroker {
         counters: m.counters,
         defaultMaxPacketSize: () => defaultPolicy.mqtt.max_packet_size,
         monoNow: () => clock.monotonic(),
+        soon: (fn) => void setImmediate(fn),
         nowMs: () => clock.now(),
       },
       gate: {
@@ -200,7 +212,14 @@ export class Broker implements ClientBroker {
   }
 
   route(conn: BrokerClient, msg: Message): void {
-    this.publish(this.hosts.get(conn.negotiated!.policy.host)!, msg);
+    // QoS 1/2 only: a QoS 0 message never waits in an online subscriber's queue.
+    if (msg.qos === 0) return this.publish(this.hosts.get(conn.negotiated!.policy.host)!, msg);
+    this.pressure.routing(conn);
+    try {
+      this.publish(this.hosts.get(conn.negotiated!.policy.host)!, msg);
+    } finally {
+      this.pressure.routed();
+    }
   }
 
   /** A message of a host: stored when retained, routed to the subscribers. */
@@ -241,6 +260,7 @@ export class Broker implements ClientBroker {
     this.admission.closed(conn);
     const st = conn.negotiated;
     if (!st || !conn.session) return;
+    this.pressure.gone(conn.session);
     const h = this.hosts.get(st.policy.host)!;
     h.clients.release(st.clientId, conn);
     // A close of an older generation (after a takeover) does nothing; clean sessions leave the router via onDeleted.

@@ -39,6 +39,8 @@ import { RC, disconnectCode, willOnClose } from './reason-codes.js';
 import type { SessionHandle } from '../mqtt-session/session-service.js';
 import type { SubOptions } from './channel-session.js';
 import { attachStream, destroyStream, type StreamReader } from './connection-stream.js';
+import { countPublish, pauseInput, PRESSURE, resumeInput, type InputOwner } from './connection-input.js';
+import type { Throttled } from './backpressure.js';
 import { shortForm } from './short-acks.js';
 import { beginRead, endRead, flushWrites, queueWrite, writeFirst, type WriteQueue } from './connection-writes.js';
 
@@ -56,7 +58,7 @@ function countsAuthFailure(effects: Step['effects']): boolean {
   return false;
 }
 
-export class MqttConnection implements Framed, WriteQueue, StreamReader, BrokerClient {
+export class MqttConnection implements Framed, InputOwner, WriteQueue, StreamReader, BrokerClient, Throttled {
   // Framer state (framer.ts; nothing else touches it): the unfinished packet, its fill, held input.
   pend: Buffer | null = null;
   pendFill = 0;
@@ -77,6 +79,9 @@ export class MqttConnection implements Framed, WriteQueue, StreamReader, BrokerC
   // Write queue state (connection-writes.ts; nothing else touches it): waiting writes, their bytes.
   outQ: Buffer | Buffer[] | null = null;
   outBytes = 0;
+  // Input pausing after CONNECT (connection-input.ts): reasons held, PUBLISH handled in this read.
+  inputPaused = 0;
+  readPublishes = 0;
 
   constructor(
     readonly stream: Duplex,
@@ -95,6 +100,7 @@ export class MqttConnection implements Framed, WriteQueue, StreamReader, BrokerC
   onData(buf: Buffer): void {
     if (this.ended) return;
     const outer = beginRead(this);
+    this.readPublishes = 0;
     try {
       // A lone PINGREQ at a packet boundary, the idle fleet's hot packet: framed by sight.
       if (buf.length === 2 && buf[0] === 0xc0 && buf[1] === 0x00 && atBoundary(this) && !holding(this)) this.onFrame(buf);
@@ -180,6 +186,29 @@ export class MqttConnection implements Framed, WriteQueue, StreamReader, BrokerC
       if (verdict !== null) env = withVerdict(env, verdict);
     }
     this.apply(dispatch(this.state, pkt, env, this.session, wire.nowMs()));
+    if (pkt.cmd === 'publish') countPublish(this, wire.soon);
+  }
+
+  // Input pausing (connection-input.ts, backpressure.ts) ----------------------------------------
+
+  throttle(): void {
+    pauseInput(this, PRESSURE);
+  }
+
+  unthrottle(): void {
+    resumeInput(this, PRESSURE, this.deps.wire.soon);
+  }
+
+  readOn(): void {
+    const outer = beginRead(this);
+    this.readPublishes = 0;
+    try {
+      this.resumeInput();
+    } catch (err) {
+      this.failed(err);
+    } finally {
+      endRead(this, outer);
+    }
   }
 
   /** A CONNECT whose password is checked off the loop: hold input until the outcome is known. */

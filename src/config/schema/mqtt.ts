@@ -101,6 +101,27 @@ export const mqttSchema = obj('MQTT broker options for this host.', {
     unit: 'count',
     doc: 'Deprecated alias of max_mqueue_len (0 = unset): when set, the smaller of the two applies.',
   }),
+  backpressure_high_water: int({
+    default: 500,
+    min: 0,
+    max: 1_000_000,
+    unit: 'count',
+    doc: 'QoS 1/2 back-pressure: when routing leaves an online subscriber with this many queued messages, the publisher is paused (its socket is not read) until the queues it fed fall to backpressure_low_water (0 = off). At most half of max_mqueue_len applies.',
+  }),
+  backpressure_low_water: int({
+    default: 100,
+    min: 0,
+    max: 1_000_000,
+    unit: 'count',
+    doc: 'Queue length at or below which the publishers paused by a subscriber read on (at most half of the high-water mark applies).',
+  }),
+  backpressure_timeout: int({
+    default: 5,
+    min: 1,
+    max: 3_600,
+    unit: 's',
+    doc: 'A subscriber that keeps its queue above the high-water mark this long pauses its publishers no more: they read on and the queue drop rules apply, so a subscriber that never acknowledges cannot stall publishers. Keep it below the Keep Alive of your publishers.',
+  }),
   mqueue_store_qos0: bool({ default: true, doc: 'Queue QoS 0 messages too (otherwise a QoS 0 message for an offline or saturated session is dropped and counted).' }),
   mqueue_priorities: mapOf({
     key: 'topic name',

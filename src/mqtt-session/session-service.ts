@@ -32,8 +32,12 @@ export interface SessionServiceDeps<M> {
   /** Durable writes of persistent sessions; null = nothing is stored (tests, memory-only). */
   writer: SessionWriter<M> | null;
   onDrop?(key: SessionKey, reason: DropReason, msg: M | null): void;
-  /** A session was deleted (clean close, expiry, discard): remove its filters from the trie. */
-  onDeleted?(key: SessionKey, filters: string[]): void;
+  /**
+   * A session was deleted (clean close, expiry, discard): remove its filters from the trie.
+   * `unacked()` lists the messages it held that the client never got or never acknowledged
+   * (queued, and inflight short of PUBREC), for shared subscriptions to hand to another member.
+   */
+  onDeleted?(key: SessionKey, filters: string[], unacked: () => M[]): void;
   /** A message was delivered to a session, or an ack freed its window (back-pressure, src/mqtt/backpressure.ts). */
   flow?: FlowObserver;
 }
@@ -314,7 +318,12 @@ export class SessionService<M extends Deliverable, S = unknown> {
   private deleted(h: SessionHandle<M, S>): void {
     h.cancelTimers();
     h.sink = null;
-    this.deps.onDeleted?.(h.key, [...h.session.subscriptions.keys()]);
+    const s = h.session;
+    const unacked = (): M[] => [
+      ...[...s.inflight.values()].filter((e) => e.phase !== 'await_pubcomp').map((e) => e.msg),
+      ...s.queue.entries().map((e) => e.msg),
+    ];
+    this.deps.onDeleted?.(h.key, [...s.subscriptions.keys()], unacked);
   }
 
   private armExpiry(atMs: number | null): void {

@@ -24,6 +24,8 @@ export interface SessionHooks {
   /** Back-pressure (backpressure.ts) watches deliveries and acks. */
   flow: FlowObserver;
   removeSubscription(host: string, clientId: string, filter: string): void;
+  /** A deleted session's unacknowledged shared deliveries, for another member (router.ts `redeliver`). */
+  redeliver(host: string, clientId: string, ds: Delivery[]): void;
 }
 
 export function createSessions(deps: Pick<CoreDeps, 'config' | 'clock' | 'scheduler' | 'store'>, hooks: SessionHooks): BrokerSessions {
@@ -35,8 +37,14 @@ export function createSessions(deps: Pick<CoreDeps, 'config' | 'clock' | 'schedu
     writer,
     onDrop: () => hooks.onDrop(),
     flow: hooks.flow,
-    onDeleted: (key, filters) => {
-      for (const f of filters) hooks.removeSubscription(key.host, key.clientId, f);
+    onDeleted: (key, filters, unacked) => {
+      let shared = false;
+      for (const f of filters) {
+        hooks.removeSubscription(key.host, key.clientId, f);
+        if (f.startsWith('$share/')) shared = true;
+      }
+      // A member's session ended: what it had not acknowledged goes to another member (MQTT 5.0 §4.8.2).
+      if (shared) hooks.redeliver(key.host, key.clientId, unacked().filter((d) => d.share !== undefined));
     },
   });
 }

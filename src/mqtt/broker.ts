@@ -36,6 +36,7 @@ import { hostPolicy } from './host-policy.js';
 import type { Delivery, Message } from './message.js';
 import { createBrokerMetrics, type BrokerMetrics, type CountedEvent } from './metrics.js';
 import { RC, V3, disconnectCode, willOnClose } from './reason-codes.js';
+import { isSharedFilter } from './topic.js';
 import { localSeams, type HostSeams, type SeamFactory } from './seams.js';
 
 /** What the MQTT side needs from the composition root (app.ts): the core parts and the shared password checker. */
@@ -94,6 +95,7 @@ export class Broker implements ClientBroker {
       onDrop: () => m.counters.dropped.value++,
       flow: this.pressure,
       removeSubscription: (host, clientId, filter) => this.hosts.get(host)?.router.unsubscribe(clientId, filter),
+      redeliver: (host, clientId, ds) => this.hosts.get(host)?.router.redeliver(clientId, ds),
     });
     for (const host of names) {
       const policy = hostPolicy(host, deps.config.hosts[host]!.mqtt);
@@ -104,6 +106,7 @@ export class Broker implements ClientBroker {
         sessions: this.sessions,
         publish: (msg) => this.publish(this.hosts.get(host)!, msg),
         aclDenied: () => m.aclDenied.inc(),
+        sharedDelivered: (group) => m.sharedDeliveries.inc({ host, group }),
       });
       this.hosts.set(host, { ...parts, policy });
     }
@@ -234,6 +237,7 @@ export class Broker implements ClientBroker {
     const now = this.deps.clock.now();
     for (const { filter, opts, existed } of subs) {
       h.router.subscribe(st.clientId, filter, opts);
+      if (isSharedFilter(filter)) continue; // no retained messages on a shared subscription [MQTT 5.0 §4.8.2]
       // Retain Handling: 0 send, 1 only for a new subscription, 2 never [MQTT-3.3.1-9..11 v5].
       if (opts.rh === 2 || (opts.rh === 1 && existed)) continue;
       const found = h.retained.matching(filter, now);

@@ -30,6 +30,8 @@ export interface Delivery {
   retain: boolean;
   /** v5 Subscription Identifiers of the matching subscriptions, or null. */
   subIds: number[] | null;
+  /** The shared subscription group it was delivered through (router.ts `redeliver`). */
+  share?: string;
 }
 
 /**

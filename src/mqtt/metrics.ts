@@ -25,6 +25,8 @@ export interface BrokerMetrics {
   limits: Counter<'limit'>;
   /** Publishers paused by QoS 1/2 back-pressure, and full subscribers past backpressure_timeout. */
   publisherPauses: Counter;
+  /** Deliveries to shared subscription groups, per host and group. */
+  sharedDeliveries: Counter<'host' | 'group'>;
   backpressureTimeouts: Counter;
   /** The per-packet ones, plain numbers reported at scrape. */
   counters: PacketCounters;
@@ -49,6 +51,7 @@ export function createBrokerMetrics(metrics: Metrics): BrokerMetrics {
     limits,
     publisherPauses: metrics.counter('vigil_mqtt_publisher_pauses_total', 'Publishers paused because a subscriber queue they feed reached backpressure_high_water.'),
     backpressureTimeouts: metrics.counter('vigil_mqtt_backpressure_timeouts_total', 'Subscribers whose queue stayed above backpressure_high_water for backpressure_timeout: their publishers read on, the queue drop rules apply.'),
+    sharedDeliveries: metrics.counter('vigil_mqtt_shared_deliveries_total', 'Messages delivered to a shared subscription group ($share/{name}/{filter}), one per message and group.', ['host', 'group'] as const),
     counters,
     count(what) {
       switch (what) {

@@ -5,13 +5,13 @@
  * dropped, and the subscriber's queue never passes its high-water mark (500). A subscriber that never
  * acknowledges pauses its publisher only until backpressure_timeout; then the drop rules apply.
  */
-import { generate, type Packet } from 'mqtt-packet';
+import { generate, type IPublishPacket } from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { HOST, rig, settle, type TestClient } from './harness.js';
 
 const N = 5_000;
 const turn = () => new Promise<void>((r) => setImmediate(r));
-const publish = (i: number): Packet => ({ cmd: 'publish', topic: 'flow/t', payload: Buffer.alloc(64, i & 0xff), qos: 1, retain: false, dup: false, messageId: (i % 65_535) + 1 });
+const publish = (i: number, topic = 'flow/t'): IPublishPacket => ({ cmd: 'publish', topic, payload: Buffer.alloc(64, i & 0xff), qos: 1, retain: false, dup: false, messageId: (i % 65_535) + 1 });
 
 async function counter(r: ReturnType<typeof rig>, name: string): Promise<number> {
   const text = await r.deps.metrics.registry.getSingleMetricAsString(name);
@@ -57,7 +57,7 @@ async function lazyPair(r: ReturnType<typeof rig>) {
   await settle();
   const pub = r.client(4, '10.0.0.2');
   await pub.connect({}, 'pub');
-  pub.raw(Buffer.concat(Array.from({ length: 100 }, (_, i) => generate({ ...publish(i), topic: 'q' }, { protocolVersion: 4 }))));
+  pub.raw(Buffer.concat(Array.from({ length: 100 }, (_, i) => generate(publish(i, 'q'), { protocolVersion: 4 }))));
   await settle(20);
   return { sub, pub };
 }

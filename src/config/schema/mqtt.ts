@@ -183,6 +183,11 @@ export const mqttSchema = obj('MQTT broker options for this host.', {
     unit: 'count',
     doc: 'Topic Alias Maximum announced to v5 clients (0 = topic aliases refused). Each alias holds a topic name of up to 64 KiB per connection, hence the small default (Mosquitto uses 10 too).',
   }),
+  shared_subscription_strategy: oneOf({
+    values: ['round_robin', 'random', 'sticky', 'hash_clientid'] as const,
+    default: 'round_robin',
+    doc: 'Which member of a shared subscription group ($share/{name}/{filter}, MQTT 5.0 §4.8.2) gets a message: round_robin in turn, random, sticky (the same member until it leaves), hash_clientid (by the publisher\'s client id). Members connected to this node come first.',
+  }),
   max_qos: int({ default: 2, min: 0, max: 2, unit: 'none', doc: 'Highest QoS granted to subscriptions and accepted in PUBLISH.' }),
   retain_available: bool({ default: true, doc: 'Accept retained messages (v5 clients are told Retain Available).' }),
   acl_default: oneOf({

@@ -146,7 +146,7 @@ export function handleConnect(pkt: IConnectPacket, env: ChannelEnv): Step {
     const p: NonNullable<IConnackPacket['properties']> = {
       maximumPacketSize: mqtt.max_packet_size,
       topicAliasMaximum: mqtt.max_topic_alias,
-      sharedSubscriptionAvailable: false,
+      // Shared Subscription Available: absent means 1, supported (5.0 §3.2.2.3.15).
     };
     if (d.assigned) p.assignedClientIdentifier = d.clientId; // [MQTT-3.2.2-16]
     // The server's own Session Expiry when it differs from the client's (5.0 §3.2.2.3.2).

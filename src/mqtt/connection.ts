@@ -356,7 +356,7 @@ export class MqttConnection implements Framed, InputOwner, WriteQueue, StreamRea
       this.deps.wire.counters.dropped.value++;
       return;
     }
-    const buf = cache && d.subIds === null ? cache.get(st.version, d) : this.encode(st, d, 0, false, this.deps.wire.nowMs());
+    const buf = cache && d.subIds === null && st.aliasesOut === null ? cache.get(st.version, d) : this.encode(st, d, 0, false, this.deps.wire.nowMs());
     if (buf) this.writeOut(st, buf);
   }
 
@@ -384,7 +384,13 @@ export class MqttConnection implements Framed, InputOwner, WriteQueue, StreamRea
   }
 
   private encode(st: Connected, d: Delivery, id: number, dup: boolean, now: number): Buffer | null {
-    return encodePublish(st.version, d, id, dup, now);
+    const out = st.aliasesOut;
+    if (out === null) return encodePublish(st.version, d, id, dup, now);
+    const alias = out.assign(d.msg.topic);
+    const buf = encodePublish(st.version, d, id, dup, now, alias);
+    // Not sent after all (expired, too large for the client): the client must not be left with an alias it never learned.
+    if (alias > 0 && (buf === null || (st.maxPacketOut > 0 && buf.length > st.maxPacketOut))) out.forget(d.msg.topic);
+    return buf;
   }
 
   private writeOut(st: Connected, buf: Buffer): void {

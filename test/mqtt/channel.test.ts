@@ -27,6 +27,7 @@ const connected = (version: 4 | 5): Connected => ({
   window: 32,
   maxPacketOut: 0,
   aliases: null,
+  aliasesOut: null,
   quota: null,
 });
 

@@ -188,6 +188,10 @@ export const mqttSchema = obj('MQTT broker options for this host.', {
     default: 'round_robin',
     doc: 'Which member of a shared subscription group ($share/{name}/{filter}, MQTT 5.0 §4.8.2) gets a message: round_robin in turn, random, sticky (the same member until it leaves), hash_clientid (by the publisher\'s client id). Members connected to this node come first.',
   }),
+  topic_alias_out: bool({
+    default: true,
+    doc: 'Send Topic Aliases to v5 clients that announce a Topic Alias Maximum (MQTT 5.0 §3.3.2.3.4): a topic goes in full once, then as its alias; the least recently used alias is replaced when all are taken.',
+  }),
   max_qos: int({ default: 2, min: 0, max: 2, unit: 'none', doc: 'Highest QoS granted to subscriptions and accepted in PUBLISH.' }),
   retain_available: bool({ default: true, doc: 'Accept retained messages (v5 clients are told Retain Available).' }),
   acl_default: oneOf({

@@ -5,6 +5,7 @@
  * [MQTT-3.2.2-1..3]; a refused CONNECT always has Session Present 0 [MQTT-3.2.2-4].
  * The will is validated here but published by the connection layer on close.
  */
+import { OutboundAliases } from '../topic-alias-out.js';
 import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
 import { RC, V3 } from '../reason-codes.js';
 import type { ChannelEnv, Connected, HostPolicy, MqttHostOptions, ProtocolVersion, Step, Will } from '../channel.js';
@@ -138,6 +139,8 @@ export function handleConnect(pkt: IConnectPacket, env: ChannelEnv): Step {
     window: Math.min(mqtt.max_inflight, props?.receiveMaximum ?? 65_535),
     maxPacketOut: props?.maximumPacketSize ?? 0,
     aliases: null,
+    // Outbound Topic Aliases up to the client's Topic Alias Maximum (5.0 §3.3.2.3.4, [MQTT-3.3.2-10]).
+    aliasesOut: version === 5 && mqtt.topic_alias_out && (props?.topicAliasMaximum ?? 0) > 0 ? new OutboundAliases(props!.topicAliasMaximum!) : null,
     quota: receiveQuota(version, mqtt.max_awaiting_rel),
   };
   const connack: IConnackPacket = { cmd: 'connack', sessionPresent: false };

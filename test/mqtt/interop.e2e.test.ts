@@ -9,33 +9,16 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import mqtt, { type MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { until } from '../support/until.js';
-import { rig } from './harness.js';
+import { liveRig } from './live-rig.js';
 
 const hasMosquitto = existsSync('/usr/bin/mosquitto_sub');
 if (!hasMosquitto && process.env.CI) throw new Error('mosquitto-clients is required in CI (see .ci/apt-packages)');
 
-const r = rig({ realTime: true, mqtt: { max_connection_rate_per_ip: 0 } });
-let port = 0;
-const clients: MqttClient[] = [];
-beforeAll(async () => {
-  await r.service.start();
-  port = r.service.address()!.port;
-});
-afterAll(async () => {
-  for (const c of clients) c.end(true);
-  await r.service.stop();
-});
-
-const connect = (opts: mqtt.IClientOptions = {}): Promise<MqttClient> =>
-  new Promise((resolve, reject) => {
-    const c = mqtt.connect({ host: '127.0.0.1', port, reconnectPeriod: 0, connectTimeout: 3000, ...opts });
-    clients.push(c);
-    c.once('connect', () => resolve(c));
-    c.once('error', reject);
-  });
+const live = liveRig({ mqtt: { max_connection_rate_per_ip: 0 } });
+const { r } = live;
+const { connect } = live;
 
 async function dropped(): Promise<number> {
   const text = await r.deps.metrics.registry.getSingleMetricAsString('vigil_mqtt_messages_dropped_total');
@@ -44,7 +27,7 @@ async function dropped(): Promise<number> {
 
 /** A mosquitto client process; `lines` fills with what it prints. */
 function mosquitto(cmd: 'mosquitto_sub' | 'mosquitto_pub', args: string[]) {
-  const p = spawn(cmd, ['-h', '127.0.0.1', '-p', String(port), ...args]);
+  const p = spawn(cmd, ['-h', '127.0.0.1', '-p', String(live.port), ...args]);
   const lines: string[] = [];
   let buf = '';
   p.stdout.on('data', (b: Buffer) => {

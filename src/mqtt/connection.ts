@@ -38,7 +38,7 @@ import type { Delivery } from './message.js';
 import { RC, disconnectCode, willOnClose } from './reason-codes.js';
 import type { SessionHandle } from '../mqtt-session/session-service.js';
 import type { SubOptions } from './channel-session.js';
-import { attachStream, destroyStream, type StreamReader } from './connection-stream.js';
+import { attachStream, destroyStream, lingerClose, type StreamReader } from './connection-stream.js';
 import { countPublish, pauseInput, PRESSURE, resumeInput, type InputOwner } from './connection-input.js';
 import type { Throttled } from './backpressure.js';
 import { shortForm } from './short-acks.js';
@@ -50,6 +50,8 @@ function isDurableAck(cmd: Packet['cmd']): boolean {
 }
 
 const PINGRESP = Buffer.from([0xd0, 0x00]);
+/** After a v5 DISCONNECT, how long the peer's last packets are still read (connection-stream.ts lingerClose). */
+const DISCONNECT_LINGER_MS = 2_000;
 /** CONNACK of a 3.1/3.1.1 success, without / with Session Present (3.1.1 §3.2). */
 const CONNACK_V3_OK = [Buffer.from([0x20, 0x02, 0x00, 0x00]), Buffer.from([0x20, 0x02, 0x01, 0x00])] as const;
 
@@ -416,7 +418,8 @@ export class MqttConnection implements Framed, InputOwner, WriteQueue, StreamRea
     this.state = { phase: 'closed' };
     if (!this.stream.destroyed) {
       flushWrites(this);
-      this.stream.once('finish', destroyStream);
+      if (code !== null && st && st.version === 5) lingerClose(this.stream, this.deps.gate.later, DISCONNECT_LINGER_MS);
+      else this.stream.once('finish', destroyStream);
       this.stream.end();
     }
     this.deps.broker.closed(this, reason, will);

@@ -10,8 +10,8 @@ import { generate } from 'mqtt-packet';
 export const TYPE = { CONNACK: 2, PUBLISH: 3, PUBACK: 4, SUBACK: 9, PINGRESP: 13 } as const;
 export const PINGREQ = Buffer.from([0xc0, 0x00]);
 
-export function connectPacket(clientId: string, keepalive: number): Buffer {
-  return generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive });
+export function connectPacket(clientId: string, keepalive: number, clean = true): Buffer {
+  return generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean, clientId, keepalive });
 }
 
 export function subscribePacket(topic: string, qos: 0 | 1, messageId = 1): Buffer {
@@ -71,7 +71,7 @@ export function publishPacketId(body: Buffer): number {
 }
 
 /** A connected MQTT 3.1.1 client socket (resolves on CONNACK); later packets go to `onPacket`. */
-export function openMqtt(port: number, id: string, onPacket: (type: number, flags: number, body: Buffer) => void): Promise<Socket> {
+export function openMqtt(port: number, id: string, onPacket: (type: number, flags: number, body: Buffer) => void, clean = true): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const sock = connect(port, '127.0.0.1');
     sock.setNoDelay(true);
@@ -84,6 +84,6 @@ export function openMqtt(port: number, id: string, onPacket: (type: number, flag
     });
     sock.on('data', (d: Buffer) => framer.push(d));
     sock.on('error', (e) => (ready ? undefined : reject(e)));
-    sock.on('connect', () => sock.write(connectPacket(id, 600)));
+    sock.on('connect', () => sock.write(connectPacket(id, 600, clean)));
   });
 }

@@ -4,7 +4,8 @@
  * sockets, side by side (issue 12). The closed-loop rows (flow.ts) never let a publisher run more
  * than 500 ahead of its subscribers, so they cannot see a broker drop what it acknowledged.
  * Shapes: 1->1, 10->10 (a topic and a subscriber per publisher), and 1->1 to a subscriber that
- * acknowledges 1,000 deliveries a second. Rows: delivered, dropped (acknowledged to the publisher,
+ * acknowledges 1,000 deliveries a second, and 1->1 to a persistent subscriber (clean session 0:
+ * Vigil commits its session to SQLite before each refill). Rows: delivered, dropped (acknowledged to the publisher,
  * never delivered) and the time from the first PUBLISH to the last delivery (or to 3 s without
  * progress once every PUBLISH was acknowledged).
  */
@@ -30,12 +31,14 @@ interface Case {
   perPub: number;
   /** Subscriber acknowledgements per second; null = at once. */
   ackRate: number | null;
+  /** The subscriber connects with clean session 0 (Vigil stores its session in SQLite). */
+  persistent?: boolean;
 }
 
 
 async function runCase(server: RunningServer, c: Case, qos: 1 | 2): Promise<void> {
   const port = server.mqttPort ?? 0;
-  const tag = `ol-${c.pubs}-${c.ackRate ?? 0}-q${qos}`;
+  const tag = `ol-${c.pubs}-${c.ackRate ?? 0}-${c.persistent ? 'p' : 'c'}-q${qos}`;
   const socks: Socket[] = [];
   const timers: NodeJS.Timeout[] = [];
   let delivered = 0;
@@ -59,7 +62,7 @@ async function runCase(server: RunningServer, c: Case, qos: 1 | 2): Promise<void
           else owed.push(a);
         } else if (type === PUBREL) s.write(ack(PUBCOMP, (body[0]! << 8) | body[1]!));
         else if (type === TYPE.SUBACK) subscribed();
-      });
+      }, !c.persistent);
       socks.push(sub);
       if (c.ackRate !== null) {
         const perTick = c.ackRate / 100;
@@ -130,8 +133,12 @@ export const openLoop = {
       { name: '1->1', pubs: 1, perPub: n, ackRate: null },
       { name: '10->10', pubs: 10, perPub: n / 10, ackRate: null },
       { name: '1->1, subscriber acks 1,000/s', pubs: 1, perPub: opts.quick ? 1_000 : 3_000, ackRate: 1_000 },
+      { name: '1->1, persistent subscriber', pubs: 1, perPub: n, ackRate: null, persistent: true },
     ];
-    await eachServer(SCENARIO, ['vigil', 'aedes', 'mosquitto'], opts, {}, async (server) => {
+    // --max-inflight N: Vigil's mqtt.max_inflight (the default's measurement, docs/benchmarks.md).
+    const i = args.indexOf('--max-inflight');
+    const vigilMqtt = i >= 0 ? { max_inflight: Number(args[i + 1]) } : {};
+    await eachServer(SCENARIO, ['vigil', 'aedes', 'mosquitto'], opts, { vigilMqtt }, async (server) => {
       for (const qos of [1, 2] as const) for (const c of cases) await runCase(server, c, qos);
     });
     console.log(`\n${table(SCENARIO)}\n`);

@@ -43,6 +43,8 @@ export interface StartOptions extends Partial<PingOptions> {
   cpuProfDir?: string | undefined;
   /** More node flags for the Vigil process (e.g. --heapsnapshot-signal=SIGUSR2). */
   nodeFlags?: string[];
+  /** More `mqtt.*` options of Vigil's host (e.g. { max_inflight: 64 }). */
+  vigilMqtt?: Record<string, number>;
 }
 
 export interface RunningServer {
@@ -130,7 +132,7 @@ listeners:
 hosts:
   ${DOMAIN}:
     ping: { send_pings: true, ping_interval: ${opts.pingInterval ?? 3600}, ping_ack_timeout: ${opts.pingAckTimeout ?? 32}, timeout_action: kill }
-    mqtt: { allow_anonymous: true${limitsOff(mqttSchema.fields)} }
+    mqtt: { allow_anonymous: true${limitsOff(mqttSchema.fields)}${Object.entries(opts.vigilMqtt ?? {}).map(([k, v]) => `, ${k}: ${v}`).join('')} }
     xmpp: { tls: 'off', allow_plaintext_auth: true${limitsOff(xmppSchema.fields)} }
 presence: { feed_size: 100000, max_offline: 100000 }
 # warn: at info every XMPP login writes one log line (xmpp_auth_ok); the bench measures the protocol path.

@@ -7,7 +7,7 @@
  * Peers that are not installed are reported as absent with a note, never as a failure.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -100,6 +100,9 @@ function compiledVigil(): string {
     // Type errors still emit JavaScript (noEmitOnError is off); a missing main.js is the real failure.
   }
   if (!existsSync(join(DIST, 'main.js'))) throw new Error('tsc emitted no main.js');
+  // The dashboard's assets are found beside dist/ (../web/dashboard/assets): give the private build the same.
+  const web = join(DIST, '..', 'web');
+  if (!existsSync(web)) symlinkSync(join(ROOT, 'web'), web);
   const entry = join(DIST, 'run.mjs');
   writeFileSync(entry, "import { main } from './main.js';\nmain(process.argv.slice(2)).then((c) => { if (typeof c === 'number') process.exitCode = c; });\n");
   compiledEntry = entry;

@@ -5,9 +5,9 @@
  *             (a subscriber's PUBACKs) are read in between. Mosquitto reads one packet per socket
  *             per loop pass; a 64 KiB read holds ~850 small PUBLISH.
  *   PRESSURE  back-pressure (backpressure.ts) paused this publisher until the queues it feeds drain.
- * Pausing holds the rest of the read unframed (framer.ts `holdInput`) and pauses the stream
- * (`pause()` / `resume()` of any Duplex: no socket specifics); reading on frames the held bytes
- * first, on a later turn, never inside the turn of whoever released it.
+ * Pausing holds the rest of the read unframed (framer.ts `holdInput`); PRESSURE also pauses the
+ * stream (`pause()` / `resume()` of any Duplex: no socket specifics). Reading on frames the held
+ * bytes first, on a later turn, never inside the turn of whoever released it.
  */
 import type { Duplex } from 'node:stream';
 import { holdInput, type Framed } from './framer.js';
@@ -29,10 +29,9 @@ export interface InputOwner extends Framed {
 
 export function pauseInput(c: InputOwner, bit: number): void {
   if (c.ended) return;
-  if (c.inputPaused === 0) {
-    holdInput(c);
-    c.stream.pause();
-  }
+  if (c.inputPaused === 0) holdInput(c);
+  // Only back-pressure stops the stream; a yield lasts one turn, and what arrives meanwhile is held.
+  if (bit === PRESSURE && (c.inputPaused & PRESSURE) === 0) c.stream.pause();
   c.inputPaused |= bit;
 }
 

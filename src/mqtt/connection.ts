@@ -42,6 +42,7 @@ import { attachStream, destroyStream, lingerClose, type StreamReader } from './c
 import { countPublish, pauseInput, PRESSURE, resumeInput, type InputOwner } from './connection-input.js';
 import type { Throttled } from './backpressure.js';
 import { shortForm } from './short-acks.js';
+import { encodeAliased } from './topic-alias-out.js';
 import { beginRead, endRead, flushWrites, queueWrite, writeFirst, type WriteQueue } from './connection-writes.js';
 
 /** Acknowledgements that promise the client its packet is safe: sent only once durable. */
@@ -386,13 +387,7 @@ export class MqttConnection implements Framed, InputOwner, WriteQueue, StreamRea
   }
 
   private encode(st: Connected, d: Delivery, id: number, dup: boolean, now: number): Buffer | null {
-    const out = st.aliasesOut;
-    if (out === null) return encodePublish(st.version, d, id, dup, now);
-    const alias = out.assign(d.msg.topic);
-    const buf = encodePublish(st.version, d, id, dup, now, alias);
-    // Not sent after all (expired, too large for the client): the client must not be left with an alias it never learned.
-    if (alias > 0 && (buf === null || (st.maxPacketOut > 0 && buf.length > st.maxPacketOut))) out.forget(d.msg.topic);
-    return buf;
+    return st.aliasesOut === null ? encodePublish(st.version, d, id, dup, now) : encodeAliased(st, st.aliasesOut, d, id, dup, now);
   }
 
   private writeOut(st: Connected, buf: Buffer): void {

@@ -11,6 +11,18 @@
  * (expired, too large for the client) must `forget` its topic, or the client would get an alias it
  * never learned.
  */
+import { encodePublish } from './deliver.js';
+import type { Delivery } from './message.js';
+
+/** The PUBLISH of `d` for a client that takes aliases (null: expired), its alias assigned or forgotten. */
+export function encodeAliased(st: { version: number; maxPacketOut: number }, out: OutboundAliases, d: Delivery, id: number, dup: boolean, nowMs: number): Buffer | null {
+  const alias = out.assign(d.msg.topic);
+  const buf = encodePublish(st.version, d, id, dup, nowMs, alias);
+  // Not sent after all (expired, too large for the client): the client must not keep an alias it never learned.
+  if (alias > 0 && (buf === null || (st.maxPacketOut > 0 && buf.length > st.maxPacketOut))) out.forget(d.msg.topic);
+  return buf;
+}
+
 export class OutboundAliases {
   /** topic -> alias, least recently used first (Map order: a use moves it to the end). */
   private readonly byTopic = new Map<string, number>();

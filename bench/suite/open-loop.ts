@@ -51,18 +51,19 @@ async function runCase(server: RunningServer, c: Case, qos: 1 | 2): Promise<void
       let subscribed: () => void = () => undefined;
       const subacked = new Promise<void>((r) => (subscribed = r));
       const owed: Buffer[] = [];
+      const now: Buffer[] = [];
       const sub: Socket = await openMqtt(port, `${tag}-s${i}`, (type, flags, body) => {
-        const s = sub;
         if (type === TYPE.PUBLISH) {
           delivered++;
           lastProgress = performance.now();
           const id = publishPacketId(body);
           const a = ((flags >> 1) & 3) === 2 ? ack(PUBREC, id) : pubackPacket(id);
-          if (c.ackRate === null) s.write(a);
-          else owed.push(a);
-        } else if (type === PUBREL) s.write(ack(PUBCOMP, (body[0]! << 8) | body[1]!));
+          (c.ackRate === null ? now : owed).push(a);
+        } else if (type === PUBREL) now.push(ack(PUBCOMP, (body[0]! << 8) | body[1]!));
         else if (type === TYPE.SUBACK) subscribed();
       }, !c.persistent);
+      // The acknowledgements of one received chunk leave in one write (after the framer's 'data' listener).
+      sub.on('data', () => now.length > 0 && sub.write(Buffer.concat(now.splice(0))));
       socks.push(sub);
       if (c.ackRate !== null) {
         const perTick = c.ackRate / 100;
@@ -83,15 +84,22 @@ async function runCase(server: RunningServer, c: Case, qos: 1 | 2): Promise<void
         }
         if (out.length > 0) pub.write(Buffer.concat(out));
       };
+      const rels: Buffer[] = [];
+      let freed = 0;
       const pub: Socket = await openMqtt(port, `${tag}-p${i}`, (type, _f, body) => {
-        const s = pub;
         const id = (body[0]! << 8) | body[1]!;
-        if (type === PUBREC) return void s.write(ack(PUBREL, id));
-        if (type === TYPE.PUBACK || type === PUBCOMP) {
+        if (type === PUBREC) rels.push(ack(PUBREL, id));
+        else if (type === TYPE.PUBACK || type === PUBCOMP) {
           completed++;
+          freed++;
           lastProgress = performance.now();
-          send(s, 1);
         }
+      });
+      // Per received chunk: its PUBRELs, then as many new PUBLISH as acknowledgements freed.
+      pub.on('data', () => {
+        if (rels.length > 0) pub.write(Buffer.concat(rels.splice(0)));
+        if (freed > 0) send(pub, freed);
+        freed = 0;
       });
       socks.push(pub);
       starts.push(() => send(pub, INFLIGHT));
@@ -102,7 +110,7 @@ async function runCase(server: RunningServer, c: Case, qos: 1 | 2): Promise<void
     let end = t0;
     for (;;) {
       await sleep(20);
-      if (delivered >= total) {
+      if (delivered >= total && completed >= total) {
         end = lastProgress;
         break;
       }

@@ -81,7 +81,7 @@ export const mqttSchema = obj('MQTT broker options for this host.', {
     doc: 'Delay before a CONNECT refused for bad or missing credentials is answered, doubled for each further failure from the same IP address within 10 minutes (up to 16 x), while the connection reads nothing (0 = none).',
   }),
   max_inflight: int({
-    default: 32,
+    default: 64,
     min: 1,
     max: 65_535,
     unit: 'count',

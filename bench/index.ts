@@ -22,6 +22,7 @@ import * as pingscale from './suite/pingscale.js';
 import { resultsFile } from './suite/report.js';
 import { xmppIdle, xmppPing } from './suite/xmpp.js';
 import * as xmppPingPrecision from './xmpp-ping-precision.js';
+import * as xmppResume from './xmpp-resume.js';
 
 export interface Scenario {
   /** One-line description for the scenario list. */
@@ -33,6 +34,7 @@ const scenarios: Record<string, Scenario> = { liveness, rest, 'xmpp-ping-precisi
 scenarios['mqtt-sessions'] = mqttSessions;
 scenarios.cluster = cluster;
 scenarios['users-import'] = usersImport;
+scenarios['xmpp-resume'] = xmppResume;
 scenarios.dashboard = dashboard;
 
 /** The side-by-side suite (Vigil vs Aedes, Mosquitto, ejabberd; bench/suite/), in run order. */

@@ -25,6 +25,7 @@ import { fileHostSettings } from '../src/host-settings.js';
 import { createLivenessRegistry } from '../src/liveness/registry.js';
 import { createMetrics } from '../src/metrics.js';
 import { createPresenceTable } from '../src/presence/table.js';
+import type { PresenceTable } from '../src/presence/types.js';
 import { createMemoryStore } from '../src/store/memory.js';
 import { systemClock } from '../src/time/clock.js';
 import { systemScheduler } from '../src/time/scheduler.js';
@@ -113,19 +114,20 @@ function stats(xs: number[], goal: number): string {
   return `${(q(0) / 1000).toFixed(3)} | ${(q(0.5) / 1000).toFixed(3)} | ${(q(0.95) / 1000).toFixed(3)} | ${((s.at(-1) ?? NaN) / 1000).toFixed(3)} | ${worst.toFixed(1)} ms | ${worst <= 50 ? 'yes' : 'NO'}`;
 }
 
-interface Server {
+export interface Server {
   name: string;
   port: number;
   stop(): Promise<void>;
 }
 
-async function startVigil(n: number, interval: number, ack: number): Promise<Server> {
+/** Vigil's XMPP service composed as in app.ts; `xmpp` adds host options (bench/xmpp-resume.ts: stream management). */
+export async function startVigil(n: number, interval: number, ack: number, xmpp: Record<string, unknown> = {}): Promise<Server & { presence: PresenceTable }> {
   const config = validate(rootSchema, {
     listeners: { xmpp: { host: '127.0.0.1', port: 0 } },
     hosts: {
       [DOMAIN]: {
         ping: { send_pings: true, ping_interval: interval, ping_ack_timeout: ack, timeout_action: 'kill' },
-        xmpp: { tls: 'off', allow_plaintext_auth: true, max_connections_per_ip: 0 },
+        xmpp: { tls: 'off', allow_plaintext_auth: true, max_connections_per_ip: 0, ...xmpp },
       },
     },
   });
@@ -149,6 +151,7 @@ async function startVigil(n: number, interval: number, ack: number): Promise<Ser
   await svc.start();
   return {
     name: 'Vigil',
+    presence,
     port: svc.address()?.port ?? 0,
     async stop() {
       await svc.stop();
@@ -169,7 +172,7 @@ export async function run(args: string[]): Promise<void> {
   const n = option(args, '--n', 20);
   const interval = option(args, '--interval', 5);
   const ack = option(args, '--ack', 3);
-  const starters = [startVigil];
+  const starters: ((n: number, interval: number, ack: number) => Promise<Server>)[] = [startVigil];
   if (args.includes('--ejabberd')) {
     const why = absentReason('ejabberd');
     if (why) console.log(`ejabberd skipped: ${why}`);

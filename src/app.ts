@@ -96,7 +96,7 @@ export function createApp(opts: AppOptions): App {
   const deps = { config, dataDir, clock, scheduler, logger, store, liveness, presence, metrics, passwords, ...(cluster ? { cluster } : {}) } satisfies CoreDeps;
 
   const services: Service[] = [];
-  if (opts.xmpp ?? true) services.push(createXmppListener(deps));
+  if (opts.xmpp ?? true) services.push(createXmppListener({ ...deps, hostSettings }));
   if (opts.mqtt ?? true) services.push(createMqttService(deps));
 
   let started = false;

@@ -1,7 +1,8 @@
 /**
  * Host settings: the per host liveness settings that can change at runtime (ejabberd mod_ping's
- * `send_pings`, `ping_interval`, `ping_ack_timeout`, `timeout_action`, plus `mqtt_probe`), read and
- * changed through REST `GET/PATCH /v1/hosts/{host}/config`.
+ * `send_pings`, `ping_interval`, `ping_ack_timeout`, `timeout_action`, plus `mqtt_probe`, and the
+ * XMPP stream management and CSI options of schema/stream-mgmt.ts), read and changed through REST
+ * `GET/PATCH /v1/hosts/{host}/config`.
  *
  * Declared once: they are the config file's own options (schema/ping.ts, schema/host.ts), gathered
  * here in `hostSettingsSchema`; the file, a PATCH and a stored override are all checked by the config
@@ -20,6 +21,7 @@ import type { Logger } from 'pino';
 import { type Infer, obj, validatePartial } from './config/dsl.js';
 import { mqttProbeSchema } from './config/schema/host.js';
 import { pingSchema } from './config/schema/ping.js';
+import { streamMgmtFields } from './config/schema/stream-mgmt.js';
 import type { Config } from './config/types.js';
 import { VigilError } from './errors.js';
 import type { HostConfigRepo } from './store/types.js';
@@ -28,7 +30,12 @@ import type { HostConfigRepo } from './store/types.js';
 export const hostSettingsSchema = obj('Runtime liveness settings of one host.', {
   ...pingSchema.fields,
   mqtt_probe: mqttProbeSchema,
+  // XEP-0198 / XEP-0352 (issue 17): the file's `xmpp.` options of that name.
+  ...streamMgmtFields,
 });
+
+/** The stream management and CSI part of a host's settings (what the XMPP engine reads). */
+export type StreamMgmtSettings = Pick<HostSettings, keyof typeof streamMgmtFields>;
 
 /** A host's settings: exactly what the liveness core runs a host with (LivenessHostConfig). */
 export type HostSettings = Infer<typeof hostSettingsSchema>;
@@ -66,7 +73,8 @@ export function fileHostSettings(config: Pick<Config, 'hosts'>): Record<string, 
   const out: Record<string, HostSettings> = {};
   for (const host of Object.keys(config.hosts).sort()) {
     const h = config.hosts[host]!;
-    out[host] = { ...h.ping, mqtt_probe: h.mqtt_probe };
+    const sm = Object.fromEntries(Object.keys(streamMgmtFields).map((k) => [k, h.xmpp[k as keyof StreamMgmtSettings]])) as StreamMgmtSettings;
+    out[host] = { ...h.ping, mqtt_probe: h.mqtt_probe, ...sm };
   }
   return out;
 }

@@ -73,6 +73,8 @@ function config(o: EjabberdOptions, port: number): string {
     'modules:',
     '  mod_disco: {}',
     '  mod_roster: {}',
+    // XEP-0198 for the xmpp-ping `<r/>` row (ejabberd 23.01 still probes those sessions with XEP-0199).
+    '  mod_stream_mgmt: {}',
     `  mod_ping: {send_pings: true, ping_interval: ${o.pingInterval}, ping_ack_timeout: ${o.pingAckTimeout}, timeout_action: kill}`,
     '',
   ].join('\n');

@@ -127,8 +127,8 @@ export class Generator {
     return Generator.sum(parts);
   }
 
-  async xmppLogin(port: number, count: number, domain: string, password: string, answerPings: boolean, concurrency = 100): Promise<Done> {
-    const parts = await this.each<Done>((_, share, first) => (share ? { op: 'xmpp-login', port, count: share, first, domain, password, answerPings, concurrency } : null), count);
+  async xmppLogin(port: number, count: number, domain: string, password: string, answerPings: boolean, concurrency = 100, sm = false): Promise<Done> {
+    const parts = await this.each<Done>((_, share, first) => (share ? { op: 'xmpp-login', port, count: share, first, domain, password, answerPings, sm, concurrency } : null), count);
     return Generator.sum(parts);
   }
 

@@ -13,7 +13,7 @@ import { connectPacket, MqttFramer, PINGREQ, TYPE } from './mqtt-wire.js';
 
 export type WorkerRequest =
   | { op: 'mqtt-connect'; port: number; count: number; idPrefix: string; keepalive: number; concurrency: number; spreadMs?: number }
-  | { op: 'xmpp-login'; port: number; count: number; first: number; domain: string; password: string; answerPings: boolean; concurrency: number }
+  | { op: 'xmpp-login'; port: number; count: number; first: number; domain: string; password: string; answerPings: boolean; sm?: boolean; concurrency: number }
   | { op: 'ping-start'; intervalMs: number }
   | { op: 'ping-stop' }
   | { op: 'loop-probe'; on: boolean }
@@ -96,13 +96,18 @@ function mqttClient(port: number, clientId: string, keepalive: number): Promise<
   });
 }
 
-function xmppClient(port: number, domain: string, user: string, password: string, answerPings: boolean): Promise<boolean> {
+/**
+ * One XMPP session. With `sm` it enables XEP-0198 after binding and answers the server's `<r/>` with
+ * `<a h/>` (h: stanzas received since enable, XEP-0198 §4), counted as a pong like an XEP-0199 answer.
+ */
+function xmppClient(port: number, domain: string, user: string, password: string, answerPings: boolean, sm = false): Promise<boolean> {
   const header = `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='${domain}' version='1.0'>`;
   return new Promise((resolve) => {
     const sock = connect(port, '127.0.0.1');
     const c: Client = { sock, lastSent: 0, closedAfter: -1, gap: -1, ready: false };
     const parser = createXmlStreamParser({ maxStanzaBytes: 1 << 20 });
     let step = 0;
+    let h = 0;
     sock.setNoDelay(true);
     sock.on('connect', () => sock.write(header));
     sock.once('close', () => resolve(false));
@@ -110,6 +115,7 @@ function xmppClient(port: number, domain: string, user: string, password: string
       for (const ev of parser.write(chunk)) {
         if (ev.type !== 'stanza') continue;
         const el = ev.el;
+        if (step === 4 && (el.name === 'message' || el.name === 'presence')) h++;
         if (step === 0 && el.name === 'stream:features') {
           step = 1;
           sock.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\u0000${user}\u0000${password}`).toString('base64')}</auth>`);
@@ -125,11 +131,19 @@ function xmppClient(port: number, domain: string, user: string, password: string
         } else if (step === 3 && el.name === 'iq' && el.attrs.id === 'b') {
           step = 4;
           c.lastSent = performance.now();
+          if (sm) sock.write(`<enable xmlns='urn:xmpp:sm:3'/>`);
           sock.write('<presence/>', () => {
             c.ready = true;
             resolve(true);
           });
+        } else if (sm && el.name === 'r' && el.attrs.xmlns === 'urn:xmpp:sm:3') {
+          counters.serverPings++;
+          if (!answerPings) continue;
+          c.lastSent = performance.now();
+          sock.write(`<a xmlns='urn:xmpp:sm:3' h='${h}'/>`);
+          counters.pongs++;
         } else if (el.name === 'iq' && el.attrs.type === 'get') {
+          h++;
           counters.serverPings++;
           if (!answerPings) continue;
           const from = el.attrs.from;
@@ -196,7 +210,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
     }
     case 'xmpp-login': {
       const t0 = performance.now();
-      const ok = await pool(req.count, req.concurrency, (i) => xmppClient(req.port, req.domain, `u${req.first + i}`, req.password, req.answerPings));
+      const ok = await pool(req.count, req.concurrency, (i) => xmppClient(req.port, req.domain, `u${req.first + i}`, req.password, req.answerPings, req.sm));
       return { ok, failed: req.count - ok, ms: performance.now() - t0 };
     }
     case 'ping-start':

@@ -129,6 +129,8 @@ export function viewFromFields(host: string, transport: Transport, id: string, f
     disconnected_at: online ? null : num(f.da),
     last_activity_at: Number(f.la || 0),
     next_deadline_at: null,
+    // Deadlines stay on the node that holds the endpoint (next_deadline_at is null here too).
+    resumable_until: null,
     last_rtt_ms: num(f.rt),
     last_disconnect_reason: (f.lr || null) as DisconnectReason | null,
     meta,

@@ -39,6 +39,8 @@ export interface EnumOpt<V extends string = string> extends Base {
   kind: 'enum';
   values: readonly V[];
   default: V;
+  /** YAML/JSON true and false stand for the values 'true' and 'false' (ejabberd's `false | true | if_offline`). */
+  booleans?: boolean;
 }
 export interface ObjOpt<F extends Fields = Fields> extends Base {
   kind: 'obj';
@@ -241,9 +243,11 @@ function check(opt: Opt, raw: unknown, path: string[]): unknown {
       if (typeof raw !== 'string') fail();
       if (opt.pattern && !opt.pattern.test(raw as string)) fail();
       return raw;
-    case 'enum':
-      if (typeof raw !== 'string' || !opt.values.includes(raw)) fail();
-      return raw;
+    case 'enum': {
+      const v = opt.booleans && typeof raw === 'boolean' ? String(raw) : raw;
+      if (typeof v !== 'string' || !opt.values.includes(v)) fail();
+      return v;
+    }
     case 'obj': {
       if (raw === null && opt.optional) return null;
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail();

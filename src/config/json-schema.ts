@@ -19,7 +19,8 @@ export function jsonSchemaOf(opt: Opt): Record<string, unknown> {
     case 'bool':
       return { type: 'boolean', ...doc };
     case 'enum':
-      return { type: 'string', enum: [...opt.values], ...doc };
+      // `booleans`: true/false are accepted for 'true'/'false' (the DSL check maps them).
+      return opt.booleans ? { type: ['string', 'boolean'], enum: [...opt.values, true, false], ...doc } : { type: 'string', enum: [...opt.values], ...doc };
     case 'str':
       return opt.nullable ? { type: ['string', 'null'], ...doc } : { type: 'string', ...doc };
     default:

@@ -11,6 +11,7 @@ export const LivenessStateSchema = Type.Union([
   Type.Literal('probing'),
   Type.Literal('unresponsive'),
   Type.Literal('paused'),
+  Type.Literal('resumable'),
 ]);
 export const DisconnectReasonSchema = Type.Union(
   [
@@ -22,6 +23,7 @@ export const DisconnectReasonSchema = Type.Union(
     'socket_error',
     'protocol_error',
     'shutdown',
+    'resume_timeout',
     'gateway_down',
     'gateway_offline',
     'account_deleted',
@@ -62,6 +64,7 @@ export const PresenceViewSchema = Type.Object(
     disconnected_at: Nullable(EpochMs('Disconnection time')),
     last_activity_at: EpochMs('Last inbound stanza or packet'),
     next_deadline_at: Nullable(EpochMs('Next liveness decision')),
+    resumable_until: Nullable(EpochMs('XEP-0198: liveness resumable (the connection dropped, the session kept) until then, then offline with resume_timeout')),
     last_rtt_ms: Nullable(Type.Number()),
     last_disconnect_reason: Nullable(DisconnectReasonSchema),
     meta: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]), {

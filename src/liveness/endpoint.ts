@@ -6,8 +6,9 @@
  * demand instead of stored. `touch()` is the hot path: one field write and one comparison; all
  * timer work happens later, when the worker's deadline fires (lazy re-arm).
  *
- * State encoding: ACTIVE..PAUSED; DEAD is a bit added when the handle is untracked or superseded,
- * so the last liveness state stays readable and every call on a dead handle is a no-op.
+ * State encoding: ACTIVE..RESUMABLE; DEAD is a bit added when the handle is untracked or superseded,
+ * so the last liveness state stays readable and every call on a dead handle is a no-op. In
+ * RESUMABLE no probe is outstanding, so `sentAt` holds the resume deadline instead.
  */
 import type { HeapEntry } from './deadline-heap.js';
 import type {
@@ -26,9 +27,14 @@ export const ACTIVE = 0;
 export const PROBING = 1;
 export const UNRESPONSIVE = 2;
 export const PAUSED = 3;
+export const RESUMABLE = 4;
 export const DEAD = 8;
 
-const STATE_NAMES: readonly LivenessState[] = ['active', 'probing', 'unresponsive', 'paused'];
+/** `ack` values besides a probe timeout in ms. */
+export const ACK_EXPIRE = -2; // onIdle 'expire': the idle deadline itself is the timeout, no probe
+export const ACK_HOST = -1; // the host's ping_ack_timeout
+
+const STATE_NAMES: readonly LivenessState[] = ['active', 'probing', 'unresponsive', 'paused', 'resumable'];
 
 export function stateName(st: number): LivenessState {
   return STATE_NAMES[st & 7] ?? 'active';
@@ -42,6 +48,8 @@ export interface EndpointOwner {
   answered(ep: Endpoint, answer: ProbeAnswer): void;
   setOptions(ep: Endpoint, opts: TrackOptions): void;
   untrack(ep: Endpoint, reason: DisconnectReason): void;
+  suspend(ep: Endpoint, ms: number): void;
+  resume(ep: Endpoint): void;
   kill(ep: Endpoint, reason: DisconnectReason): void;
   probeNow(ep: Endpoint): Promise<ProbeNowResult>;
   nextDecision(ep: Endpoint): number | null;
@@ -50,7 +58,7 @@ export interface EndpointOwner {
 }
 
 export class Endpoint implements LivenessHandle, HeapEntry {
-  /** ACTIVE | PROBING | UNRESPONSIVE | PAUSED, plus DEAD once no longer live. */
+  /** ACTIVE | PROBING | UNRESPONSIVE | PAUSED | RESUMABLE, plus DEAD once no longer live. */
   st = ACTIVE;
   /** Core time of the last inbound activity. */
   last: number;
@@ -60,9 +68,10 @@ export class Endpoint implements LivenessHandle, HeapEntry {
   idleMs: number;
   /** Last round-trip time in ms, -1 = none yet. */
   rtt = -1;
-  /** Core time the outstanding idle probe was sent, -1 = none. */
+  /** Core time the outstanding idle probe was sent, -1 = none; in RESUMABLE the resume deadline. */
   sentAt = -1;
-  expire: boolean;
+  /** ACK_EXPIRE, ACK_HOST, or this endpoint's probe timeout in ms (one field for both: no per-endpoint cost). */
+  ack: number;
 
   constructor(
     readonly owner: EndpointOwner,
@@ -75,7 +84,12 @@ export class Endpoint implements LivenessHandle, HeapEntry {
   ) {
     this.last = now;
     this.idleMs = opts.idleMs ?? -1;
-    this.expire = opts.onIdle === 'expire';
+    this.ack = ackOf(opts);
+  }
+
+  /** The MQTT keepalive rule: the idle deadline is the timeout itself. */
+  get expire(): boolean {
+    return this.ack === ACK_EXPIRE;
   }
 
   get ref(): EndpointRef {
@@ -124,6 +138,14 @@ export class Endpoint implements LivenessHandle, HeapEntry {
     this.owner.untrack(this, reason);
   }
 
+  suspend(ms: number): void {
+    this.owner.suspend(this, ms);
+  }
+
+  resume(): void {
+    this.owner.resume(this);
+  }
+
   probeNow(): Promise<ProbeNowResult> {
     return this.owner.probeNow(this);
   }
@@ -131,4 +153,10 @@ export class Endpoint implements LivenessHandle, HeapEntry {
   kill(reason: DisconnectReason): void {
     this.owner.kill(this, reason);
   }
+}
+
+/** The `ack` field for track options. */
+export function ackOf(opts: TrackOptions): number {
+  if (opts.onIdle === 'expire') return ACK_EXPIRE;
+  return opts.ackMs !== undefined && opts.ackMs >= 0 ? opts.ackMs : ACK_HOST;
 }

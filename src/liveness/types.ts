@@ -15,6 +15,11 @@
  *   active --idle (onIdle 'expire', MQTT keepalive)--> unresponsive (reason keepalive_timeout)
  *   unresponsive + timeout_action kill -> adapter.kill(); + none -> `ping_timeout` event, connection kept;
  *   any activity from unresponsive/paused/probing -> active.
+ *   any live state --suspend(ms): the connection dropped, the session is resumable (XEP-0198 §5)--> resumable
+ *   resumable --resume(): a new connection took the session over, same generation--> active
+ *   resumable --ms passed--> adapter.kill(ref, 'resume_timeout'), then offline (reason resume_timeout)
+ *   resumable: no probe, no timeout_action; touch/answered change nothing (no connection can report
+ *   activity); kill and untrack end it as any live endpoint.
  *
  * Generations: every track() gets a fresh, globally increasing generation. Tracking an id that is
  * already tracked (takeover, resource conflict) supersedes the old handle silently: no offline/online
@@ -30,7 +35,7 @@ export interface LivenessHostConfig extends PingConfig {
 
 export type Transport = 'xmpp' | 'mqtt';
 
-export type LivenessState = 'active' | 'probing' | 'unresponsive' | 'paused';
+export type LivenessState = 'active' | 'probing' | 'unresponsive' | 'paused' | 'resumable';
 
 /** Why a connection ended. Stable strings: they appear in the REST API and the change feed. */
 export type DisconnectReason =
@@ -43,6 +48,8 @@ export type DisconnectReason =
   | 'protocol_error'
   | 'shutdown'
   | 'account_deleted'
+  /** A resumable session (XEP-0198 §5) was not resumed in time: its liveness state was `resumable`. */
+  | 'resume_timeout'
   /** Gateway rows (issue 19): the gateway was lost for gateway_timeout; no gateway reports its own death. */
   | 'gateway_down'
   /** Gateway rows: the gateway reported the client offline without a reason Vigil can map. */
@@ -71,6 +78,11 @@ export interface TrackOptions {
   onIdle: 'probe' | 'expire';
   /** Idle interval in ms for this endpoint; defaults to the host's ping_interval. 0 = never times out. */
   idleMs?: number;
+  /**
+   * How long a probe of this endpoint waits for its answer, in ms; defaults to the host's
+   * ping_ack_timeout (XMPP stream management: ack_timeout, as ejabberd's mod_stream_mgmt).
+   */
+  ackMs?: number;
 }
 
 /** Answer to a probe: 'pong' is proof of life; 'unsupported' is XEP-0199 service-unavailable. */
@@ -108,6 +120,14 @@ export interface LivenessHandle {
   setOptions(opts: TrackOptions): void;
   /** Stop tracking; emits `offline` with the reason (unless superseded). Idempotent. */
   untrack(reason: DisconnectReason): void;
+  /**
+   * The connection is gone but its session can be resumed (XEP-0198 §5): state `resumable`, no
+   * probing, until `ms` from now; then adapter.kill(ref, 'resume_timeout') and `offline`.
+   * `nextDeadlineAt()` is that moment (the REST view's resumable_until). No-op when not live.
+   */
+  suspend(ms: number): void;
+  /** A new connection took the resumable session over: back to `active`, same generation, no offline/online pair. */
+  resume(): void;
   /**
    * Probe now (REST ping-now): resolves with the round-trip time, or `timeout` after the host's
    * ping_ack_timeout, or `unsupported` on service-unavailable, or `gone` if untracked meanwhile.

@@ -14,7 +14,13 @@
  *   UNRESPONSIVE: timeout_action kill -> `killed` + adapter.kill; none -> `ping_timeout`, connection kept
  *   any --'unsupported' answer------------------> PAUSED (service-unavailable: alive, no ping support)
  *   any --activity or other answer--------------> ACTIVE (XEP-0199 §6: any reply is proof of life)
- * UNRESPONSIVE and PAUSED hold no deadline until the next activity.
+ *   any live --suspend(ms)-----------------------> RESUMABLE, deadline now + ms (XEP-0198 §5: the
+ *                                                 connection dropped, the session waits for a resume)
+ *   RESUMABLE --resume()------------------------> ACTIVE (same generation, idle deadline re-armed)
+ *   RESUMABLE --deadline------------------------> adapter.kill(resume_timeout), then untracked
+ * UNRESPONSIVE and PAUSED hold no deadline until the next activity; RESUMABLE ignores activity and
+ * answers (nothing can report them) and only leaves by resume, its deadline, kill or untrack.
+ * A probe waits the endpoint's own ack timeout when it has one (TrackOptions.ackMs), else the host's.
  */
 import type { Scheduler, TimerHandle } from '../time/scheduler.js';
 import {
@@ -23,7 +29,9 @@ import {
   Endpoint,
   PAUSED,
   PROBING,
+  RESUMABLE,
   UNRESPONSIVE,
+  ackOf,
   stateName,
   type EndpointOwner,
 } from './endpoint.js';
@@ -125,7 +133,7 @@ export class HostWorker implements EndpointOwner {
 
   /** Activity on an endpoint that is not ACTIVE (touch already stored the time). */
   wake(ep: Endpoint): void {
-    if (ep.st >= DEAD) return;
+    if (ep.st >= DEAD || ep.st === RESUMABLE) return;
     this.heap.remove(ep);
     this.setState(ep, ACTIVE);
     this.armIdle(ep);
@@ -133,7 +141,7 @@ export class HostWorker implements EndpointOwner {
   }
 
   answered(ep: Endpoint, answer: ProbeAnswer): void {
-    if (ep.st >= DEAD) return;
+    if (ep.st >= DEAD || ep.st === RESUMABLE) return;
     const now = this.time.now();
     ep.last = Math.max(ep.last, this.time.stamp());
     const sent = ep.sentAt >= 0 ? ep.sentAt : this.waiters.oldestSentAt(ep);
@@ -157,8 +165,9 @@ export class HostWorker implements EndpointOwner {
 
   setOptions(ep: Endpoint, opts: TrackOptions): void {
     if (ep.st >= DEAD) return;
-    ep.expire = opts.onIdle === 'expire';
+    ep.ack = ackOf(opts);
     ep.idleMs = opts.idleMs ?? -1;
+    if (ep.st === RESUMABLE) return; // applies once resumed
     if (ep.st === PROBING && ep.expire) {
       this.heap.remove(ep);
       this.setState(ep, ACTIVE);
@@ -174,6 +183,28 @@ export class HostWorker implements EndpointOwner {
     if (this.hub.listening) this.hub.emit({ type: 'offline', ref: ep.ref, at: this.time.wallNow(), reason });
   }
 
+  suspend(ep: Endpoint, ms: number): void {
+    if (ep.st >= DEAD) return;
+    const now = this.time.now();
+    this.heap.remove(ep);
+    // The deadline is in the heap before the state event, whose listeners read it (resumable_until).
+    ep.sentAt = now + Math.max(0, Math.ceil(ms));
+    this.heap.push(ep, ep.sentAt);
+    this.setState(ep, RESUMABLE);
+    this.sync(now);
+    this.waiters.gone(ep); // an out-of-band probe cannot be answered any more
+  }
+
+  resume(ep: Endpoint): void {
+    if (ep.st !== RESUMABLE) return;
+    this.heap.remove(ep);
+    ep.sentAt = -1;
+    ep.last = this.time.stamp(); // the resume is activity
+    this.armIdle(ep);
+    this.setState(ep, ACTIVE);
+    this.sync(this.time.now());
+  }
+
   kill(ep: Endpoint, reason: DisconnectReason): void {
     if (ep.st >= DEAD) return;
     if (this.hub.listening) this.hub.emit({ type: 'killed', ref: ep.ref, at: this.time.wallNow(), reason });
@@ -182,9 +213,10 @@ export class HostWorker implements EndpointOwner {
 
   probeNow(ep: Endpoint): Promise<ProbeNowResult> {
     if (ep.st >= DEAD) return Promise.resolve({ kind: 'gone' });
+    if (ep.st === RESUMABLE) return Promise.resolve({ kind: 'unprobeable', why: 'the session is resumable: no connection to probe (XEP-0198)' });
     const can = ep.adapter.canProbe?.(ep.ref) ?? true;
     if (typeof can === 'string') return Promise.resolve({ kind: 'unprobeable', why: can });
-    const result = this.waiters.wait(ep, this.time.stamp(), this.ackMs());
+    const result = this.waiters.wait(ep, this.time.stamp(), this.ackMs(ep));
     this.emitProbeSent(ep);
     this.adapterProbe(ep);
     return result;
@@ -194,7 +226,8 @@ export class HostWorker implements EndpointOwner {
   nextDecision(ep: Endpoint): number | null {
     // For ACTIVE the heap key may be stale (lazy re-arm); the decision is at last + idle.
     if (!this.heap.has(ep)) return null;
-    return ep.st === ACTIVE ? ep.last + this.idleOf(ep) : ep.sentAt + this.ackMs();
+    if (ep.st === RESUMABLE) return ep.sentAt;
+    return ep.st === ACTIVE ? ep.last + this.idleOf(ep) : ep.sentAt + this.ackMs(ep);
   }
 
   // ---- host configuration ------------------------------------------------------------------
@@ -203,12 +236,13 @@ export class HostWorker implements EndpointOwner {
   reconfigure(config: LivenessHostConfig): void {
     this.config = config;
     for (const ep of this.list()) {
+      if (ep.st === RESUMABLE) continue; // its deadline is the session's resume timeout, not a ping option
       if (ep.st === PROBING) {
         if (!ep.expire && !config.send_pings) {
           this.heap.remove(ep);
           this.setState(ep, ACTIVE);
         } else {
-          this.heap.push(ep, ep.sentAt + this.ackMs());
+          this.heap.push(ep, ep.sentAt + this.ackMs(ep));
           continue;
         }
       }
@@ -245,6 +279,7 @@ export class HostWorker implements EndpointOwner {
 
   private due(ep: Endpoint, now: number): void {
     if (ep.st === PROBING) return this.timeout(ep, 'ping_timeout', now);
+    if (ep.st === RESUMABLE) return this.resumeTimeout(ep);
     if (ep.st !== ACTIVE) return;
     const idle = this.idleOf(ep);
     if (idle <= 0) return;
@@ -253,9 +288,15 @@ export class HostWorker implements EndpointOwner {
     if (ep.expire) return this.timeout(ep, 'keepalive_timeout', now); // [MQTT-3.1.2-24]
     ep.sentAt = this.time.stamp();
     this.setState(ep, PROBING);
-    this.heap.push(ep, ep.sentAt + this.ackMs());
+    this.heap.push(ep, ep.sentAt + this.ackMs(ep));
     this.emitProbeSent(ep);
     this.adapterProbe(ep);
+  }
+
+  /** The session was not resumed in time: the adapter ends it (and untracks); untracked here in any case. */
+  private resumeTimeout(ep: Endpoint): void {
+    this.adapterKill(ep, 'resume_timeout');
+    this.untrack(ep, 'resume_timeout');
   }
 
   private timeout(ep: Endpoint, reason: 'ping_timeout' | 'keepalive_timeout', now: number): void {
@@ -273,8 +314,9 @@ export class HostWorker implements EndpointOwner {
     return ep.idleMs >= 0 ? ep.idleMs : this.config.ping_interval * 1000;
   }
 
-  private ackMs(): number {
-    return this.config.ping_ack_timeout * 1000;
+  /** How long a probe of `ep` waits: its own ack timeout, else the host's ping_ack_timeout. */
+  private ackMs(ep: Endpoint): number {
+    return ep.ack < 0 ? this.config.ping_ack_timeout * 1000 : ep.ack; // ACK_HOST (ACK_EXPIRE never probes)
   }
 
   /** Arm the idle deadline at last activity + interval (a past deadline fires on the next turn). */

@@ -17,7 +17,7 @@
  * large feed_size up front. A ChangeEntry is built only when read (REST, SSE) or for listeners.
  */
 import type { DisconnectReason, LivenessState } from '../liveness/types.js';
-import type { Row } from './row.js';
+import { type Row, resumableUntil } from './row.js';
 import type { ChangeEntry, ChangeKind, FeedRead, Meta, PresenceView, Show } from './types.js';
 
 /** What the table records for one change: the row's state right after it. */
@@ -50,7 +50,7 @@ const REFS = 3;
 // Small enumerations as codes; 0 is "none". Strings not listed yet get the next code, so a new
 // DisconnectReason or Show value needs no change here.
 const KINDS: ChangeKind[] = ['online', 'offline', 'availability', 'liveness', 'meta'];
-const LIVENESS: (LivenessState | null)[] = [null, 'active', 'probing', 'unresponsive', 'paused'];
+const LIVENESS: (LivenessState | null)[] = [null, 'active', 'probing', 'unresponsive', 'paused', 'resumable'];
 const REASONS: (DisconnectReason | null)[] = [null];
 const SHOWS: (Show | null)[] = [null];
 
@@ -158,6 +158,8 @@ export class ChangeFeed {
     const row = c.refs[r] as Row;
     const generation = c.nums[n + 1]!;
     const online = (bits & ONLINE) !== 0;
+    const liveness = LIVENESS[(bits >>> 7) & 0x7] ?? null;
+    const next = orNull(c.nums[n + 3]!);
     const view: PresenceView = {
       host: row.host,
       transport: row.transport,
@@ -169,11 +171,12 @@ export class ChangeFeed {
       show: SHOWS[(bits >>> 10) & 0xf] ?? null,
       status: c.refs[r + 2] as string | null,
       priority: orNull(c.nums[n + 5]!),
-      liveness: LIVENESS[(bits >>> 7) & 0x7] ?? null,
+      liveness,
       connected_at: row.connectedAt,
       disconnected_at: online ? null : row.disconnectedAt,
       last_activity_at: c.nums[n + 2]!,
-      next_deadline_at: orNull(c.nums[n + 3]!),
+      next_deadline_at: next,
+      resumable_until: resumableUntil(liveness, next),
       last_rtt_ms: orNull(c.nums[n + 4]!),
       last_disconnect_reason: REASONS[(bits >>> 22) & 0xff] ?? null,
       meta: { ...(c.refs[r + 1] as Meta) },

@@ -54,7 +54,7 @@ const ONLINE = 1;
 const AVAILABLE = 2;
 const REMOVED = 4;
 const ANNOUNCED_SHIFT = 3;
-const ANNOUNCED: readonly (LivenessState | null)[] = [null, 'active', 'probing', 'unresponsive', 'paused'];
+const ANNOUNCED: readonly (LivenessState | null)[] = [null, 'active', 'probing', 'unresponsive', 'paused', 'resumable'];
 
 export class Row {
   /** ONLINE | AVAILABLE | REMOVED, and the last announced liveness state's code << 3. */
@@ -183,6 +183,8 @@ export class Row {
 /** The REST view of a row; `meta` is what the table merged for it now (copied here). */
 export function viewOf(row: Row, meta: Meta): PresenceView {
   const h = row.handle;
+  const liveness = h ? h.state : null;
+  const next = h ? h.nextDeadlineAt() : null;
   return {
     host: row.host,
     transport: row.transport,
@@ -194,15 +196,21 @@ export function viewOf(row: Row, meta: Meta): PresenceView {
     show: row.show,
     status: row.status,
     priority: row.priority,
-    liveness: h ? h.state : null,
+    liveness,
     connected_at: row.connectedAt,
     disconnected_at: row.disconnectedAt,
     last_activity_at: row.lastActivityAt(),
-    next_deadline_at: h ? h.nextDeadlineAt() : null,
+    next_deadline_at: next,
+    resumable_until: resumableUntil(liveness, next),
     last_rtt_ms: row.lastRttMs(),
     last_disconnect_reason: row.lastReason,
     meta: { ...meta },
   };
+}
+
+/** XEP-0198: a resumable endpoint's next liveness decision is the end of its resume window. */
+export function resumableUntil(liveness: LivenessState | null, nextDeadlineAt: number | null): number | null {
+  return liveness === 'resumable' ? nextDeadlineAt : null;
 }
 
 /** Same keys in the same order with the same values (what a row's meta is compared on for sharing). */

@@ -30,7 +30,7 @@ export interface PresenceTableDeps {
 }
 
 /** Liveness states worth a feed entry; active <-> probing flips every ping cycle and is not announced. */
-const NOTABLE: ReadonlySet<LivenessState> = new Set(['unresponsive', 'paused']);
+const NOTABLE: ReadonlySet<LivenessState> = new Set(['unresponsive', 'paused', 'resumable']);
 
 const bareOf = (id: string) => {
   const slash = id.indexOf('/');

@@ -64,6 +64,8 @@ export interface PresenceView {
   disconnected_at: number | null;
   last_activity_at: number;
   next_deadline_at: number | null;
+  /** XEP-0198: while liveness is `resumable`, when the session goes offline (resume_timeout) unless resumed. */
+  resumable_until: number | null;
   last_rtt_ms: number | null;
   last_disconnect_reason: DisconnectReason | null;
   meta: Meta;

@@ -1,14 +1,11 @@
 /**
  * The small pieces around a c2s connection (connection.ts) that keep per-session memory low:
  * socket listeners shared by every connection (each socket carries its connection under a
- * symbol), the bound session the stanza layer sees (c2s-session.ts) and the liveness adapter, both
- * small objects with their code on the prototype instead of closures per connection.
+ * symbol) instead of closures per connection. The bound session and its liveness adapter live in
+ * bound-session.ts.
  */
 import type { Duplex } from 'node:stream';
 import { type SecureContext, TLSSocket } from 'node:tls';
-import type { DisconnectReason, EndpointRef, LivenessAdapter, LivenessHandle } from '../liveness/types.js';
-import { type C2sSession, type PresenceState, newPresenceState } from './c2s-session.js';
-import type { XmlEl } from './xml.js';
 
 /** What the pieces here call on the connection. */
 export interface ConnectionHooks {
@@ -16,10 +13,6 @@ export interface ConnectionHooks {
   onPeerEnd(): void;
   onError(err: Error): void;
   onClose(): void;
-  sendEl(el: XmlEl): void;
-  kill(reason: DisconnectReason): void;
-  /** XEP-0199 §4.1 server ping. */
-  probe(): void;
 }
 
 const CONN = Symbol('vigil.xmpp.connection');
@@ -38,41 +31,6 @@ function onSocketClose(this: Carrier): void {
   this[CONN]?.onClose();
 }
 const ignore = () => undefined;
-
-/**
- * The bound session as the stanza layer sees it (c2s-session.ts), with its liveness handle: what a
- * resumable session (XEP-0198) keeps when its socket goes.
- */
-export class BoundSession implements C2sSession {
-  ref: EndpointRef | null = null;
-  handle: LivenessHandle | null = null;
-  readonly presence: PresenceState = newPresenceState();
-  interested = false;
-  constructor(
-    private readonly conn: ConnectionHooks,
-    readonly jid: string,
-    readonly bare: string,
-    readonly user: string,
-    readonly host: string,
-  ) {}
-  send(el: XmlEl): void {
-    this.conn.sendEl(el);
-  }
-  kill(reason: DisconnectReason): void {
-    this.conn.kill(reason);
-  }
-}
-
-/** What the liveness core calls: probe = our XEP-0199 ping, kill = stream error. */
-export class PingAdapter implements LivenessAdapter {
-  constructor(private readonly conn: ConnectionHooks) {}
-  probe(): void {
-    this.conn.probe();
-  }
-  kill(_ep: EndpointRef, reason: DisconnectReason): void {
-    this.conn.kill(reason);
-  }
-}
 
 /** Listen on `io` for `conn` (the shared listeners find it through the symbol). */
 export function attachSocket(io: Duplex, conn: ConnectionHooks): void {

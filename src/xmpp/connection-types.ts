@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { SecureContext } from 'node:tls';
 import type { DisconnectReason, LivenessRegistry } from '../liveness/types.js';
 import type { Scheduler } from '../time/scheduler.js';
+import type { SessionEnv } from './bound-session.js';
 import type { XmppCounters } from './metrics.js';
 import type { LifecyclePhase } from './lifecycle.js';
 import type { NegotiationCtx, NegotiationState } from './negotiation.js';
@@ -25,6 +26,7 @@ export const KILL_CONDITION: Record<DisconnectReason, StreamErrorCondition> = {
   socket_error: 'undefined-condition',
   protocol_error: 'undefined-condition',
   account_deleted: 'not-authorized', // RFC 6120 §4.9.3.12; ejabberd ends an unregistered user's sessions
+  resume_timeout: 'connection-timeout', // XEP-0198 §5: only a detached session times out; no stream to send it on
   // Reasons of gateway rows (issue 19); never the reason Vigil closes a stream of its own.
   gateway_down: 'undefined-condition',
   gateway_offline: 'undefined-condition',
@@ -50,6 +52,10 @@ export interface ConnectionDeps {
   admit(host: string): boolean;
   newResource(): string;
   newPingId(): string;
+  /** A fresh, unguessable XEP-0198 SM-ID (§5: never reused). */
+  newSmId(): string;
+  /** What the bound sessions of this service share (bound-session.ts). */
+  session: SessionEnv;
   /** SASL PLAIN: does this password match the stored credential (RFC 4616 §2)? Off the event loop. */
   checkPassword(host: string, user: string, password: string): Promise<boolean>;
   /** Peer address, shown in the presence table's meta. */

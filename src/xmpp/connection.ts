@@ -2,12 +2,13 @@
  * One c2s connection: the thin layer between a Duplex and the pure parts. It feeds parser events
  * to the stream machine (negotiation.ts), carries out its effects (write, STARTTLS upgrade,
  * parser reset, bind, close), and once bound hands stanzas to stanzas.ts and keeps the liveness
- * core informed: track on bind, touch on every client stanza, probe = XEP-0199 IQ ping,
- * kill = stream error, untrack with the reason when the stream ends.
+ * core informed: track on bind, touch on every client stanza, probe = XEP-0199 IQ ping (or <r/>
+ * under XEP-0198 stream management), kill = stream error, untrack with the reason when it ends.
+ * XEP-0198/XEP-0352 nonzas and <resume/> go to connection-sm.ts.
  *
- * Its life is one field, `life` (lifecycle.ts draws the moves). The session (bound resource +
- * liveness handle) is finished exactly once, on the way out of the open phases (finishSession):
- * the one place a resumable session (XEP-0198) will be kept instead.
+ * Its life is one field, `life` (lifecycle.ts draws the moves). The session (bound-session.ts)
+ * is let go exactly once, on the way out of the open phases (finishSession): ended, or, when the
+ * stream ends uncleanly and the client enabled resumption, detached to wait for a <resume/>.
  *
  * Cheap paths: the writes of one input chunk leave in one socket write; a PLAIN password is
  * checked on the thread pool while input is held (hold/release, also used by the failed-auth
@@ -23,13 +24,16 @@ import type { Duplex } from 'node:stream';
 import { normaliseResource } from '../jid.js';
 import type { DisconnectReason } from '../liveness/types.js';
 import type { TimerHandle } from '../time/scheduler.js';
-import { BoundSession, type ConnectionHooks, PingAdapter, attachSocket, upgradeToTls } from './connection-glue.js';
+import type { Meta } from '../presence/types.js';
+import { type BoundSession, type SessionStream, bindSession } from './bound-session.js';
+import { type ConnectionHooks, attachSocket, upgradeToTls } from './connection-glue.js';
+import { type PingHost, answersPing, fastPong, sendProbe } from './connection-ping.js';
+import { type SmHost, onBoundNonza, onResume } from './connection-sm.js';
 import { type Connection, type ConnectionDeps, KILL_CONDITION } from './connection-types.js';
-import { matchIqResult, pingXml } from './fast-pong.js';
 import { AWAITING_HEADER, type Closing, type Lifecycle, type LifecyclePhase, STREAMING, isOpen, moved } from './lifecycle.js';
 import { type NegotiationCtx, type NegotiationEffect, type NegotiationInput, type NegotiationState, header, initialState, step } from './negotiation.js';
-import { classifyPingReply, notePing, takePing } from './ping.js';
-import { handleClientStanza, handleSessionEnd } from './stanzas.js';
+import { handleClientStanza } from './stanzas.js';
+import { R_XML } from './stream-mgmt/protocol.js';
 import { type StreamErrorCondition, streamError } from './stream-errors.js';
 import { type XmlEl, serialize } from './xml.js';
 import { createXmlStreamParser, type XmlStreamParser } from './xml-stream.js';
@@ -41,7 +45,7 @@ export function startConnection(socket: Duplex, deps: ConnectionDeps): Connectio
   return new C2sConnection(socket, deps);
 }
 
-class C2sConnection implements Connection, ConnectionHooks {
+class C2sConnection implements Connection, ConnectionHooks, SessionStream, SmHost, PingHost {
   private io: Duplex;
   private life: Lifecycle = AWAITING_HEADER;
   private state: NegotiationState = initialState();
@@ -49,7 +53,7 @@ class C2sConnection implements Connection, ConnectionHooks {
   session: BoundSession | null = null;
   private mechanism: string | null = null;
   /** Ids of our unanswered pings, oldest first (at most 8; allocated at the first ping). */
-  private pendingPings: string[] | null = null;
+  pendingPings: string[] | null = null;
   /** Output of the current input chunk (or release of held input), written at its end in one piece; null outside one. */
   private out: string | null = null;
   /** Stream restarts so far: input parsed before a restart is void (its parser is gone). */
@@ -62,7 +66,7 @@ class C2sConnection implements Connection, ConnectionHooks {
 
   constructor(
     socket: Duplex,
-    private readonly deps: ConnectionDeps,
+    readonly deps: ConnectionDeps,
   ) {
     this.io = socket;
     this.parser = createXmlStreamParser({ maxStanzaBytes: deps.maxStanzaBytes(null) });
@@ -91,12 +95,49 @@ class C2sConnection implements Connection, ConnectionHooks {
     this.close(reason, KILL_CONDITION[reason]);
   }
 
-  private write(data: string): void {
+  /** The socket goes without a word (a dead-looking peer); a resumable session detaches (XEP-0198). */
+  drop(reason: DisconnectReason): void {
+    if (!this.open) return;
+    this.moveTo({ phase: 'closing', reason, grace: null });
+    this.finishSession(reason);
+    this.io.destroy();
+  }
+
+  /** XEP-0198 §5: the session was resumed on another stream; this one gets `conflict` and lets it go. */
+  supersede(): void {
+    this.session = null;
+    this.close('taken_over', 'conflict', 'the session was resumed on another stream');
+  }
+
+  get account(): string | null {
+    const { host, user } = this.state;
+    return host !== null && user !== null ? `${user}@${host}` : null;
+  }
+
+  connMeta(): Meta {
+    return { ip: this.deps.remoteAddress, tls: this.state.secure, sasl_mechanism: this.mechanism };
+  }
+
+  /** `s` is this stream's session now (bound, or resumed: XEP-0198 §5); the handshake is over. */
+  adopt(s: BoundSession, input: NegotiationInput = { type: 'resumed' }): void {
+    this.session = s;
+    this.handshakeTimer?.cancel();
+    this.handshakeTimer = null;
+    this.feed(input);
+  }
+
+  write(data: string): void {
     if (this.out !== null) this.out += data;
     else this.push(data);
   }
 
   private flushOut(): void {
+    const sm = this.session?.sm;
+    if (sm?.rAtFlush) {
+      // One <r/> after the stanzas of this write (XEP-0198 §4), not one per stanza.
+      sm.rAtFlush = false;
+      this.out = `${this.out ?? ''}${R_XML}`;
+    }
     if (!this.out) return;
     const data = this.out;
     this.out = '';
@@ -120,35 +161,34 @@ class C2sConnection implements Connection, ConnectionHooks {
     io.write(data);
   }
 
-  sendEl(el: XmlEl): void {
+  writeStanza(el: XmlEl, requestAck: boolean): void {
     if (!this.open) return;
     this.deps.counters.stanzasOut.inc();
-    this.write(serialize(el));
+    const xml = serialize(el);
+    if (!requestAck) return this.write(xml);
+    const sm = this.session?.sm;
+    if (this.out !== null && sm) sm.rAtFlush = true;
+    this.write(this.out !== null && sm ? xml : xml + R_XML);
   }
 
+  /** Let the session go: ended, or detached when the stream ended uncleanly and it can be resumed (XEP-0198 §7). */
   private finishSession(reason: DisconnectReason): void {
     const s = this.session;
     if (!s) return;
-    const h = s.handle;
     this.session = null;
-    try {
-      handleSessionEnd(this.deps.world, s);
-    } catch (err) {
-      this.deps.logger.error({ event: 'xmpp_internal_error', err }, 'xmpp_internal_error');
-    } finally {
-      this.deps.world.router.unbind(s);
-      h?.untrack(reason);
-    }
+    if (!s.isOn(this)) return; // resumed on another stream meanwhile
+    if ((reason === 'socket_error' || reason === 'ping_timeout') && s.resumable) s.detach(this.deps.remoteAddress);
+    else s.end(reason);
   }
 
-  private close(reason: DisconnectReason, error: StreamErrorCondition | null, text?: string): void {
+  close(reason: DisconnectReason, error: StreamErrorCondition | null, text?: string, extra?: XmlEl): void {
     if (!this.open) return;
     const { deps } = this;
     // Unavailable reaches watchers at once, not when the TCP close completes.
     this.finishSession(reason);
     // §4.9.1.2: a stream error needs an open stream, so send our header first when there is none.
     const open = this.life.phase === 'streaming' ? '' : header(this.state.host ?? deps.negotiation.defaultHost, deps.negotiation.newStreamId());
-    this.write(`${open}${error ? serialize(streamError(error, text)) : ''}</stream:stream>`);
+    this.write(`${open}${error ? serialize(streamError(error, text, extra)) : ''}</stream:stream>`);
     this.flushOut();
     if (error) deps.counters.streamErrors.inc({ condition: error });
     // The write may have found the reader too slow and destroyed the socket (push): closing already.
@@ -160,40 +200,23 @@ class C2sConnection implements Connection, ConnectionHooks {
   }
 
   private bind(id: string | undefined, resource: string | null): void {
-    const { deps, state } = this;
-    const host = state.host ?? '';
-    const user = state.user ?? '';
     let res: string;
     try {
       // RFC 6120 §7.7.2.1: a resource that is not a valid resourcepart is a bad-request.
-      res = normaliseResource(resource ?? deps.newResource());
+      res = normaliseResource(resource ?? this.deps.newResource());
     } catch {
       return this.feed({ type: 'bind-failed', id, condition: 'bad-request' });
     }
-    const bare = `${user}@${host}`;
-    const jid = `${bare}/${res}`;
-    const s = new BoundSession(this, jid, bare, user, host);
-    const old = deps.world.router.bind(s);
-    this.session = s;
-    // A takeover: the new generation supersedes the old handle in the registry (no offline/online pair).
-    const handle = deps.liveness.track({ host, transport: 'xmpp', id: jid }, new PingAdapter(this), { onIdle: 'probe' });
-    s.handle = handle;
-    s.ref = handle.ref;
-    deps.world.setMeta(handle.ref, { ip: deps.remoteAddress, tls: state.secure, sasl_mechanism: this.mechanism, resource: res });
-    old?.kill('taken_over');
-    this.handshakeTimer?.cancel();
-    this.handshakeTimer = null;
-    this.feed({ type: 'bound', id, jid });
+    // One literal (not a spread of connMeta()): the presence table keeps it with its properties in the object.
+    const meta = { ip: this.deps.remoteAddress, tls: this.state.secure, sasl_mechanism: this.mechanism, resource: res };
+    const { s, replaced } = bindSession(this.deps.session, this, this.state.user ?? '', this.state.host ?? '', res, meta);
+    this.adopt(s, { type: 'bound', id, jid: s.jid });
+    replaced?.kill('taken_over');
   }
 
-  /** XEP-0199 §4.1: ping the idle client (a prebuilt string, the id spliced in). */
   probe(): void {
     const s = this.session;
-    if (!s || !this.open) return;
-    const id = this.deps.newPingId();
-    this.pendingPings = notePing(this.pendingPings, id);
-    this.deps.counters.stanzasOut.inc();
-    this.write(pingXml(s.host, s.jid, id));
+    if (s && this.open) sendProbe(this, s);
   }
 
   private onStanza(el: XmlEl): void {
@@ -201,29 +224,14 @@ class C2sConnection implements Connection, ConnectionHooks {
     if (!s) return;
     this.deps.counters.stanzasIn.inc();
     s.handle?.touch();
-    const id = el.attrs.id;
-    if (el.name === 'iq' && id !== undefined && (el.attrs.type === 'result' || el.attrs.type === 'error') && takePing(this.pendingPings, s, id, el.attrs.to)) {
-      s.handle?.answered(classifyPingReply(el));
-      return;
-    }
-    handleClientStanza(this.deps.world, s, el);
+    s.sm?.handled();
+    if (!answersPing(this, s, el)) handleClientStanza(this.deps.world, s, el);
   }
 
-  /**
-   * A read that is exactly the answer to our ping, while the parser sits between stanzas: the
-   * same outcome as the parser path (touch, pong) without parsing (XEP-0199 §4.1, see fast-pong.ts).
-   */
+  /** A read that is exactly the answer to our ping, while the parser sits between stanzas (fast-pong.ts). */
   private fastPong(chunk: Buffer): boolean {
     const s = this.session;
-    const h = s?.handle;
-    if (!s || !h || this.pendingPings === null || this.pendingPings.length === 0 || this.held !== null || !this.parser.atBoundary()) return false;
-    const r = matchIqResult(chunk);
-    if (r === null || !takePing(this.pendingPings, s, r.id, r.to)) return false;
-    this.deps.counters.stanzasIn.inc();
-    this.deps.counters.fastPongs.inc();
-    h.touch();
-    h.answered('pong');
-    return true;
+    return s !== null && this.held === null && this.parser.atBoundary() && fastPong(this, s, chunk);
   }
 
   private apply(effects: NegotiationEffect[]): void {
@@ -254,7 +262,7 @@ class C2sConnection implements Connection, ConnectionHooks {
           break;
         case 'authenticated':
           this.mechanism = e.mechanism;
-          if (deps.logger.isLevelEnabled('info')) deps.logger.info({ event: 'xmpp_auth_ok', user: e.user, host: this.state.host, mechanism: e.mechanism }, 'xmpp_auth_ok');
+          deps.logger.info({ event: 'xmpp_auth_ok', user: e.user, host: this.state.host, mechanism: e.mechanism }, 'xmpp_auth_ok');
           break;
         case 'auth-failed':
           deps.counters.authFailures.inc({ condition: e.condition });
@@ -265,6 +273,12 @@ class C2sConnection implements Connection, ConnectionHooks {
           break;
         case 'stanza':
           this.onStanza(e.el);
+          break;
+        case 'nonza':
+          if (this.session) onBoundNonza(this, this.session, e.el);
+          break;
+        case 'resume':
+          onResume(this, e.previd, e.h);
           break;
         case 'close':
           this.close(e.reason, e.error, e.text);

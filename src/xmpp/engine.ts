@@ -6,14 +6,21 @@
  * Every limit is a host's option (src/config/schema/xmpp.ts); before a stream header names the
  * host, the schema's defaults and the rules in the options' docs apply. Nothing is built here that
  * the composition root provides (the password cache is shared with MQTT).
+ *
+ * XEP-0198: the SM-IDs of resumable sessions (stream-mgmt/registry.ts); a detached session keeps
+ * counting against its host's and address's connection limits until it is resumed or ends. The
+ * stream management and CSI options are runtime host settings: a change re-applies the probe
+ * timing of the sessions that use them.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
 import type { PasswordChecker } from '../auth/password-cache.js';
+import { type HostSettings, type HostSettingsTable, fileHostSettings, hostSettingsSchema } from '../host-settings.js';
 import { defaults } from '../config/dsl.js';
 import { xmppSchema } from '../config/schema/xmpp.js';
 import type { CoreDeps } from '../deps.js';
+import { BoundSession, type SessionEnv } from './bound-session.js';
 import { type Connection, type ConnectionDeps, startConnection } from './connection.js';
 import { createIpLimits } from '../ip-limits.js';
 import { xmppCounters } from './metrics.js';
@@ -21,10 +28,14 @@ import type { XmppHostOptions } from './options.js';
 import { createClusterRouter } from './remote-router.js';
 import { pushRoster } from './roster.js';
 import { type Router, createRouter } from './router.js';
+import { SmRegistry } from './stream-mgmt/registry.js';
 import type { XmppWorld } from './world.js';
 
-/** What the XMPP adapter needs: the core parts and, required, the one password cache. */
-export type XmppDeps = CoreDeps & { passwords: PasswordChecker };
+/**
+ * What the XMPP adapter needs: the core parts and, required, the one password cache; the host
+ * settings table when there is one (the app's, changeable at runtime), else the file's values.
+ */
+export type XmppDeps = CoreDeps & { passwords: PasswordChecker; hostSettings?: Pick<HostSettingsTable, 'get' | 'subscribe'> };
 
 /**
  * After our </stream:stream>, how long the peer has to close its side before the socket is
@@ -69,6 +80,9 @@ export function createXmppEngine(deps: XmppDeps, opts: EngineOptions = {}): Xmpp
   const perIp = new Map<string, number>();
   const random = opts.random ?? (() => randomBytes(12).toString('hex'));
   let seq = 0;
+  const fileSettings = fileHostSettings(config);
+  const defaultSettings: HostSettings = defaults(hostSettingsSchema);
+  const settings = (host: string): HostSettings => deps.hostSettings?.get(host) ?? fileSettings[host] ?? defaultSettings;
   // Before the header: the shortest of every host's handshake_timeout, never above the default.
   const minHandshake = Math.min(DEFAULT_OPTIONS.handshake_timeout, ...hostNames.map((h) => optionsOf(h).handshake_timeout));
 
@@ -78,8 +92,9 @@ export function createXmppEngine(deps: XmppDeps, opts: EngineOptions = {}): Xmpp
     users: deps.store.users,
     isLocalDomain: (d) => config.hosts[d] !== undefined,
     setAvailability: (ref, a) => deps.presence.setAvailability(ref, a),
-    setMeta: (ref, meta) => deps.presence.setMeta(ref, meta),
+    setMeta: (ref, meta, announce) => deps.presence.setMeta(ref, meta, announce),
     newId: () => `push-${(++seq).toString(36)}`,
+    smOffered: (host) => settings(host).stream_management,
     maxRosterSize: (host) => optionsOf(host).max_roster_size,
     countLimit: (limit) => counters.limitHits.inc({ limit }),
   };
@@ -117,6 +132,37 @@ export function createXmppEngine(deps: XmppDeps, opts: EngineOptions = {}): Xmpp
     logger.info({ event: `xmpp_limit_${name}`, ip, host, limit }, `xmpp_limit_${name}`);
   }
 
+  /** Sessions waiting for a resume (XEP-0198), counted against max_connections with the live connections. */
+  let detached = 0;
+  const session: SessionEnv = {
+    world,
+    liveness: deps.liveness,
+    clock: deps.clock,
+    logger,
+    counters,
+    settings,
+    resumable: new SmRegistry<BoundSession>(),
+    holdSlot(host, ip) {
+      detached++;
+      perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
+      const key = `${host}\u0000${ip}`;
+      admitted.set(key, (admitted.get(key) ?? 0) + 1);
+      perHost.set(host, (perHost.get(host) ?? 0) + 1);
+    },
+    releaseSlot(host, ip) {
+      detached--;
+      decrement(perIp, ip);
+      decrement(admitted, `${host}\u0000${ip}`);
+      decrement(perHost, host);
+    },
+  };
+  // A runtime change of a host's settings: sessions probed on their own terms follow it (ack_timeout, csi_inactive_ping_interval).
+  deps.hostSettings?.subscribe((host) => {
+    for (const s of router.all()) {
+      if (s instanceof BoundSession && s.host === host && (s.sm !== null || s.csi !== null) && !s.detached) s.handle?.setOptions(s.livenessOptions());
+    }
+  });
+
   /** What every connection shares: made once, not per connection (per-session memory). */
   const shared = {
     world,
@@ -130,6 +176,7 @@ export function createXmppEngine(deps: XmppDeps, opts: EngineOptions = {}): Xmpp
       nonce: () => (opts.random ? random() : randomBytes(18).toString('base64')),
       newStreamId: () => (opts.random ? random() : randomUUID()),
       defaultHost: hostNames[0] ?? 'localhost',
+      smOffered: (host: string) => settings(host).stream_management,
     },
     secureContextFor: (host: string) => contexts.get(host) ?? null,
     maxStanzaBytes: (host: string | null) => optionsOf(host).max_stanza_size,
@@ -137,6 +184,9 @@ export function createXmppEngine(deps: XmppDeps, opts: EngineOptions = {}): Xmpp
     maxSendBuffer: (host: string | null) => optionsOf(host ?? firstHost).max_send_buffer,
     newResource: () => `vigil-${random()}`,
     newPingId: () => `ping-${(++seq).toString(36)}`,
+    // §5: the server makes the SM-ID; random, so one from before a restart is unknown, never someone else's.
+    newSmId: () => (opts.random ? `sm-${random()}` : randomBytes(18).toString('base64url')),
+    session,
     checkPassword: (host: string, user: string, password: string) => passwords.checkAsync(host, user, password),
     closeGraceMs: opts.closeGraceMs ?? CLOSE_GRACE_MS,
   };
@@ -145,7 +195,7 @@ export function createXmppEngine(deps: XmppDeps, opts: EngineOptions = {}): Xmpp
     const count = (perIp.get(ip) ?? 0) + 1;
     let refused: [string, number] | null = null;
     if (acceptLimit > 0 && count > acceptLimit) refused = ['max_connections_per_ip', acceptLimit];
-    else if (acceptTotal > 0 && live.size >= acceptTotal) refused = ['max_connections', acceptTotal];
+    else if (acceptTotal > 0 && live.size + detached >= acceptTotal) refused = ['max_connections', acceptTotal];
     else if (!ipLimits.takeConnection(ip, null)) refused = ['max_connection_rate_per_ip', ipLimits.acceptRate];
     if (refused) {
       limitHit(ip, null, refused[1], refused[0]);
@@ -206,6 +256,8 @@ export function createXmppEngine(deps: XmppDeps, opts: EngineOptions = {}): Xmpp
     connections: () => [...live],
     shutdown() {
       for (const c of [...live]) c.kill('shutdown');
+      // Sessions waiting for a resume end too: a resume after the restart is refused (item-not-found).
+      for (const s of [...router.all()]) if (s instanceof BoundSession && s.detached) s.end('shutdown');
     },
   };
 }

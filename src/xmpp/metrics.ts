@@ -13,6 +13,10 @@ export interface XmppCounters {
   authFailures: Counter<'condition'>;
   streamErrors: Counter<'condition'>;
   limitHits: Counter<'limit'>;
+  /** XEP-0198: sessions waiting for a resume (their connection dropped). */
+  resumable: Gauge;
+  /** XEP-0198 <resume/> outcomes: resumed, failed (unknown or timed-out SM-ID). */
+  resumptions: Counter<'result'>;
 }
 
 export function xmppCounters(m: Metrics): XmppCounters {
@@ -25,5 +29,7 @@ export function xmppCounters(m: Metrics): XmppCounters {
     authFailures: m.counter('vigil_xmpp_auth_failures_total', 'Failed SASL attempts by condition', ['condition']),
     streamErrors: m.counter('vigil_xmpp_stream_errors_total', 'Stream errors sent by condition', ['condition']),
     limitHits: m.counter('vigil_xmpp_limit_hits_total', 'Connections refused or closed by a limit', ['limit']),
+    resumable: m.gauge('vigil_xmpp_resumable_sessions', 'XMPP sessions whose connection dropped, kept for a stream resumption (XEP-0198)'),
+    resumptions: m.counter('vigil_xmpp_resumptions_total', 'XEP-0198 stream resumption requests by result (resumed, failed)', ['result']),
   };
 }

@@ -9,7 +9,10 @@
  *   await-header --header after a restart--> negotiating --<starttls/>--> (proceed, restart) await-header   [§5]
  *   negotiating --<auth/>--> sasl --challenge/response...--> success (restart) await-header [§6]
  *   negotiating(authenticated) --<iq><bind/></iq>--> binding --bound--> bound                [§7]
- *   bound: every stanza is handed on (effect `stanza`); </stream:stream> closes.
+ *   negotiating(authenticated) --<resume/> (effect `resume`)--> resumed: bound, or <failed/>:
+ *     still negotiating, the client may bind (XEP-0198 §5)
+ *   bound: every stanza is handed on (effect `stanza`), XEP-0198/XEP-0352 nonzas too (effect
+ *     `nonza`); </stream:stream> closes.
  *   any phase --stream error--> closed
  *
  * Invariants: TLS comes before SASL when tls=required; PLAIN is never accepted on a plain stream
@@ -26,6 +29,8 @@ import { NS_SASL, type SaslCondition, type SaslMechanism, type SaslStep, decodeS
 import { createPlain } from './sasl-plain.js';
 import { createScram } from './sasl-scram.js';
 import { NS_STREAMS, type StreamErrorCondition } from './stream-errors.js';
+import { NS_CSI, NS_SM } from './stream-mgmt/protocol.js';
+import { isNonza, unboundNonza } from './stream-mgmt/nonza.js';
 import type { ParseErrorCondition } from './xml-stream.js';
 import { type XmlEl, child, openTag, serialize, text, x } from './xml.js';
 
@@ -65,7 +70,9 @@ export type NegotiationInput =
   /** The outcome of a `verify-password` effect. */
   | { type: 'password-checked'; ok: boolean }
   /** The outcome of an `admit` effect: the connection limits let this stream in, or not. */
-  | { type: 'admission'; ok: boolean };
+  | { type: 'admission'; ok: boolean }
+  /** A `resume` effect succeeded: the stream carries the resumed session (XEP-0198 §5). */
+  | { type: 'resumed' };
 
 export type NegotiationEffect =
   /** Our stream header (RFC 6120 §4.7), with whatever follows it in the same write: the stream is open on our side. */
@@ -83,6 +90,10 @@ export type NegotiationEffect =
   | { kind: 'verify-password'; host: string; user: string; password: string }
   | { kind: 'bind'; id: string | undefined; resource: string | null }
   | { kind: 'stanza'; el: XmlEl }
+  /** An XEP-0198 or XEP-0352 nonza on a bound stream. */
+  | { kind: 'nonza'; el: XmlEl }
+  /** XEP-0198 §5: resume the session `previd` (the client handled `h` stanzas); then feed `resumed`, or send <failed/>. */
+  | { kind: 'resume'; previd: string; h: number }
   /** End the stream: send the error (if any) and </stream:stream>, then close the socket. */
   | { kind: 'close'; reason: DisconnectReason; error: StreamErrorCondition | null; text?: string };
 
@@ -95,6 +106,8 @@ export interface NegotiationCtx {
   tlsAvailable: boolean;
   /** Host used in the header of an error sent before any valid header. */
   defaultHost: string;
+  /** XEP-0198 is offered on this host now (its stream_management setting). */
+  smOffered(host: string): boolean;
 }
 
 export interface StepResult {
@@ -144,8 +157,10 @@ export function mechanismsFor(opts: XmppHostOptions, secure: boolean): string[] 
 
 function features(state: NegotiationState, opts: XmppHostOptions, ctx: NegotiationCtx): XmlEl {
   if (state.user !== null) {
-    // §7.4 bind; RFC 3921 session kept for old clients, marked optional (RFC 6121 Appendix E).
-    return x('stream:features', {}, x('bind', { xmlns: NS_BIND }), x('session', { xmlns: NS_SESSION }, x('optional')));
+    // §7.4 bind; RFC 3921 session kept for old clients, marked optional (RFC 6121 Appendix E);
+    // XEP-0198 §2 and XEP-0352 §4.1 once authenticated.
+    const sm = ctx.smOffered(state.host ?? '') ? x('sm', { xmlns: NS_SM }) : null;
+    return x('stream:features', {}, x('bind', { xmlns: NS_BIND }), x('session', { xmlns: NS_SESSION }, x('optional')), sm, x('csi', { xmlns: NS_CSI }));
   }
   const offerTls = !state.secure && opts.tls !== 'off' && ctx.tlsAvailable;
   const tlsRequired = offerTls && opts.tls === 'required';
@@ -163,7 +178,7 @@ const featuresCache = new WeakMap<XmppHostOptions, Map<string, string>>();
 function featuresXml(state: NegotiationState, opts: XmppHostOptions, ctx: NegotiationCtx): string {
   let byCase = featuresCache.get(opts);
   if (!byCase) featuresCache.set(opts, (byCase = new Map()));
-  const key = `${state.user !== null}${state.secure}${ctx.tlsAvailable}`;
+  const key = `${state.user !== null}${state.secure}${ctx.tlsAvailable}${state.user !== null && ctx.smOffered(state.host ?? '')}`;
   let xml = byCase.get(key);
   if (xml === undefined) byCase.set(key, (xml = serialize(features(state, opts, ctx))));
   return xml;
@@ -259,6 +274,11 @@ function onNegotiating(state: NegotiationState, el: XmlEl, ctx: NegotiationCtx):
     if (payload === 'bad') return saslOutcome(state, { kind: 'failure', condition: 'incorrect-encoding' }, name);
     return saslOutcome({ ...state, mechanism: { name, impl: mech } }, mech.start(payload), name);
   }
+  if (state.user !== null && isNonza(el)) {
+    const r = unboundNonza(el, ctx.smOffered(state.host ?? ''));
+    if (r.kind === 'resume') return { state, effects: [{ kind: 'resume', previd: r.previd, h: r.h }] };
+    return { state, effects: r.kind === 'send' ? [{ kind: 'send', data: r.xml }] : [] };
+  }
   if (el.name === 'iq' && state.user !== null && (ns === undefined || ns === NS_CLIENT)) {
     const bind = child(el, 'bind', NS_BIND);
     if (bind && el.attrs.type === 'set') {
@@ -308,6 +328,9 @@ export function step(state: NegotiationState, input: NegotiationInput, ctx: Nego
           },
         ],
       };
+    case 'resumed':
+      if (state.phase !== 'negotiating' || state.user === null) return { state, effects: [] };
+      return { state: { ...state, phase: 'bound' }, effects: [] };
     case 'admission':
       if (state.phase !== 'admitting') return { state, effects: [] };
       if (!input.ok) return closeWith(state, ctx, 'policy-violation', 'protocol_error', 'too many connections from your address');
@@ -333,6 +356,7 @@ export function step(state: NegotiationState, input: NegotiationInput, ctx: Nego
         case 'sasl':
           return onSasl(state, el, ctx);
         case 'bound':
+          if (isNonza(el)) return { state, effects: [{ kind: 'nonza', el }] };
           if (!['message', 'presence', 'iq'].includes(el.name) || (el.attrs.xmlns !== undefined && el.attrs.xmlns !== NS_CLIENT)) {
             return closeWith(state, ctx, 'unsupported-stanza-type');
           }

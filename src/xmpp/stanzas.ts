@@ -10,7 +10,7 @@
  *    remote-server-not-found (no s2s).
  */
 import { formatJid, tryParseJid } from '../jid.js';
-import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_ROSTER, discoInfo, discoItems } from './disco.js';
+import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_ROSTER, discoInfo, discoItems, streamFeatures } from './disco.js';
 import { NS_SESSION } from './negotiation.js';
 import { NS_PING, handlePing } from './ping.js';
 import { goUnavailable, handleBroadcastPresence, handleDirectedPresence } from './presence-broadcast.js';
@@ -31,7 +31,10 @@ const key = (ns: string, name: string) => `${ns} ${name}`;
 export const IQ_HANDLERS = new Map<string, IqHandler>([
   // XEP-0199 §4.2/§4.4: answered for the server, the own account and other existing accounts.
   [key(NS_PING, 'ping'), (w, _s, iq, _p, t) => (t === 'server' ? handlePing(iq) : accountOnly(w, iq, t, () => handlePing(iq)))],
-  [key(NS_DISCO_INFO, 'query'), (w, _s, iq, p, t) => (t === 'server' ? discoInfo(iq, p.attrs.node, 'server') : accountOnly(w, iq, t, () => discoInfo(iq, p.attrs.node, 'account')))],
+  [
+    key(NS_DISCO_INFO, 'query'),
+    (w, s, iq, p, t) => (t === 'server' ? discoInfo(iq, p.attrs.node, 'server', streamFeatures(w.smOffered(s.host))) : accountOnly(w, iq, t, () => discoInfo(iq, p.attrs.node, 'account'))),
+  ],
   [key(NS_DISCO_ITEMS, 'query'), (w, _s, iq, p, t) => (t === 'server' ? discoItems(iq, p.attrs.node) : accountOnly(w, iq, t, () => discoItems(iq, p.attrs.node)))],
   [
     key(NS_ROSTER, 'query'),

@@ -30,11 +30,13 @@ export type StreamErrorCondition =
   | 'unsupported-stanza-type' // §4.9.3.23
   | 'unsupported-version'; // §4.9.3.25
 
-export function streamError(condition: StreamErrorCondition, textMsg?: string): XmlEl {
+/** RFC 6120 §4.9.2: the condition, an application-specific element (`extra`, §4.9.4), the text. */
+export function streamError(condition: StreamErrorCondition, textMsg?: string, extra?: XmlEl): XmlEl {
   return x(
     'stream:error',
     {},
     x(condition, { xmlns: NS_XMPP_STREAMS }),
+    extra ?? null,
     textMsg ? x('text', { xmlns: NS_XMPP_STREAMS, 'xml:lang': 'en' }, textMsg) : null,
   );
 }

@@ -15,10 +15,12 @@ export interface XmppWorld {
   isLocalDomain(domain: string): boolean;
   /** Presence table hook (RFC 6121 availability of one endpoint). */
   setAvailability(ref: EndpointRef, availability: Availability): void;
-  /** Presence table metadata of one endpoint (address, TLS, SASL mechanism). */
-  setMeta(ref: EndpointRef, meta: Meta): void;
+  /** Presence table metadata of one endpoint (address, TLS, SASL mechanism); `announce`: a change feed entry too. */
+  setMeta(ref: EndpointRef, meta: Meta, announce?: boolean): void;
   /** Fresh id for server-generated stanzas (roster pushes). */
   newId(): string;
+  /** XEP-0198 is offered on this host now (stream_management): listed in disco#info. */
+  smOffered(host: string): boolean;
   /** max_roster_size of a host (items per user). */
   maxRosterSize(host: string): number;
   /** Count a limit hit (vigil_xmpp_limit_hits_total{limit}). */

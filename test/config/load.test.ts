@@ -40,6 +40,18 @@ describe('config loading', () => {
     });
   });
 
+  it('stream management options under xmpp: ejabberd defaults; resend_on_timeout as false | true | if_offline (YAML booleans too)', () => {
+    const def = parseConfig('hosts:\n  example.org: {}\n', F).config.hosts['example.org']?.xmpp;
+    expect(def).toMatchObject({ stream_management: true, resume_timeout: 300, ack_timeout: 60, max_ack_queue: 5000, resend_on_timeout: 'false', queue_presence: true });
+    const t = parseConfig('hosts:\n  example.org:\n    xmpp: { resend_on_timeout: true, resume_timeout: 3600 }\n', F).config.hosts['example.org']?.xmpp;
+    expect(t).toMatchObject({ resend_on_timeout: 'true', resume_timeout: 3600 });
+    const o = parseConfig('hosts:\n  example.org:\n    xmpp: { resend_on_timeout: if_offline }\n', F).config.hosts['example.org']?.xmpp;
+    expect(o?.resend_on_timeout).toBe('if_offline');
+    expect(errorOf(() => parseConfig('hosts:\n  example.org:\n    xmpp: { resend_on_timeout: 1 }\n', F)).message).toContain(
+      'hosts.example.org.xmpp.resend_on_timeout: got 1, expected one of false | true | if_offline',
+    );
+  });
+
   it('names the file, key path, value and expectation for a bad value', () => {
     const err = errorOf(() => parseConfig('hosts:\n  localhost:\n    ping:\n      timeout_action: restart\n', F));
     expect(err.message).toBe(`${F}: hosts.localhost.ping.timeout_action: got "restart", expected one of none | kill`);

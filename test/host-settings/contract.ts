@@ -13,7 +13,22 @@ export const B = 'b.example';
 /** The file both hosts come from: A lowers ping_interval, B keeps mod_ping's defaults. */
 export const FILE_HOSTS = { [B]: {}, [A]: { ping: { ping_interval: 30 }, mqtt_probe: 'pingreq' } };
 
-const DEFAULTS: HostSettings = { send_pings: true, ping_interval: 60, ping_ack_timeout: 32, timeout_action: 'kill', mqtt_probe: 'keepalive' };
+export const DEFAULTS: HostSettings = {
+  send_pings: true,
+  ping_interval: 60,
+  ping_ack_timeout: 32,
+  timeout_action: 'kill',
+  mqtt_probe: 'keepalive',
+  // XEP-0198 / XEP-0352 (ejabberd's defaults)
+  stream_management: true,
+  resume_timeout: 300,
+  max_resume_timeout: 0,
+  ack_timeout: 60,
+  max_ack_queue: 5000,
+  resend_on_timeout: 'false',
+  csi_inactive_ping_interval: 0,
+  queue_presence: true,
+};
 
 export function hostSettingsContract(name: string, fresh: () => { open(): HostSettingsTable }): void {
   describe(`host settings table contract: ${name}`, () => {

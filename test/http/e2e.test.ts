@@ -123,10 +123,11 @@ describe('REST end to end with @xmpp/client and mqtt.js', () => {
     const xmppPort = app.addresses().xmpp!.port;
     const alice = client({ service: `xmpp://127.0.0.1:${xmppPort}`, domain: DOMAIN, username: 'alice', password: 'secret', resource: 'laptop' });
     alice.reconnect.stop();
+    alice.iqCallee.get('urn:xmpp:ping', 'ping', () => ({}));
+    // Answered probes: @xmpp/client enables stream management, so they are <r/> answered by <a/> (XEP-0198).
     let pings = 0;
-    alice.iqCallee.get('urn:xmpp:ping', 'ping', () => {
-      pings++;
-      return {};
+    app.deps.liveness.subscribe((e) => {
+      if (e.type === 'probe_answered' && e.ref.transport === 'xmpp') pings++;
     });
     let aliceOffline = false;
     let aliceStreamError: string | null = null;

@@ -45,6 +45,7 @@ describe('GET /v1/hosts/{host}/endpoints', () => {
       disconnected_at: null,
       last_activity_at: r.clock.now(),
       next_deadline_at: r.clock.now() + 60_000,
+      resumable_until: null,
       last_rtt_ms: null,
       last_disconnect_reason: null,
       meta: { ip: '127.0.0.1', tls: true },

@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLocalHostSettings } from '../../src/host-settings.js';
+import { DEFAULTS } from '../host-settings/contract.js';
 import { AUTH, HOST, type Rig, rig } from './rig.js';
 
 let r: Rig;
@@ -20,7 +21,7 @@ describe('GET /v1/hosts', () => {
       items: [
         {
           host: HOST,
-          config: { send_pings: true, ping_interval: 60, ping_ack_timeout: 32, timeout_action: 'kill', mqtt_probe: 'keepalive' },
+          config: DEFAULTS,
           online: { xmpp: 1, mqtt: 1 },
           offline: { xmpp: 0, mqtt: 1 },
         },
@@ -36,7 +37,7 @@ describe('GET/PATCH /v1/hosts/{host}/config', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
       host: HOST,
-      config: { send_pings: true, ping_interval: 60, ping_ack_timeout: 32, timeout_action: 'kill', mqtt_probe: 'keepalive' },
+      config: DEFAULTS,
       persisted: null,
     });
   });
@@ -83,10 +84,21 @@ describe('GET/PATCH /v1/hosts/{host}/config', () => {
     r = rig();
     await patch(`/v1/hosts/${HOST}/config?persist=true`, { ping_interval: 7, timeout_action: 'none' });
     const replayed = createLocalHostSettings({ config: r.config, overrides: r.store.hostConfig, logger: pino({ level: 'silent' }) });
-    expect(replayed.get(HOST)).toEqual({ send_pings: true, ping_interval: 7, ping_ack_timeout: 32, timeout_action: 'none', mqtt_probe: 'keepalive' });
+    expect(replayed.get(HOST)).toEqual({ ...DEFAULTS, ping_interval: 7, timeout_action: 'none' });
+  });
+
+  it('PATCH takes the stream management options (resend_on_timeout as ejabberd writes it: false | true | if_offline)', async () => {
+    r = rig();
+    const res = await patch(`/v1/hosts/${HOST}/config`, { resume_timeout: 600, resend_on_timeout: true, csi_inactive_ping_interval: 900 });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().config).toMatchObject({ resume_timeout: 600, resend_on_timeout: 'true', csi_inactive_ping_interval: 900 });
+    const off = await patch(`/v1/hosts/${HOST}/config`, { resend_on_timeout: 'if_offline', stream_management: false });
+    expect(off.json().config).toMatchObject({ resend_on_timeout: 'if_offline', stream_management: false });
   });
 
   it.each([
+    [{ resend_on_timeout: 'always' }, 'body.resend_on_timeout'],
+    [{ max_ack_queue: 0 }, 'body.max_ack_queue'],
     [{ ping_interval: 0 }, 'body.ping_interval'],
     [{ ping_interval: 86_401 }, 'body.ping_interval'],
     [{ ping_interval: 1.5 }, 'body.ping_interval'],

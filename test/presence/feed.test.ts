@@ -69,6 +69,7 @@ describe('presence change feed', () => {
         disconnected_at: null,
         last_activity_at: 0, // the fake handle's figures when the event came; set only afterwards
         next_deadline_at: null,
+        resumable_until: null,
         last_rtt_ms: null,
         last_disconnect_reason: null,
         meta: {},
@@ -93,6 +94,7 @@ describe('presence change feed', () => {
         last_activity_at: t0,
         last_rtt_ms: 12,
         next_deadline_at: null,
+        resumable_until: null,
         last_disconnect_reason: 'keepalive_timeout',
         meta: { username: 'u', keepalive: 600, ip: '10.0.0.1', inflight: 3 },
       },

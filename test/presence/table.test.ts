@@ -100,6 +100,22 @@ describe('presence table', () => {
     ]);
   });
 
+
+  it('announces resumable with resumable_until (XEP-0198) and the resume back to active, one online row throughout', () => {
+    const h = live.connect('localhost', 'xmpp', 'a@localhost/phone');
+    h.deadlineAt = 300_000;
+    live.setState(h, 'resumable');
+    expect(table.get(h.ref)).toMatchObject({ state: 'online', liveness: 'resumable', next_deadline_at: 300_000, resumable_until: 300_000 });
+    h.deadlineAt = 60_000;
+    live.setState(h, 'active');
+    expect(table.get(h.ref)).toMatchObject({ liveness: 'active', resumable_until: null });
+    const feed = table.readFeed(1, 10);
+    if (feed.kind !== 'ok') throw new Error('gone');
+    expect(feed.entries.map((e) => [e.kind, e.row.liveness, e.row.resumable_until])).toEqual([
+      ['liveness', 'resumable', 300_000],
+      ['liveness', 'active', null],
+    ]);
+  });
   it('pages in creation order with a cursor and filters', () => {
     for (let i = 0; i < 25; i++) live.connect('h', i % 2 ? 'mqtt' : 'xmpp', `c${i}`);
     const ids: string[] = [];

@@ -37,6 +37,8 @@ export class FakeHandle implements LivenessHandle {
   untrack(): void {
     this.live = false;
   }
+  suspend(): void {}
+  resume(): void {}
   probeNow(): Promise<ProbeNowResult> {
     return Promise.resolve({ kind: 'gone' });
   }

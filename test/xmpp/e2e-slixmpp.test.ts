@@ -4,25 +4,16 @@
  * the client's ping is answered; the server's ping after ping_interval is answered by slixmpp's
  * xep_0199 plugin. Skipped locally when python3-slixmpp is missing; fails in CI (CI=true).
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createXmppListener } from '../../src/xmpp/listener.js';
+import { PYTHON, hasPythonModule } from '../support/python.js';
 import { DOMAIN, makeRig } from './rig.js';
 
-const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./clients/slixmpp-probe.py', import.meta.url));
 
-function hasSlixmpp(): boolean {
-  try {
-    execFileSync(PYTHON, ['-c', 'import slixmpp'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const available = hasSlixmpp();
+const available = hasPythonModule('slixmpp');
 if (!available && process.env.CI !== 'true') {
   console.warn('python3-slixmpp is not installed: skipping the slixmpp end-to-end test (apt-get install python3-slixmpp)');
 }

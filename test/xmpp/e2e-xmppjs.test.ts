@@ -56,8 +56,10 @@ describe('@xmpp/client end to end', () => {
   });
 
   it('pings an idle client after ping_interval and kills a silent one; its contact sees it go unavailable', async () => {
+    // XEP-0199 pings: stream management off (@xmpp/client enables it when offered; e2e-sm-xmppjs.test.ts covers that).
     const { port, rig } = await startServer({
       ping: { send_pings: true, ping_interval: 1, ping_ack_timeout: 1, timeout_action: 'kill' },
+      xmpp: { stream_management: false },
     });
     // Mutual subscription between alice and bob, straight in the store.
     const item = (jid: string) => ({ jid, name: null, subscription: 'both' as const, askOut: false, pendingIn: false, approved: false, groups: [] });

@@ -19,6 +19,8 @@ export interface Harness extends Rig {
   /** Raw connection, nothing sent yet. */
   connect(ip?: string): TestClient;
   login(user: string, resource: string, password?: string): Promise<TestClient>;
+  /** SASL done and the stream restarted, nothing bound (to resume, XEP-0198 §5). */
+  authenticate(user: string, ip?: string): Promise<TestClient>;
   /** Advance manual time by ms and let the streams deliver. */
   advance(ms: number): Promise<void>;
   subscribeBoth(a: string, b: string): void;
@@ -40,18 +42,23 @@ export function makeHarness(opts: RigOptions = {}): Harness {
     engine.accept(server, ip);
     return new TestClient(client);
   };
+  const authenticate = async (user: string, ip?: string, password = PASSWORDS[user] ?? ''): Promise<TestClient> => {
+    const c = connect(ip);
+    await c.send(header());
+    const creds = Buffer.from(`\u0000${user}\u0000${password}`).toString('base64');
+    await c.sendSasl(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${creds}</auth>`);
+    expect(c.stanzas().at(-1)?.name).toBe('success');
+    c.restart();
+    await c.send(header());
+    return c;
+  };
   return {
     ...rig,
     engine,
     connect,
+    authenticate: (user, ip) => authenticate(user, ip),
     async login(user, resource, password = PASSWORDS[user] ?? '') {
-      const c = connect();
-      await c.send(header());
-      const creds = Buffer.from(`\u0000${user}\u0000${password}`).toString('base64');
-      await c.sendSasl(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${creds}</auth>`);
-      expect(c.stanzas().at(-1)?.name).toBe('success');
-      c.restart();
-      await c.send(header());
+      const c = await authenticate(user, undefined, password);
       await c.send(`<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${resource}</resource></bind></iq>`);
       const bound = c.stanzas().at(-1);
       expect(bound?.attrs.type).toBe('result');

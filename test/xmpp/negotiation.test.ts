@@ -28,6 +28,7 @@ function ctxWith(patch: Partial<XmppHostOptions> = {}, extra: Partial<Negotiatio
     newStreamId: () => 'sid-1',
     tlsAvailable: true,
     defaultHost: DOMAIN,
+    smOffered: () => opts.stream_management,
     ...extra,
   };
 }
@@ -238,10 +239,29 @@ describe('STARTTLS and SASL (RFC 6120 §5, §6)', () => {
 describe('bind (RFC 6120 §7)', () => {
   const authed = (): NegotiationState => ({ ...initialState(), phase: 'negotiating', host: DOMAIN, secure: true, user: 'alice', streamId: 's' });
 
-  it('offers bind (and optional session) after authentication', () => {
+  it('offers bind (and optional session), stream management and CSI after authentication (XEP-0198 §2, XEP-0352 §4.1)', () => {
     const { effects } = run(ctxWith(), [open()], { ...authed(), phase: 'await-header' });
     const features = sent(effects)[0];
-    expect(features?.children.map((c) => (c as XmlEl).name)).toEqual(['bind', 'session']);
+    expect(features?.children.map((c) => (c as XmlEl).name)).toEqual(['bind', 'session', 'sm', 'csi']);
+    expect((features?.children[2] as XmlEl).attrs.xmlns).toBe('urn:xmpp:sm:3');
+    const off = run(ctxWith({ stream_management: false }), [open()], { ...authed(), phase: 'await-header' });
+    expect(sent(off.effects)[0]?.children.map((c) => (c as XmlEl).name)).toEqual(['bind', 'session', 'csi']);
+  });
+
+  it('before binding: <resume/> asks the connection, <enable/> fails (XEP-0198 §3), CSI is ignored; after: nonzas are handed on', () => {
+    const sm = (name: string, attrs: Record<string, string> = {}) => stanza(x(name, { xmlns: 'urn:xmpp:sm:3', ...attrs }));
+    const resume = run(ctxWith(), [sm('resume', { previd: 'abc', h: '7' })], authed());
+    expect(resume.effects).toEqual([{ kind: 'resume', previd: 'abc', h: 7 }]);
+    expect(run(ctxWith(), [{ type: 'resumed' }], resume.state).state.phase).toBe('bound');
+    const enable = run(ctxWith(), [sm('enable')], authed());
+    expect(enable.state.phase).toBe('negotiating');
+    expect(enable.effects).toEqual([{ kind: 'send', data: expect.stringContaining('<unexpected-request') }]);
+    expect(run(ctxWith(), [sm('resume', { previd: 'abc', h: '-1' })], authed()).effects).toEqual([{ kind: 'send', data: expect.stringContaining('<bad-request') }]);
+    expect(run(ctxWith(), [stanza(x('inactive', { xmlns: 'urn:xmpp:csi:0' }))], authed()).effects).toEqual([]);
+    const bound = { ...authed(), phase: 'bound' as const };
+    expect(run(ctxWith(), [sm('r')], bound).effects).toEqual([{ kind: 'nonza', el: x('r', { xmlns: 'urn:xmpp:sm:3' }) }]);
+    // Before authentication a nonza is just something else than SASL.
+    expect(closeOf(run(ctxWith(), [sm('enable')], { ...authed(), user: null }).effects)).toMatchObject({ error: 'not-authorized' });
   });
 
   it('asks for a bind and answers with the JID once bound', () => {

@@ -10,7 +10,7 @@ import { makeUserRecord } from '../../src/auth/users.js';
 import { validate } from '../../src/config/dsl.js';
 import { rootSchema } from '../../src/config/schema/root.js';
 import { PasswordChecker } from '../../src/auth/password-cache.js';
-import { fileHostSettings } from '../../src/host-settings.js';
+import { type HostSettingsTable, createLocalHostSettings } from '../../src/host-settings.js';
 import { createLivenessRegistry } from '../../src/liveness/registry.js';
 import type { LivenessEvent } from '../../src/liveness/types.js';
 import { createMetrics } from '../../src/metrics.js';
@@ -34,7 +34,7 @@ export interface RigOptions {
 }
 
 export interface Rig {
-  deps: XmppDeps;
+  deps: XmppDeps & { hostSettings: HostSettingsTable };
   scheduler: Scheduler;
   manual: ManualScheduler | null;
   events: LivenessEvent[];
@@ -55,21 +55,26 @@ export function makeRig(opts: RigOptions = {}): Rig {
   }
   // touch() reads the time once per event-loop turn, as in production (src/app.ts): every stanza
   // arrives in its own turn here too, and advance() runs between turns.
-  const liveness = createLivenessRegistry({ clock, scheduler, hosts: fileHostSettings(config), activityTime: 'turn' });
+  const logger = pino({ level: process.env.VIGIL_TEST_LOG ?? 'silent' });
+  // The host settings table as the app wires it: tests change settings at runtime through it.
+  const hostSettings = createLocalHostSettings({ config, overrides: store.hostConfig, logger });
+  const liveness = createLivenessRegistry({ clock, scheduler, hosts: hostSettings.all(), activityTime: 'turn' });
+  hostSettings.subscribe((host, settings) => liveness.setHostConfig(host, settings));
   const events: LivenessEvent[] = [];
   liveness.subscribe((e) => events.push(e));
   const presence = createPresenceTable({ clock, scheduler, liveness, feedSize: 1000, offlineTtlMs: 3_600_000, maxOffline: 1000 });
-  const deps: XmppDeps = {
+  const deps = {
     config,
     dataDir: config.data_dir,
     clock,
     scheduler,
-    logger: pino({ level: process.env.VIGIL_TEST_LOG ?? 'silent' }),
+    logger,
+    hostSettings,
     store,
     liveness,
     presence,
     metrics: createMetrics(),
     passwords: new PasswordChecker(store),
-  };
+  } satisfies XmppDeps;
   return { deps, scheduler, manual, events };
 }

@@ -11,12 +11,15 @@ declare module '@xmpp/client' {
   }
   export interface Client extends EventEmitter {
     jid: { toString(): string } | null;
-    socket: { constructor: { name: string } } | null;
+    /** After STARTTLS the @xmpp/tls wrapper, whose `socket` is the TLSSocket. */
+    socket: { constructor: { name: string }; socket?: { destroy(): void } } | null;
     status: string;
     start(): Promise<unknown>;
     stop(): Promise<unknown>;
     send(el: XmlElement): Promise<void>;
-    reconnect: { stop(): void };
+    reconnect: { stop(): void; delay: number };
+    /** @xmpp/stream-management 0.13 state (XEP-0198). */
+    streamManagement: { enabled: boolean; id: string; inbound: number; outbound: number; max: string | null; allowResume: boolean };
     iqCaller: { request(el: XmlElement, timeout?: number): Promise<XmlElement> };
     iqCallee: {
       get(ns: string, name: string, handler: (ctx: { stanza: XmlElement }) => unknown): void;

@@ -3,6 +3,7 @@
  * declared once with its default, unit and doc; docs/config.md is generated from here.
  */
 import { bool, int, listOf, obj, oneOf, optStr, str } from '../dsl.js';
+import { streamMgmtFields } from './stream-mgmt.js';
 
 export const xmppSchema = obj('XMPP client-to-server options for this host.', {
   tls: oneOf({
@@ -88,4 +89,5 @@ export const xmppSchema = obj('XMPP client-to-server options for this host.', {
     default: 'kick_old',
     doc: 'What binding an already bound full JID does: kick_old closes the old session with stream error conflict (ejabberd acceptnew, Prosody kick_old).',
   }),
+  ...streamMgmtFields,
 });

@@ -26,7 +26,7 @@ const Overview = Type.Object({
   last_seq: Type.Integer({ description: 'Change feed seq the counts include' }),
   online: Counts,
   offline: Counts,
-  liveness: Type.Object({ active: Type.Integer(), probing: Type.Integer(), unresponsive: Type.Integer(), paused: Type.Integer() }),
+  liveness: Type.Object({ active: Type.Integer(), probing: Type.Integer(), unresponsive: Type.Integer(), paused: Type.Integer(), resumable: Type.Integer() }),
   step_ms: Type.Integer({ description: 'Time between two history samples' }),
   history: Type.Array(
     Type.Object({
@@ -59,7 +59,7 @@ export function overviewRoutes(app: FastifyInstance, deps: Deps): void {
     async (req, reply) => {
       const { host } = req.params;
       if (!deps.hostSettings.get(host)) return sendError(reply, 'VIGIL_ERR_UNKNOWN_HOST', host);
-      const liveness: Record<LivenessState, number> = { active: 0, probing: 0, unresponsive: 0, paused: 0 };
+      const liveness: Record<LivenessState, number> = { active: 0, probing: 0, unresponsive: 0, paused: 0, resumable: 0 };
       // Per transport: the registry's list of both merges them in tracking order, which costs more.
       for (const transport of ['xmpp', 'mqtt'] as const) for (const h of deps.liveness.list(host, transport)) liveness[h.state]++;
       const count = (state: 'online' | 'offline') => ({

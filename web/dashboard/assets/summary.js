@@ -12,6 +12,8 @@ const TILES = [
   ['probing', 'Probing', (c) => c.liveness.probing],
   ['unresponsive', 'Unresponsive', (c) => c.liveness.unresponsive],
   ['paused', 'Paused', (c) => c.liveness.paused],
+  // XEP-0198: the connection dropped, the session waits for a resume (issue 17); 0 from older servers.
+  ['resumable', 'Resumable', (c) => c.liveness.resumable ?? 0],
 ];
 
 export function createSummary(dl) {

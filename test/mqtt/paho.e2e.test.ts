@@ -5,23 +5,14 @@
  * Expiry 0 goes at once, item 3), and a shared subscription group of three (item 5). Script:
  * test/mqtt/clients/paho_client.py. Skipped locally without python3-paho-mqtt; fails in CI.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PYTHON, hasPythonModule } from '../support/python.js';
 import { rig } from './harness.js';
 
-const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./clients/paho_client.py', import.meta.url));
-
-function hasPaho(): boolean {
-  try {
-    execFileSync(PYTHON, ['-c', 'import paho.mqtt.client'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const available = hasPaho();
+const available = hasPythonModule('paho.mqtt.client');
 const ci = process.env.CI === 'true';
 if (!available && !ci) console.warn('python3-paho-mqtt is not installed: skipping the Paho end-to-end tests (apt-get install python3-paho-mqtt)');
 

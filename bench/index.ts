@@ -16,6 +16,7 @@ import * as rest from './rest-endpoints.js';
 import * as usersImport from './users-import.js';
 import * as connIdle from './suite/conn-idle.js';
 import { fanout, p2p } from './suite/flow.js';
+import { openLoop } from './suite/open-loop.js';
 import * as keepalive from './suite/keepalive.js';
 import * as pingscale from './suite/pingscale.js';
 import * as transports from './suite/transports.js';
@@ -43,6 +44,7 @@ const compare: Record<string, Scenario> = {
   'conn-idle': connIdle,
   p2p,
   fanout,
+  'open-loop': openLoop,
   keepalive,
   pingscale,
   'xmpp-idle': xmppIdle,

@@ -8,9 +8,9 @@
  * PUBACKs (at most WINDOW unacknowledged), subscribers PUBACK every QoS 1 delivery. Figures over a
  * window after a 1 s warm-up (0.5 s with --quick): delivered messages/s, server CPU per delivered message, generator CPU.
  */
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { eachServer, ownCpuMs, parseOptions } from './common.js';
-import { MqttFramer, connectPacket, publishPacket, publishPacketId, pubackPacket, subscribePacket, TYPE } from './mqtt-wire.js';
+import { openMqtt as open, publishPacket, publishPacketId, pubackPacket, subscribePacket, TYPE } from './mqtt-wire.js';
 import { procSampleSum, sleep } from './proc.js';
 import { note, record, table } from './report.js';
 
@@ -46,22 +46,6 @@ export const SHAPES: Record<'p2p' | 'fanout', Shape[]> = {
   fanout: [{ name: '1->100', pubs: 1, subsPerPub: 100, sharedTopic: true }],
 };
 
-function open(port: number, id: string, onPacket: (type: number, flags: number, body: Buffer) => void): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const sock = connect(port, '127.0.0.1');
-    sock.setNoDelay(true);
-    let ready = false;
-    const framer = new MqttFramer((type, flags, body) => {
-      if (!ready && type === TYPE.CONNACK) {
-        ready = true;
-        resolve(sock);
-      } else onPacket(type, flags, body);
-    });
-    sock.on('data', (d: Buffer) => framer.push(d));
-    sock.on('error', (e) => (ready ? undefined : reject(e)));
-    sock.on('connect', () => sock.write(connectPacket(id, 600)));
-  });
-}
 
 interface Pub {
   sock: Socket;

@@ -4,13 +4,14 @@
  * generator spends as little CPU as possible per received packet; for PUBLISH QoS 1 the packet id
  * is read to send the PUBACK.
  */
+import { connect, type Socket } from 'node:net';
 import { generate } from 'mqtt-packet';
 
 export const TYPE = { CONNACK: 2, PUBLISH: 3, PUBACK: 4, SUBACK: 9, PINGRESP: 13 } as const;
 export const PINGREQ = Buffer.from([0xc0, 0x00]);
 
-export function connectPacket(clientId: string, keepalive: number): Buffer {
-  return generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive });
+export function connectPacket(clientId: string, keepalive: number, clean = true): Buffer {
+  return generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean, clientId, keepalive });
 }
 
 export function subscribePacket(topic: string, qos: 0 | 1, messageId = 1): Buffer {
@@ -67,4 +68,22 @@ export class MqttFramer {
 export function publishPacketId(body: Buffer): number {
   const tl = ((body[0] ?? 0) << 8) | (body[1] ?? 0);
   return ((body[2 + tl] ?? 0) << 8) | (body[3 + tl] ?? 0);
+}
+
+/** A connected MQTT 3.1.1 client socket (resolves on CONNACK); later packets go to `onPacket`. */
+export function openMqtt(port: number, id: string, onPacket: (type: number, flags: number, body: Buffer) => void, clean = true): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(port, '127.0.0.1');
+    sock.setNoDelay(true);
+    let ready = false;
+    const framer = new MqttFramer((type, flags, body) => {
+      if (!ready && type === TYPE.CONNACK) {
+        ready = true;
+        resolve(sock);
+      } else onPacket(type, flags, body);
+    });
+    sock.on('data', (d: Buffer) => framer.push(d));
+    sock.on('error', (e) => (ready ? undefined : reject(e)));
+    sock.on('connect', () => sock.write(connectPacket(id, 600, clean)));
+  });
 }

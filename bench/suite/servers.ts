@@ -46,6 +46,8 @@ export interface StartOptions extends Partial<PingOptions> {
   nodeFlags?: string[];
   /** Also serve MQTT over TLS and over WebSocket (issue 14; Mosquitto: TLS, and WebSocket when built with it). */
   transports?: boolean;
+  /** More `mqtt.*` options of Vigil's host (e.g. { max_inflight: 64 }). */
+  vigilMqtt?: Record<string, number>;
 }
 
 export interface RunningServer {
@@ -104,8 +106,8 @@ function compiledVigil(): string {
     // Type errors still emit JavaScript (noEmitOnError is off); a missing main.js is the real failure.
   }
   if (!existsSync(join(DIST, 'main.js'))) throw new Error('tsc emitted no main.js');
-  // The dashboard's assets are found relative to the compiled code (../web from dist/): give this copy the same.
-  const web = join(ROOT, 'bench/results/web');
+  // The dashboard's assets are found beside dist/ (../web/dashboard/assets): give the private build the same.
+  const web = join(DIST, '..', 'web');
   if (!existsSync(web)) symlinkSync(join(ROOT, 'web'), web);
   const entry = join(DIST, 'run.mjs');
   writeFileSync(entry, "import { main } from './main.js';\nmain(process.argv.slice(2)).then((c) => { if (typeof c === 'number') process.exitCode = c; });\n");
@@ -159,7 +161,7 @@ listeners:
 ${extra}hosts:
   ${DOMAIN}:
     ping: { send_pings: true, ping_interval: ${opts.pingInterval ?? 3600}, ping_ack_timeout: ${opts.pingAckTimeout ?? 32}, timeout_action: kill }
-    mqtt: { allow_anonymous: true${limitsOff(mqttSchema.fields)} }
+    mqtt: { allow_anonymous: true${limitsOff(mqttSchema.fields)}${Object.entries(opts.vigilMqtt ?? {}).map(([k, v]) => `, ${k}: ${v}`).join('')} }
     xmpp: { tls: 'off', allow_plaintext_auth: true${limitsOff(xmppSchema.fields)} }
 presence: { feed_size: 100000, max_offline: 100000 }
 # warn: at info every XMPP login writes one log line (xmpp_auth_ok); the bench measures the protocol path.

@@ -13,6 +13,7 @@ import { EventHub } from './event-hub.js';
 import { TimeSource, type ActivityTime } from './time-source.js';
 import type {
   EndpointKey,
+  EndpointMeta,
   LivenessAdapter,
   LivenessHandle,
   LivenessHostConfig,
@@ -57,8 +58,8 @@ export function createLivenessRegistry(deps: LivenessDeps): LivenessRegistry {
   }
 
   return {
-    track(key: EndpointKey, adapter: LivenessAdapter, opts: TrackOptions): LivenessHandle {
-      return workerFor(key.host).track(key, adapter, opts, ++generation);
+    track(key: EndpointKey, adapter: LivenessAdapter, opts: TrackOptions, meta?: EndpointMeta): LivenessHandle {
+      return workerFor(key.host).track(key, adapter, opts, ++generation, meta ?? null);
     },
     get(key: EndpointKey): LivenessHandle | undefined {
       return workers.get(key.host)?.get(key.transport, key.id);

@@ -158,7 +158,8 @@ export type ProbeNowResult =
   | { kind: 'unprobeable'; why: string };
 
 export type LivenessEvent =
-  | { type: 'online'; ref: EndpointRef; at: number; takeover: boolean }
+  /** `meta`: who the endpoint is (the adapter's fields: username, protocol level, address), or null. */
+  | { type: 'online'; ref: EndpointRef; at: number; takeover: boolean; meta: EndpointMeta | null }
   | { type: 'offline'; ref: EndpointRef; at: number; reason: DisconnectReason }
   | { type: 'probe_sent'; ref: EndpointRef; at: number }
   | { type: 'probe_answered'; ref: EndpointRef; at: number; rttMs: number; answer: ProbeAnswer }
@@ -169,8 +170,16 @@ export type LivenessEvent =
 
 export type LivenessListener = (event: LivenessEvent) => void;
 
+/**
+ * What an adapter says about an endpoint when it tracks it, carried in the `online` event so the
+ * presence table's first record of the endpoint already says who it is (the liveness core only
+ * passes it on; presence's Meta has this shape).
+ */
+export type EndpointMeta = Readonly<Record<string, string | number | boolean | null>>;
+
 export interface LivenessRegistry {
-  track(key: EndpointKey, adapter: LivenessAdapter, opts: TrackOptions): LivenessHandle;
+  /** Start tracking `key`; `meta` goes out with the `online` event (and is not kept here). */
+  track(key: EndpointKey, adapter: LivenessAdapter, opts: TrackOptions, meta?: EndpointMeta): LivenessHandle;
   /** The live handle for a key, if any. */
   get(key: EndpointKey): LivenessHandle | undefined;
   /** Live handles of a host (optionally one transport), in tracking order. */

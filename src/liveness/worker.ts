@@ -42,6 +42,7 @@ import type { TimeSource } from './time-source.js';
 import type {
   DisconnectReason,
   EndpointKey,
+  EndpointMeta,
   LivenessAdapter,
   LivenessHostConfig,
   ProbeAnswer,
@@ -71,7 +72,7 @@ export class HostWorker implements EndpointOwner {
 
   // ---- tracking ----------------------------------------------------------------------------
 
-  track(key: EndpointKey, adapter: LivenessAdapter, opts: TrackOptions, generation: number): Endpoint {
+  track(key: EndpointKey, adapter: LivenessAdapter, opts: TrackOptions, generation: number, meta: EndpointMeta | null): Endpoint {
     const map = this.byId[key.transport];
     const old = map.get(key.id);
     if (old) this.detach(old); // takeover: silent, the successor's `online` says takeover
@@ -81,7 +82,7 @@ export class HostWorker implements EndpointOwner {
     this.armIdle(ep);
     this.sync(now);
     if (this.hub.listening) {
-      this.hub.emit({ type: 'online', ref: ep.ref, at: this.time.wallNow(), takeover: old !== undefined });
+      this.hub.emit({ type: 'online', ref: ep.ref, at: this.time.wallNow(), takeover: old !== undefined, meta });
     }
     return ep;
   }

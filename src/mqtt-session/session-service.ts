@@ -32,8 +32,28 @@ export interface SessionServiceDeps<M> {
   /** Durable writes of persistent sessions; null = nothing is stored (tests, memory-only). */
   writer: DurableWriter<M> | null;
   onDrop?(key: SessionKey, reason: DropReason, msg: M | null): void;
-  /** A session was deleted (clean close, expiry, discard): remove its filters from the trie. */
-  onDeleted?(key: SessionKey, filters: string[]): void;
+  /**
+   * A session was deleted (clean close, expiry, discard): remove its filters from the trie.
+   * `unacked()` lists the messages it held that the client never got or never acknowledged
+   * (queued, and inflight short of PUBREC), for shared subscriptions to hand to another member.
+   */
+  onDeleted?(key: SessionKey, filters: string[], unacked: () => M[]): void;
+  /** A message was delivered to a session, or an ack freed its window (back-pressure, src/mqtt/backpressure.ts). */
+  flow?: FlowObserver;
+}
+
+/** A session's queue as back-pressure sees it. */
+export interface QueueView {
+  readonly host: string;
+  /** Attached to a connection. */
+  readonly online: boolean;
+  /** Messages queued behind the window. */
+  readonly queued: number;
+}
+
+export interface FlowObserver {
+  delivered(s: QueueView): void;
+  acked(s: QueueView): void;
 }
 
 type HeldSends<M> = { sends: SessionEffect<M>[]; ready: boolean; failed: boolean };
@@ -75,6 +95,14 @@ export class SessionHandle<M extends Deliverable, S> implements ManagedSession<M
     return (this.timerSet ??= new SessionTimers(this.svc.scheduler, (t) => this.fire(t)));
   }
 
+  get online(): boolean {
+    return this.sink !== null;
+  }
+
+  get queued(): number {
+    return this.session.queue.length;
+  }
+
   /** Stop this session's timers (if it ever had any). */
   cancelTimers(): void {
     this.timerSet?.cancelAll();
@@ -82,14 +110,17 @@ export class SessionHandle<M extends Deliverable, S> implements ManagedSession<M
 
   puback(id: number): void {
     this.run(this.session.puback(id, this.svc.now()));
+    this.svc.deps.flow?.acked(this);
   }
 
   pubrec(id: number, reasonCode = 0): void {
     this.run(this.session.pubrec(id, reasonCode, this.svc.now()));
+    this.svc.deps.flow?.acked(this);
   }
 
   pubcomp(id: number): void {
     this.run(this.session.pubcomp(id, this.svc.now()));
+    this.svc.deps.flow?.acked(this);
   }
 
   receiveQos2(id: number): Qos2Verdict {
@@ -118,6 +149,7 @@ export class SessionHandle<M extends Deliverable, S> implements ManagedSession<M
 
   deliver(msg: M): void {
     this.run(this.session.deliver(msg, this.svc.now()));
+    this.svc.deps.flow?.delivered(this);
   }
 
   /**
@@ -294,7 +326,12 @@ export class SessionService<M extends Deliverable, S = unknown> {
   private deleted(h: SessionHandle<M, S>): void {
     h.cancelTimers();
     h.sink = null;
-    this.deps.onDeleted?.(h.key, [...h.session.subscriptions.keys()]);
+    const s = h.session;
+    const unacked = (): M[] => [
+      ...[...s.inflight.values()].filter((e) => e.phase !== 'await_pubcomp').map((e) => e.msg),
+      ...s.queue.entries().map((e) => e.msg),
+    ];
+    this.deps.onDeleted?.(h.key, [...s.subscriptions.keys()], unacked);
   }
 
   private armExpiry(atMs: number | null): void {

@@ -11,7 +11,7 @@ import type { Config } from '../config/types.js';
 import { SessionWriter } from '../mqtt-session/durable.js';
 import { sessionLimits } from '../mqtt-session/limits.js';
 import { restoreSessions } from '../mqtt-session/restore.js';
-import { SessionService } from '../mqtt-session/session-service.js';
+import { SessionService, type FlowObserver } from '../mqtt-session/session-service.js';
 import type { SessionFigures } from '../mqtt-session/types.js';
 import type { Meta } from '../presence/types.js';
 import type { Store } from '../store/types.js';
@@ -35,7 +35,11 @@ export type BrokerSessions = Pick<SessionService<Delivery, SubOptions>, 'open' |
 
 export interface SessionHooks {
   onDrop(): void;
+  /** Back-pressure (backpressure.ts) watches deliveries and acks. */
+  flow: FlowObserver;
   removeSubscription(host: string, clientId: string, filter: string): void;
+  /** A deleted session's unacknowledged shared deliveries, for another member (router.ts `redeliver`). */
+  redeliver(host: string, clientId: string, ds: Delivery[]): void;
 }
 
 /** Start-up: stored subscriptions go back into the routers through `add`. */
@@ -63,8 +67,15 @@ export function createSessions(deps: Omit<SessionDeps, 'logger'>, hooks: Session
     scheduler: deps.scheduler,
     writer,
     onDrop: () => hooks.onDrop(),
-    onDeleted: (key, filters) => {
-      for (const f of filters) hooks.removeSubscription(key.host, key.clientId, f);
+    flow: hooks.flow,
+    onDeleted: (key, filters, unacked) => {
+      let shared = false;
+      for (const f of filters) {
+        hooks.removeSubscription(key.host, key.clientId, f);
+        if (f.startsWith('$share/')) shared = true;
+      }
+      // A member's session ended: what it had not acknowledged goes to another member (MQTT 5.0 §4.8.2).
+      if (shared) hooks.redeliver(key.host, key.clientId, unacked().filter((d) => d.share !== undefined));
     },
   });
 }

@@ -29,6 +29,7 @@ import { normaliseLocal } from '../jid.js';
 import type { DisconnectReason, TrackOptions, Via } from '../liveness/types.js';
 import { ConnectionGate } from '../transport/gate.js';
 import { localSessions, snakeFigures, type BrokerSessions, type SessionsFactory } from './broker-sessions.js';
+import { Backpressure, thresholds } from './backpressure.js';
 import type { ChannelEnv, Connected, HostPolicy } from './channel.js';
 import type { SubOptions } from './channel-session.js';
 import type { Claim } from './client-registry.js';
@@ -38,6 +39,7 @@ import { hostPolicy } from './host-policy.js';
 import type { Delivery, Message } from './message.js';
 import { createBrokerMetrics, type BrokerMetrics, type CountedEvent } from './metrics.js';
 import { RC, V3, disconnectCode, willOnClose } from './reason-codes.js';
+import { isSharedFilter } from './topic.js';
 import { localSeams, type HostSeams, type SeamFactory } from './seams.js';
 
 /** What the MQTT side needs from the composition root (app.ts): the core parts and the shared password checker. */
@@ -80,6 +82,8 @@ export class Broker implements ClientBroker {
   /** The listeners' limits (every MQTT listener: tcp, tls, ws, wss). */
   readonly gate: ConnectionGate<BrokerClient>;
   private readonly m: BrokerMetrics;
+  /** QoS 1/2 back-pressure: publishers paused while a subscriber's queue is full. */
+  readonly pressure: Backpressure;
   private unsubscribeLiveness: (() => void) | null = null;
 
   constructor(
@@ -103,9 +107,18 @@ export class Broker implements ClientBroker {
       metrics: deps.metrics,
       limitHits: m.limits,
     });
+    const marks = new Map(names.map((h) => [h, thresholds(deps.config.hosts[h]!.mqtt)]));
+    this.pressure = new Backpressure({
+      thresholds: (h) => marks.get(h)!,
+      scheduler: deps.scheduler,
+      paused: () => m.publisherPauses.inc(),
+      stalled: () => m.backpressureTimeouts.inc(),
+    });
     const made = makeSessions({
       onDrop: () => m.counters.dropped.value++,
+      flow: this.pressure,
       removeSubscription: (host, clientId, filter) => this.hosts.get(host)?.router.unsubscribe(clientId, filter),
+      redeliver: (host, clientId, ds) => this.hosts.get(host)?.router.redeliver(clientId, ds),
     });
     this.sessions = made.sessions;
     for (const host of names) {
@@ -117,6 +130,7 @@ export class Broker implements ClientBroker {
         sessions: this.sessions,
         publish: (msg) => this.publish(this.hosts.get(host)!, msg),
         aclDenied: () => m.aclDenied.inc(),
+        sharedDelivered: (group) => m.sharedDeliveries.inc({ host, group }),
       });
       this.hosts.set(host, { ...parts, policy });
     }
@@ -130,6 +144,7 @@ export class Broker implements ClientBroker {
         counters: m.counters,
         defaultMaxPacketSize: () => defaultPolicy.mqtt.max_packet_size,
         monoNow: () => clock.monotonic(),
+        soon: (fn) => void setImmediate(fn),
         nowMs: () => clock.now(),
       },
       gate: {
@@ -216,23 +231,23 @@ export class Broker implements ClientBroker {
       },
     );
     this.m.connects.inc();
-    const handle = this.deps.liveness.track({ host, transport: 'mqtt', id }, conn, this.trackOptions(host, st.keepalive, conn.via));
+    // Who the client is goes with the `online` event, so the change feed's first record says it.
+    const meta = { username: st.username, protocol_level: st.version, keepalive: st.keepalive, clean_start: st.cleanStart, session_expiry: st.sessionExpiryS, ip: conn.remoteIp, via: conn.via };
+    const handle = this.deps.liveness.track({ host, transport: 'mqtt', id }, conn, this.trackOptions(host, st.keepalive, conn.via), meta);
     conn.opened(opened.handle, opened.generation, handle);
-    this.deps.presence.setMeta(handle.ref, {
-      username: st.username,
-      protocol_level: st.version,
-      keepalive: st.keepalive,
-      clean_start: st.cleanStart,
-      session_expiry: st.sessionExpiryS,
-      ip: conn.remoteIp,
-      via: conn.via,
-    });
     if (this.deps.logger.isLevelEnabled('debug')) this.deps.logger.debug({ event: 'mqtt_connected', host, client_id: id, username: st.username, protocol_level: st.version, keepalive: st.keepalive, session_present: present, takeover: !!previous }, 'MQTT client connected');
     if (previous) takeOver(previous);
   }
 
   route(conn: BrokerClient, msg: Message): void {
-    this.publish(this.hosts.get(conn.negotiated!.policy.host)!, msg);
+    // QoS 1/2 only: a QoS 0 message never waits in an online subscriber's queue.
+    if (msg.qos === 0) return this.publish(this.hosts.get(conn.negotiated!.policy.host)!, msg);
+    this.pressure.routing(conn);
+    try {
+      this.publish(this.hosts.get(conn.negotiated!.policy.host)!, msg);
+    } finally {
+      this.pressure.routed();
+    }
   }
 
   /** A message of a host: stored when retained, routed to the subscribers. */
@@ -247,6 +262,7 @@ export class Broker implements ClientBroker {
     const now = this.deps.clock.now();
     for (const { filter, opts, existed } of subs) {
       h.router.subscribe(st.clientId, filter, opts);
+      if (isSharedFilter(filter)) continue; // no retained messages on a shared subscription [MQTT 5.0 §4.8.2]
       // Retain Handling: 0 send, 1 only for a new subscription, 2 never [MQTT-3.3.1-9..11 v5].
       if (opts.rh === 2 || (opts.rh === 1 && existed)) continue;
       const found = h.retained.matching(filter, now);
@@ -273,6 +289,7 @@ export class Broker implements ClientBroker {
     this.gate.closed(conn);
     const st = conn.negotiated;
     if (!st || !conn.session) return;
+    this.pressure.gone(conn.session);
     const h = this.hosts.get(st.policy.host)!;
     h.clients.release(st.clientId, conn);
     // A close of an older generation (after a takeover) does nothing; clean sessions leave the router via onDeleted.

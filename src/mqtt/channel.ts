@@ -18,6 +18,8 @@ import type { DisconnectReason } from '../liveness/types.js';
 import type { Acl } from './acl.js';
 import type { Message, PublishProperties } from './message.js';
 import type { ChannelSession, SubOptions } from './channel-session.js';
+import type { ReceiveQuota } from './receive-quota.js';
+import type { OutboundAliases } from './topic-alias-out.js';
 
 export type ProtocolVersion = 3 | 4 | 5;
 
@@ -65,6 +67,10 @@ export interface Connected {
   maxPacketOut: number;
   /** Topic aliases from the client (v5 §3.3.2.3.4); null when none announced. */
   aliases: Map<number, string> | null;
+  /** Topic aliases to the client (topic-alias-out.ts); null when off or the client announced none. */
+  aliasesOut: OutboundAliases | null;
+  /** v5: the client's unacknowledged QoS 1/2 against the server's Receive Maximum (receive-quota.ts); null for 3.1.1 or no limit. */
+  quota: ReceiveQuota | null;
 }
 
 export interface Closed {

@@ -17,6 +17,7 @@ import type { DisconnectReason, LivenessAdapter, LivenessHandle } from '../liven
 import type { SessionHandle, SessionSink } from '../mqtt-session/session-service.js';
 import type { TimerHandle } from '../time/scheduler.js';
 import type { Via } from '../liveness/types.js';
+import type { Throttled } from './backpressure.js';
 import type { ChannelEnv, Connected } from './channel.js';
 import type { CertificateIdentity } from './connect-check.js';
 import type { SubOptions } from './channel-session.js';
@@ -42,6 +43,8 @@ export interface PacketWire {
   defaultMaxPacketSize(): number;
   /** Monotonic ms (when a connection opened: the CONNECT timeout). */
   monoNow(): number;
+  /** Run `fn` on a later turn of the event loop, after pending I/O (reading on after a pause). */
+  soon(fn: () => void): void;
   /** Wall-clock ms: the time base of message expiry (persisted deadlines mean the same after a restart). */
   nowMs(): number;
 }
@@ -86,7 +89,7 @@ export interface ClientBroker {
 }
 
 /** What the broker needs of a connection (connection.ts implements it). */
-export interface BrokerClient extends Holder, Subscriber, LivenessAdapter, SessionSink<Delivery> {
+export interface BrokerClient extends Holder, Subscriber, LivenessAdapter, SessionSink<Delivery>, Throttled {
   /** True once the connection ended (a cluster's late answer to `open` then gives its claim back). */
   readonly ended: boolean;
   /** The negotiated state once CONNECT succeeded; kept after close for the will and the session. */

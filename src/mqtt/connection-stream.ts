@@ -52,3 +52,14 @@ export function attachStream(stream: TransportConn, reader: StreamReader): void 
 export function destroyStream(this: TransportConn): void {
   this.destroy();
 }
+
+/**
+ * Close after a v5 DISCONNECT: end our side once the writes are flushed, then keep reading (and
+ * discarding) until the peer closes or `lingerMs` pass. A client still sending when the DISCONNECT
+ * goes out (a PUBREL for each PUBREC before a 0x93) would otherwise meet a reset before it reads
+ * the reason code (Paho's test_flow_control2).
+ */
+export function lingerClose(stream: TransportConn, later: (ms: number, fn: () => void) => unknown, lingerMs: number): void {
+  stream.once('finish', () => later(lingerMs, () => stream.destroy()));
+  stream.resume(); // read on, so the peer's last packets are taken and dropped (the reader has ended)
+}

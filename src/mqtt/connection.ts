@@ -38,7 +38,11 @@ import type { Delivery } from './message.js';
 import { RC, disconnectCode, willOnClose } from './reason-codes.js';
 import type { SessionHandle } from '../mqtt-session/session-service.js';
 import type { SubOptions } from './channel-session.js';
-import { attachStream, destroyStream, type StreamReader } from './connection-stream.js';
+import { attachStream, destroyStream, lingerClose, type StreamReader } from './connection-stream.js';
+import { countPublish, pauseInput, PRESSURE, resumeInput, type InputOwner } from './connection-input.js';
+import type { Throttled } from './backpressure.js';
+import { shortForm } from './short-acks.js';
+import { encodeAliased } from './topic-alias-out.js';
 import { beginRead, endRead, flushWrites, queueWrite, writeFirst, type WriteQueue } from './connection-writes.js';
 
 /** Acknowledgements that promise the client its packet is safe: sent only once durable. */
@@ -47,6 +51,8 @@ function isDurableAck(cmd: Packet['cmd']): boolean {
 }
 
 const PINGRESP = Buffer.from([0xd0, 0x00]);
+/** After a v5 DISCONNECT, how long the peer's last packets are still read (connection-stream.ts lingerClose). */
+const DISCONNECT_LINGER_MS = 2_000;
 /** CONNACK of a 3.1/3.1.1 success, without / with Session Present (3.1.1 §3.2). */
 const CONNACK_V3_OK = [Buffer.from([0x20, 0x02, 0x00, 0x00]), Buffer.from([0x20, 0x02, 0x01, 0x00])] as const;
 
@@ -55,7 +61,7 @@ function countsAuthFailure(effects: Step['effects']): boolean {
   return false;
 }
 
-export class MqttConnection implements Framed, WriteQueue, StreamReader, BrokerClient {
+export class MqttConnection implements Framed, InputOwner, WriteQueue, StreamReader, BrokerClient, Throttled {
   // Framer state (framer.ts; nothing else touches it): the unfinished packet, its fill, held input.
   pend: Buffer | null = null;
   pendFill = 0;
@@ -76,6 +82,9 @@ export class MqttConnection implements Framed, WriteQueue, StreamReader, BrokerC
   // Write queue state (connection-writes.ts; nothing else touches it): waiting writes, their bytes.
   outQ: Buffer | Buffer[] | null = null;
   outBytes = 0;
+  // Input pausing after CONNECT (connection-input.ts): reasons held, PUBLISH handled in this read.
+  inputPaused = 0;
+  readPublishes = 0;
 
   constructor(
     readonly stream: TransportConn,
@@ -109,6 +118,7 @@ export class MqttConnection implements Framed, WriteQueue, StreamReader, BrokerC
   onData(buf: Buffer): void {
     if (this.ended) return;
     const outer = beginRead(this);
+    this.readPublishes = 0;
     try {
       // A lone PINGREQ at a packet boundary, the idle fleet's hot packet: framed by sight.
       if (buf.length === 2 && buf[0] === 0xc0 && buf[1] === 0x00 && atBoundary(this) && !holding(this)) this.onFrame(buf);
@@ -200,6 +210,29 @@ export class MqttConnection implements Framed, WriteQueue, StreamReader, BrokerC
       if (verdict !== null) env = withVerdict(env, verdict);
     }
     this.apply(dispatch(this.state, pkt, env, this.session, wire.nowMs()));
+    if (pkt.cmd === 'publish') countPublish(this, wire.soon);
+  }
+
+  // Input pausing (connection-input.ts, backpressure.ts) ----------------------------------------
+
+  throttle(): void {
+    pauseInput(this, PRESSURE);
+  }
+
+  unthrottle(): void {
+    resumeInput(this, PRESSURE, this.deps.wire.soon);
+  }
+
+  readOn(): void {
+    const outer = beginRead(this);
+    this.readPublishes = 0;
+    try {
+      this.resumeInput();
+    } catch (err) {
+      this.failed(err);
+    } finally {
+      endRead(this, outer);
+    }
   }
 
   /** A CONNECT whose password is checked off the loop: hold input until the outcome is known. */
@@ -324,11 +357,15 @@ export class MqttConnection implements Framed, WriteQueue, StreamReader, BrokerC
     if (packet.cmd === 'connack' && this.version !== 5 && packet.returnCode === 0 && packet.properties === undefined) {
       return writeFirst(this, CONNACK_V3_OK[packet.sessionPresent ? 1 : 0]);
     }
-    queueWrite(this, generate(packet, { protocolVersion: this.version }));
+    queueWrite(this, shortForm(packet) ?? generate(packet, { protocolVersion: this.version }));
   }
 
   private sendWhenDurable(packet: Packet): void {
+    // A v5 client's PUBLISH stays unacknowledged against the Receive Maximum until its PUBACK / PUBCOMP is written.
+    const quota = packet.cmd === 'puback' || packet.cmd === 'pubcomp' ? (this.negotiated?.quota ?? null) : null;
+    if (quota) quota.owed++;
     this.deps.broker.whenDurable((err) => {
+      if (quota) quota.owed--;
       if (this.ended) return;
       if (!err) return this.send(packet);
       this.failed(err); // not durable: never acknowledge; the client resends after reconnecting
@@ -343,7 +380,7 @@ export class MqttConnection implements Framed, WriteQueue, StreamReader, BrokerC
       this.deps.wire.counters.dropped.value++;
       return;
     }
-    const buf = cache && d.subIds === null ? cache.get(st.version, d) : this.encode(st, d, 0, false, this.deps.wire.nowMs());
+    const buf = cache && d.subIds === null && st.aliasesOut === null ? cache.get(st.version, d) : this.encode(st, d, 0, false, this.deps.wire.nowMs());
     if (buf) this.writeOut(st, buf);
   }
 
@@ -371,7 +408,7 @@ export class MqttConnection implements Framed, WriteQueue, StreamReader, BrokerC
   }
 
   private encode(st: Connected, d: Delivery, id: number, dup: boolean, now: number): Buffer | null {
-    return encodePublish(st.version, d, id, dup, now);
+    return st.aliasesOut === null ? encodePublish(st.version, d, id, dup, now) : encodeAliased(st, st.aliasesOut, d, id, dup, now);
   }
 
   private writeOut(st: Connected, buf: Buffer): void {
@@ -397,7 +434,8 @@ export class MqttConnection implements Framed, WriteQueue, StreamReader, BrokerC
     this.state = { phase: 'closed' };
     if (!this.stream.destroyed) {
       flushWrites(this);
-      this.stream.once('finish', destroyStream);
+      if (code !== null && st && st.version === 5) lingerClose(this.stream, this.deps.gate.later, DISCONNECT_LINGER_MS);
+      else this.stream.once('finish', destroyStream);
       this.stream.end();
     }
     this.deps.broker.closed(this, reason, will);

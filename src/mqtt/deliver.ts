@@ -14,7 +14,8 @@ import type { Delivery } from './message.js';
 
 export type Expired = null;
 
-export function publishPacket(version: number, d: Delivery, messageId: number, dup: boolean, nowMs: number): IPublishPacket | Expired {
+/** `alias`: 0 none, > 0 a new Topic Alias (sent with the topic), < 0 a known one (empty topic name): topic-alias-out.ts. */
+export function publishPacket(version: number, d: Delivery, messageId: number, dup: boolean, nowMs: number, alias = 0): IPublishPacket | Expired {
   const { msg } = d;
   const pkt: IPublishPacket = {
     cmd: 'publish',
@@ -30,6 +31,10 @@ export function publishPacket(version: number, d: Delivery, messageId: number, d
     let props = msg.properties ? { ...msg.properties } : null;
     if (msg.expiresAt !== null) (props ??= {}).messageExpiryInterval = Math.max(1, Math.ceil((msg.expiresAt - nowMs) / 1000));
     if (d.subIds) (props ??= {}).subscriptionIdentifier = d.subIds.length === 1 ? d.subIds[0]! : d.subIds;
+    if (alias !== 0) {
+      (props ??= {}).topicAlias = Math.abs(alias);
+      if (alias < 0) pkt.topic = ''; // [MQTT-3.3.2-12]: the alias stands for the topic
+    }
     if (props) pkt.properties = props;
   }
   return pkt;
@@ -41,10 +46,10 @@ export function publishPacket(version: number, d: Delivery, messageId: number, d
  * (§2.2.3), topic as a UTF-8 string with its 2-byte length (§1.5.3), Packet Identifier when
  * QoS > 0 (§3.3.2.2), payload.
  */
-export function encodePublish(version: number, d: Delivery, messageId: number, dup: boolean, nowMs: number): Buffer | Expired {
+export function encodePublish(version: number, d: Delivery, messageId: number, dup: boolean, nowMs: number, alias = 0): Buffer | Expired {
   const { msg } = d;
   if (version === 5) {
-    const pkt = publishPacket(version, d, messageId, dup, nowMs);
+    const pkt = publishPacket(version, d, messageId, dup, nowMs, alias);
     return pkt ? generate(pkt, { protocolVersion: 5 }) : null;
   }
   if (msg.expiresAt !== null && nowMs >= msg.expiresAt) return null;

@@ -4,7 +4,7 @@
  * the session core persists (src/mqtt-session/types.ts). It belongs to the MQTT side, which
  * hands it to the session core's durable writer (broker-sessions.ts): the core knows no Delivery.
  */
-import type { Delivery, PublishProperties } from './message.js';
+import { forwardableProperties, type Delivery } from './message.js';
 import type { MessageCodec } from '../mqtt-session/durable.js';
 
 export const deliveryCodec: MessageCodec<Delivery> = {
@@ -25,7 +25,7 @@ export const deliveryCodec: MessageCodec<Delivery> = {
       // The QoS of the original PUBLISH is not kept: the delivery QoS bounds every use of it.
       qos: s.qos,
       retain: s.retain,
-      properties: s.properties as PublishProperties | null,
+      properties: forwardableProperties(s.properties),
       expiresAt: s.expiresAt,
       senderId: s.senderId,
     },

@@ -1,8 +1,9 @@
 /**
  * An application message inside the broker, independent of the packet it came in or goes out in.
- * Properties are MQTT 5 properties forwarded as they are (user properties, content type, response
- * topic, correlation data, payload format), without the per-hop ones (topic alias, subscription
- * identifier, message expiry, which is kept as an absolute deadline instead).
+ * Properties are the MQTT 5 application properties forwarded as they are (forwardableProperties:
+ * user properties, content type, response topic, correlation data, payload format), without the
+ * per-hop ones (topic alias, subscription identifier) and without message expiry, which is kept as
+ * an absolute deadline instead.
  */
 import type { IPublishPacket, QoS } from 'mqtt-packet';
 
@@ -29,15 +30,29 @@ export interface Delivery {
   retain: boolean;
   /** v5 Subscription Identifiers of the matching subscriptions, or null. */
   subIds: number[] | null;
+  /** The shared subscription group it was delivered through (router.ts `redeliver`). */
+  share?: string;
 }
 
-/** Properties worth forwarding: everything but the per-hop ones. Null when nothing is left. */
-export function forwardableProperties(p: IPublishPacket['properties']): PublishProperties | null {
+/**
+ * The application properties a message carries from its PUBLISH (or will) to every PUBLISH it goes
+ * out in, an allow-list: Payload Format Indicator [MQTT-3.3.2-4], Content Type [MQTT-3.3.2-20],
+ * Response Topic [MQTT-3.3.2-15], Correlation Data [MQTT-3.3.2-16], User Property
+ * [MQTT-3.3.2-17/18]. The will's own properties (5.0 §3.1.3.2) are the same five plus Will Delay
+ * Interval (not a PUBLISH property: Eclipse Paho's reference client drops the connection on it)
+ * and Message Expiry Interval; PUBLISH adds Topic Alias and Subscription Identifier (per hop).
+ * Message Expiry is kept as a deadline (`expiresAt`) and sent as the time left [MQTT-3.3.2-6].
+ * Whatever else a packet, the store or an older version put there is left behind. Null when
+ * nothing is left.
+ */
+export function forwardableProperties(p: Readonly<Record<string, unknown>> | null | undefined): PublishProperties | null {
   if (!p) return null;
   let out: PublishProperties | null = null;
-  for (const k of Object.keys(p) as (keyof PublishProperties)[]) {
-    if (k === 'topicAlias' || k === 'subscriptionIdentifier' || k === 'messageExpiryInterval') continue;
-    (out ??= {})[k] = p[k] as never;
+  for (const k of FORWARDED) {
+    const v = p[k];
+    if (v !== undefined && v !== null) (out ??= {})[k] = v as never;
   }
   return out;
 }
+
+const FORWARDED = ['payloadFormatIndicator', 'contentType', 'responseTopic', 'correlationData', 'userProperties'] as const satisfies readonly (keyof PublishProperties)[];

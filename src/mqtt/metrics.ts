@@ -22,6 +22,11 @@ export interface BrokerMetrics {
   keepaliveTimeouts: Counter;
   aclDenied: Counter;
   limits: Counter<'limit'>;
+  /** Publishers paused by QoS 1/2 back-pressure, and full subscribers past backpressure_timeout. */
+  publisherPauses: Counter;
+  /** Deliveries to shared subscription groups, per host and group. */
+  sharedDeliveries: Counter<'host' | 'group'>;
+  backpressureTimeouts: Counter;
   /** The per-packet ones, plain numbers reported at scrape. */
   counters: PacketCounters;
   count(what: CountedEvent): void;
@@ -42,6 +47,9 @@ export function createBrokerMetrics(metrics: Metrics): BrokerMetrics {
     keepaliveTimeouts: metrics.counter('vigil_mqtt_keepalive_timeouts_total', 'Clients closed for no packet within 1.5 x Keep Alive.'),
     aclDenied,
     limits,
+    publisherPauses: metrics.counter('vigil_mqtt_publisher_pauses_total', 'Publishers paused because a subscriber queue they feed reached backpressure_high_water.'),
+    backpressureTimeouts: metrics.counter('vigil_mqtt_backpressure_timeouts_total', 'Subscribers whose queue stayed above backpressure_high_water for backpressure_timeout: their publishers read on, the queue drop rules apply.'),
+    sharedDeliveries: metrics.counter('vigil_mqtt_shared_deliveries_total', 'Messages delivered to a shared subscription group ($share/{name}/{filter}), one per message and group.', ['host', 'group'] as const),
     counters,
     count(what) {
       switch (what) {

@@ -12,7 +12,7 @@
  */
 import type { RetainedMessage, RetainedRepo } from '../store/types.js';
 import type { Clock } from '../time/clock.js';
-import type { Message, PublishProperties } from './message.js';
+import { forwardableProperties, type Message } from './message.js';
 import { topicMatches } from './topic.js';
 
 export interface RetainedStore {
@@ -40,16 +40,14 @@ export class RetainedIndex implements RetainedStore {
   /** Load what the store holds (start-up). */
   load(): void {
     for (const r of this.repo.list(this.host)) {
-      const props = (r.properties ?? null) as (PublishProperties & { messageExpiryInterval?: number }) | null;
-      const expiry = props?.messageExpiryInterval;
-      const expiresAt = expiry === undefined ? null : r.storedAt + expiry * 1000;
-      if (props) delete props.messageExpiryInterval;
+      const expiry = r.properties?.messageExpiryInterval;
+      const expiresAt = typeof expiry === 'number' ? r.storedAt + expiry * 1000 : null;
       this.byTopic.set(r.topic, {
         topic: r.topic,
         payload: r.payload,
         qos: r.qos,
         retain: true,
-        properties: props && Object.keys(props).length > 0 ? props : null,
+        properties: forwardableProperties(r.properties), // only what a PUBLISH may carry on
         expiresAt,
         senderId: '',
       });

@@ -11,6 +11,11 @@
  *       pass for all of them (EncodeCache); everything else goes to its session (window, queue,
  *       offline queue, or nowhere when it has none).
  *
+ *   - shared subscriptions (`$share/{name}/{filter}`, MQTT 5.0 §4.8.2; shared-groups.ts): one
+ *     delivery per matching group, to the member the host's strategy picks (shared-strategy.ts);
+ *     the delivery names its group (`share`) so that a member's session that ends hands its
+ *     unacknowledged messages to another member (`redeliver`).
+ *
  * Synchronous, and the QoS 0 path to local subscribers allocates only the encode cache and the
  * deliveries (one match: no map): a cluster router (issue 16) wraps this one, forwarding to the
  * nodes its route table names, and keeps local delivery here. Retained messages are not the
@@ -19,6 +24,8 @@
 import type { SubOptions } from './channel-session.js';
 import { EncodeCache } from './deliver.js';
 import type { Delivery, Message } from './message.js';
+import { parseShared, SharedGroups, type SharedGroup } from './shared-groups.js';
+import { pickMember, type SharedStrategy } from './shared-strategy.js';
 import { SubscriptionTrie } from './trie.js';
 
 export interface Router {
@@ -27,6 +34,11 @@ export interface Router {
   unsubscribe(clientId: string, filter: string): void;
   /** Deliver `msg` to every matching subscription, now. */
   publish(msg: Message): void;
+  /**
+   * Messages of shared deliveries a member's ended session left unacknowledged: each to another
+   * member of its group (the member's subscriptions are removed first). MQTT 5.0 §4.8.2.
+   */
+  redeliver(from: string, ds: readonly Delivery[]): void;
   /** Subscriptions held (operators, tests). */
   readonly size: number;
 }
@@ -47,6 +59,10 @@ export interface RouterDeps {
   sessions: { deliver(host: string, clientId: string, d: Delivery): unknown };
   /** Wall-clock ms (message expiry). */
   nowMs(): number;
+  /** The host's mqtt.shared_subscription_strategy (read per message: host settings may change). */
+  strategy(): SharedStrategy;
+  /** One delivery to a shared group (vigil_mqtt_shared_deliveries_total{group}). */
+  sharedDelivered(group: string): void;
 }
 
 interface SubEntry {
@@ -58,6 +74,8 @@ export class LocalRouter implements Router {
   private readonly trie = new SubscriptionTrie<SubEntry>();
   /** Matches of the current pass, emptied after each. */
   private readonly scratch: SubEntry[] = [];
+  private readonly groups = new SharedGroups();
+  private readonly groupScratch: SharedGroup[] = [];
   private readonly online: ReadonlyMap<string, Subscriber>;
 
   constructor(private readonly deps: RouterDeps) {
@@ -65,21 +83,32 @@ export class LocalRouter implements Router {
   }
 
   get size(): number {
-    return this.trie.size;
+    return this.trie.size + this.groups.size;
   }
 
   subscribe(clientId: string, filter: string, opts: SubOptions): void {
-    this.trie.add(filter, clientId, { clientId, opts });
+    const shared = parseShared(filter);
+    if (shared === null) this.trie.add(filter, clientId, { clientId, opts });
+    else if (shared !== 'invalid') this.groups.subscribe(clientId, shared, opts);
   }
 
   unsubscribe(clientId: string, filter: string): void {
-    this.trie.remove(filter, clientId);
+    const shared = parseShared(filter);
+    if (shared === null) this.trie.remove(filter, clientId);
+    else if (shared !== 'invalid') this.groups.unsubscribe(clientId, shared);
   }
 
   publish(msg: Message): void {
     const matches = this.trie.match(msg.topic, this.scratch);
-    if (matches.length === 0) return;
+    const groups = this.groups.match(msg.topic, this.groupScratch);
+    if (matches.length === 0 && groups.length === 0) return;
     const cache = new EncodeCache(this.deps.nowMs());
+    if (groups.length > 0) {
+      const picked = groups.slice();
+      groups.length = 0;
+      for (const g of picked) this.toGroup(g, msg, null, cache);
+    }
+    if (matches.length === 0) return;
     if (matches.length === 1) {
       const s = matches[0]!;
       matches.length = 0;
@@ -107,6 +136,26 @@ export class LocalRouter implements Router {
     }
     matches.length = 0;
     for (const [clientId, d] of per) this.sendTo(clientId, d, cache);
+  }
+
+  redeliver(from: string, ds: readonly Delivery[]): void {
+    const cache = new EncodeCache(this.deps.nowMs());
+    for (const d of ds) {
+      const g = d.share === undefined ? undefined : this.groups.get(d.share);
+      if (g !== undefined) this.toGroup(g, d.msg, from, cache);
+    }
+  }
+
+  /** One delivery to the member of `g` the strategy picks (never `not`, the member that left). */
+  private toGroup(g: SharedGroup, msg: Message, not: string | null, cache: EncodeCache): void {
+    const list = not === null ? g.list : g.list.filter((m) => m !== not);
+    const online = (id: string) => this.online.get(id)?.connected != null;
+    const member = pickMember(this.deps.strategy(), list, g, msg.senderId, online);
+    if (member === null) return;
+    const opts = g.members.get(member)!;
+    this.deps.sharedDelivered(g.key);
+    // No Local is refused on shared subscriptions [MQTT-3.8.3-4]: nothing to skip here.
+    this.sendTo(member, { msg, qos: Math.min(msg.qos, opts.qos) as Delivery['qos'], retain: opts.rap && msg.retain, subIds: opts.subId === null ? null : [opts.subId], share: g.key }, cache);
   }
 
   private sendTo(clientId: string, d: Delivery, cache: EncodeCache): void {

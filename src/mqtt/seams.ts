@@ -40,6 +40,8 @@ export interface SeamContext {
   /** Store (retained) and route a message as if a client of the host had published it (wills). */
   publish(msg: Message): void;
   aclDenied(): void;
+  /** One delivery to a shared subscription group (metrics). */
+  sharedDelivered(group: string): void;
 }
 
 export type SeamFactory = (ctx: SeamContext) => HostSeams;
@@ -53,7 +55,14 @@ export function localSeams(deps: { store: Store; clock: Clock; scheduler: Schedu
     retained.load();
     return {
       clients,
-      router: new LocalRouter({ host: ctx.host, online: clients.local, sessions: ctx.sessions, nowMs }),
+      router: new LocalRouter({
+        host: ctx.host,
+        online: clients.local,
+        sessions: ctx.sessions,
+        nowMs,
+        strategy: () => ctx.policy.mqtt.shared_subscription_strategy,
+        sharedDelivered: ctx.sharedDelivered,
+      }),
       retained,
       wills: new LocalWillScheduler({ policy: ctx.policy, scheduler: deps.scheduler, nowMs, publish: ctx.publish, aclDenied: ctx.aclDenied }),
     };

@@ -152,6 +152,18 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable & Pr
   /** The meta object setMeta made last, shared by the next row whose meta equals it. */
   let lastMeta: Meta = EMPTY_META;
 
+  /**
+   * `meta` as a row keeps it: a new object (the feed may hold the old one), or the last one made
+   * when it is equal: meta objects are never written into, so rows with the same meta (one fleet,
+   * one gateway) share one. A first meta is a plain copy: V8 clones the caller's literal with its
+   * properties in the object, where a merge would spill them to a side array. `ours`: a merge the
+   * table just made, kept as it is.
+   */
+  function shared(meta: Meta, ours = false): Meta {
+    if (sameMeta(meta, lastMeta)) return lastMeta;
+    return (lastMeta = ours ? meta : { ...meta });
+  }
+
   const rowsOf = (host: string, transport: Transport, source = LOCAL_SOURCE): Rows | undefined => hosts.get(host)?.rows(transport, source);
 
   function hostRows(host: string): HostRows {
@@ -194,7 +206,7 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable & Pr
     h.index.markRemoved();
   }
 
-  function onOnline(ref: EndpointRef, takeover: boolean): void {
+  function onOnline(ref: EndpointRef, takeover: boolean, meta: Meta | null): void {
     const handle = liveness.get(ref);
     if (!handle || handle.ref.generation !== ref.generation) return;
     const h = hostRows(ref.host);
@@ -210,10 +222,14 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable & Pr
       existing.available = ref.transport === 'mqtt';
       existing.detail = null;
       existing.announcedLiveness = null;
+      if (meta) existing.meta = shared(meta);
       emit('online', existing, null, true);
       return;
     }
-    emit('online', addRow(h, rows, ref.id, ref.generation, clock.now(), handle, handle.via), null, takeover);
+    const r = addRow(h, rows, ref.id, ref.generation, clock.now(), handle, handle.via);
+    // Who it is, in its first record: the adapter's fields come with the `online` event.
+    if (meta) r.meta = shared(meta);
+    emit('online', r, null, takeover);
   }
 
   /** A new online row in place of `rows`' offline one of that id, if any (not announced). */
@@ -269,7 +285,7 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable & Pr
   function onEvent(e: LivenessEvent): void {
     switch (e.type) {
       case 'online':
-        return onOnline(e.ref, e.takeover);
+        return onOnline(e.ref, e.takeover, e.meta);
       case 'offline':
         return onOffline(e.ref, e.reason);
       case 'state':
@@ -377,12 +393,7 @@ export function createPresenceTable(deps: PresenceTableDeps): PresenceTable & Pr
     setMeta(ref, meta, announce = false) {
       const r = current(ref);
       if (!r) return;
-      // A new object (the feed may hold the old one), or the last one made when it is equal: meta
-      // objects are never written into, so rows with the same meta (one fleet, one gateway) share
-      // one. A first meta is a plain copy: V8 clones the caller's literal with its properties in the
-      // object, where a merge would spill them to a side array.
-      const merged = r.meta === EMPTY_META ? meta : { ...r.meta, ...meta };
-      r.meta = sameMeta(merged, lastMeta) ? lastMeta : (lastMeta = merged === meta ? { ...meta } : merged);
+      r.meta = r.meta === EMPTY_META ? shared(meta) : shared({ ...r.meta, ...meta }, true);
       if (announce) emit('meta', r);
     },
     setFigures(ref, provider) {

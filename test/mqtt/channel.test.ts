@@ -27,6 +27,8 @@ const connected = (version: 4 | 5): Connected => ({
   window: 32,
   maxPacketOut: 0,
   aliases: null,
+  aliasesOut: null,
+  quota: null,
 });
 
 /** A clean in-memory session handle (no store, sink discards). */

@@ -5,46 +5,33 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import mqtt, { type MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type mqtt from 'mqtt';
+import { type MqttClient } from 'mqtt';
+import { describe, expect, it } from 'vitest';
 import { until } from '../support/until.js';
-import { HOST, OTHER, rig } from './harness.js';
+import { HOST, OTHER } from './harness.js';
+import { liveRig } from './live-rig.js';
 
 const hasMosquitto = existsSync('/usr/bin/mosquitto_pub') && existsSync('/usr/bin/mosquitto_sub');
 if (!hasMosquitto && process.env.CI) throw new Error('mosquitto-clients is required in CI (see .ci/apt-packages)');
 if (!hasMosquitto) console.warn('mosquitto-clients not installed: skipping the mosquitto end-to-end tests');
 
-const r = rig({
-  realTime: true,
-  mqtt: {
-    acl: [
-      { permission: 'deny', action: 'subscribe', topic: 'secret/#' },
-      { permission: 'deny', action: 'publish', topic: 'readonly/#', username: '*' },
-    ],
+const live = liveRig(
+  {
+    mqtt: {
+      acl: [
+        { permission: 'deny', action: 'subscribe', topic: 'secret/#' },
+        { permission: 'deny', action: 'publish', topic: 'readonly/#', username: '*' },
+      ],
+    },
   },
-});
-let port = 0;
-const clients: MqttClient[] = [];
-
-beforeAll(async () => {
-  r.addUser(HOST, 'alice', 'wonder');
-  r.addUser(OTHER, 'bob', 'builder');
-  r.liveness.setHostConfig(OTHER, { mqtt_probe: 'pingreq', ping_interval: 1, ping_ack_timeout: 1 });
-  await r.service.start();
-  port = r.service.address()!.port;
-});
-afterAll(async () => {
-  for (const c of clients) c.end(true);
-  await r.service.stop();
-});
-
-const connect = (opts: mqtt.IClientOptions = {}): Promise<MqttClient> =>
-  new Promise((resolve, reject) => {
-    const c = mqtt.connect({ host: '127.0.0.1', port, reconnectPeriod: 0, connectTimeout: 3000, ...opts });
-    clients.push(c);
-    c.once('connect', () => resolve(c));
-    c.once('error', reject);
-  });
+  (r) => {
+    r.addUser(HOST, 'alice', 'wonder');
+    r.addUser(OTHER, 'bob', 'builder');
+    r.liveness.setHostConfig(OTHER, { mqtt_probe: 'pingreq', ping_interval: 1, ping_ack_timeout: 1 });
+  },
+);
+const { r, connect } = live;
 
 const nextMessage = (c: MqttClient) =>
   new Promise<{ topic: string; payload: string; packet: mqtt.IPublishPacket }>((resolve) =>
@@ -132,7 +119,7 @@ describe('mqtt.js', () => {
 
 describe.skipIf(!hasMosquitto)('mosquitto clients', () => {
   const sub = (args: string[]) => {
-    const p = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), ...args]);
+    const p = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(live.port), ...args]);
     let out = '';
     let err = '';
     p.stdout.on('data', (b: Buffer) => (out += b.toString()));
@@ -145,18 +132,18 @@ describe.skipIf(!hasMosquitto)('mosquitto clients', () => {
     const before = r.service.broker.subscriptionCount(HOST);
     const s = sub(['-t', `mos/q${qos}`, '-q', qos, '-C', '1', '-i', `msub${qos}`]);
     await until(() => r.service.broker.subscriptionCount(HOST) > before, { capMs: 3000, everyMs: 5 });
-    await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-t', `mos/q${qos}`, '-q', qos, '-m', `m${qos}`]);
+    await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(live.port), '-t', `mos/q${qos}`, '-q', qos, '-m', `m${qos}`]);
     expect((await s.done).trim()).toBe(`m${qos}`);
   });
 
   it('retained, with a user, and v5 user properties', async () => {
-    await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-u', 'alice', '-P', 'wonder', '-t', 'mos/ret', '-r', '-m', 'r1']);
+    await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(live.port), '-u', 'alice', '-P', 'wonder', '-t', 'mos/ret', '-r', '-m', 'r1']);
     const s = sub(['-t', 'mos/ret', '-C', '1', '-V', 'mqttv5', '-F', '%r %p']);
     expect((await s.done).trim()).toBe('1 r1');
     const before = r.service.broker.subscriptionCount(HOST);
     const s5 = sub(['-t', 'mos/v5', '-C', '1', '-V', 'mqttv5', '-F', '%P %p']);
     await until(() => r.service.broker.subscriptionCount(HOST) > before, { capMs: 3000, everyMs: 5 });
-    await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-V', 'mqttv5', '-t', 'mos/v5', '-D', 'PUBLISH', 'user-property', 'a', 'b', '-m', 'x']);
+    await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(live.port), '-V', 'mqttv5', '-t', 'mos/v5', '-D', 'PUBLISH', 'user-property', 'a', 'b', '-m', 'x']);
     expect((await s5.done).trim()).toBe('a:b x');
   });
 

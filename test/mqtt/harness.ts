@@ -94,6 +94,8 @@ export function rig(opts: RigOptions = {}) {
 
 export class TestClient {
   readonly received: Packet[] = [];
+  /** The bytes received, as read (tests of the encoding itself). */
+  readonly bytes: Buffer[] = [];
   closed = false;
   private readonly side;
   private readonly parser;
@@ -104,7 +106,10 @@ export class TestClient {
     this.side = client;
     this.parser = makeParser({ protocolVersion: version });
     this.parser.on('packet', (p: Packet) => this.received.push(p));
-    client.on('data', (b: Buffer) => this.parser.parse(b));
+    client.on('data', (b: Buffer) => {
+      this.bytes.push(b);
+      this.parser.parse(b);
+    });
     client.on('end', () => (this.closed = true));
     client.on('close', () => (this.closed = true));
   }

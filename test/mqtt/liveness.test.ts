@@ -36,7 +36,7 @@ describe('keepalive liveness', () => {
     const row = r.presence.get(key('c1'))!;
     expect(row.next_deadline_at).toBe(row.last_activity_at + 15_000);
     expect(row.last_activity_at).toBe(r.clock.now());
-    expect(row.meta).toMatchObject({ subscriptions: 1, inflight: 0, queued: 0, dropped: 0, awaiting_rel: 0, window: 32, persistent: false, connected: true });
+    expect(row.meta).toMatchObject({ subscriptions: 1, inflight: 0, queued: 0, dropped: 0, awaiting_rel: 0, window: 64, persistent: false, connected: true });
   });
 
   it('keepalive 0 never times out', async () => {

@@ -9,6 +9,7 @@ import type { SubOptions } from '../../src/mqtt/channel-session.js';
 import type { EncodeCache } from '../../src/mqtt/deliver.js';
 import type { Delivery, Message } from '../../src/mqtt/message.js';
 import type { Router, RouterDeps, Subscriber } from '../../src/mqtt/router.js';
+import type { SharedStrategy } from '../../src/mqtt/shared-strategy.js';
 
 export const ROUTER_HOST = 'example.org';
 
@@ -44,18 +45,22 @@ const message = (topic: string, over: Partial<Message> = {}): Message => ({
 function world(make: MakeRouter) {
   const online = new Map<string, FakeSubscriber>();
   const sessions: { host: string; clientId: string; d: Delivery }[] = [];
+  const strategy: { value: SharedStrategy } = { value: 'round_robin' };
+  const shared: string[] = [];
   const f = make({
     host: ROUTER_HOST,
     online,
     sessions: { deliver: (host, clientId, d) => sessions.push({ host, clientId, d }) },
     nowMs: () => 1_000,
+    strategy: () => strategy.value,
+    sharedDelivered: (g) => shared.push(g),
   });
   const connect = (id: string) => {
     const s = new FakeSubscriber();
     online.set(id, s);
     return s;
   };
-  return { ...f, online, sessions, connect };
+  return { ...f, online, sessions, connect, strategy, shared };
 }
 
 export function routerContract(name: string, make: MakeRouter): void {
@@ -178,6 +183,54 @@ export function routerContract(name: string, make: MakeRouter): void {
       const caches = subs.map((s) => s.got.map((g) => g.cache));
       expect(caches.every((c) => c.length === 2 && c[0] !== null && c[0] !== c[1])).toBe(true);
       expect(new Set(caches.map((c) => c[0])).size).toBe(1);
+    });
+    it('shared subscriptions: one delivery per group, members in turn (round_robin), beside a non-shared copy [MQTT 5.0 §4.8.2]', async () => {
+      const w = world(make);
+      for (const id of ['w1', 'w2', 'w3']) {
+        w.connect(id);
+        w.router.subscribe(id, '$share/g/jobs/+', opts({ qos: 1, subId: id === 'w2' ? 7 : null }));
+      }
+      w.router.subscribe('w1', 'jobs/#', opts({ qos: 1 })); // w1's own copy besides the group's
+      w.router.subscribe('x', '$share/other/jobs/+', opts({ qos: 1 }));
+      expect(w.router.size).toBe(5);
+      for (let i = 0; i < 6; i++) w.router.publish(message('jobs/a', { qos: 1 }));
+      await w.settle();
+      const byGroup = (g: string) => w.sessions.filter((s) => s.d.share === g).map((s) => s.clientId);
+      expect(byGroup('$share/g/jobs/+')).toEqual(['w1', 'w2', 'w3', 'w1', 'w2', 'w3']);
+      expect(byGroup('$share/other/jobs/+')).toEqual(['x', 'x', 'x', 'x', 'x', 'x']);
+      expect(w.sessions.filter((s) => s.d.share === undefined).map((s) => s.clientId)).toEqual(Array(6).fill('w1'));
+      expect(w.sessions.find((s) => s.clientId === 'w2')!.d.subIds).toEqual([7]); // per member [MQTT-3.3.4-3]
+      expect(w.shared.filter((g) => g === '$share/g/jobs/+')).toHaveLength(6);
+    });
+
+    it('shared subscriptions: members connected here first; sticky keeps one; hash_clientid by publisher; a leaving member hands its messages on', async () => {
+      const w = world(make);
+      w.connect('on1');
+      w.connect('on2');
+      for (const id of ['off', 'on1', 'on2']) w.router.subscribe(id, '$share/g/t', opts({ qos: 1 }));
+      for (let i = 0; i < 4; i++) w.router.publish(message('t', { qos: 1 }));
+      await w.settle();
+      expect(w.sessions.map((s) => s.clientId)).not.toContain('off');
+      w.sessions.length = 0;
+      w.strategy.value = 'sticky';
+      for (let i = 0; i < 3; i++) w.router.publish(message('t', { qos: 1 }));
+      await w.settle();
+      expect(new Set(w.sessions.map((s) => s.clientId)).size).toBe(1);
+      w.sessions.length = 0;
+      w.strategy.value = 'hash_clientid';
+      for (let i = 0; i < 3; i++) w.router.publish(message('t', { qos: 1, senderId: 'p1' }));
+      await w.settle();
+      expect(new Set(w.sessions.map((s) => s.clientId)).size).toBe(1);
+      const held = w.sessions.map((s) => s.d);
+      const leaver = w.sessions[0]!.clientId;
+      w.sessions.length = 0;
+      w.router.unsubscribe(leaver, '$share/g/t');
+      w.router.redeliver(leaver, held);
+      await w.settle();
+      expect(w.sessions).toHaveLength(3);
+      expect(w.sessions.every((s) => s.clientId !== leaver && s.clientId !== 'off')).toBe(true);
+      for (const id of ['off', 'on1', 'on2']) w.router.unsubscribe(id, '$share/g/t');
+      expect(w.router.size).toBe(0);
     });
   });
 }

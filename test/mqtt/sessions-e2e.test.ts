@@ -5,35 +5,19 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import mqtt, { type MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mqtt from 'mqtt';
+import { describe, expect, it } from 'vitest';
 import { until } from '../support/until.js';
-import { HOST, rig } from './harness.js';
+import { HOST } from './harness.js';
+import { liveRig } from './live-rig.js';
 
 const hasMosquitto = existsSync('/usr/bin/mosquitto_sub');
 if (!hasMosquitto && process.env.CI) throw new Error('mosquitto-clients is required in CI (see .ci/apt-packages)');
 if (!hasMosquitto) console.warn('mosquitto-clients not installed: skipping the mosquitto_sub -c persistent session test');
 
-const r = rig({ realTime: true });
-let port = 0;
-const clients: MqttClient[] = [];
-
-beforeAll(async () => {
-  await r.service.start();
-  port = r.service.address()!.port;
-});
-afterAll(async () => {
-  for (const c of clients) c.end(true);
-  await r.service.stop();
-});
-
-const connect = (opts: mqtt.IClientOptions = {}): Promise<MqttClient> =>
-  new Promise((resolve, reject) => {
-    const c = mqtt.connect({ host: '127.0.0.1', port, reconnectPeriod: 0, connectTimeout: 3000, ...opts });
-    clients.push(c);
-    c.once('connect', () => resolve(c));
-    c.once('error', reject);
-  });
+const live = liveRig();
+const { r } = live;
+const { connect, clients } = live;
 
 async function publishQos1(topic: string, n: number): Promise<void> {
   const pub = await connect({ clientId: `pub-${topic}` });
@@ -53,7 +37,7 @@ describe('persistent sessions with real clients', () => {
     expect(sessionOf('js-pers')).toMatchObject({ queued: 50, persistent: true });
 
     const got: string[] = [];
-    const again = mqtt.connect({ host: '127.0.0.1', port, reconnectPeriod: 0, clientId: 'js-pers', clean: false });
+    const again = mqtt.connect({ host: '127.0.0.1', port: live.port, reconnectPeriod: 0, clientId: 'js-pers', clean: false });
     clients.push(again);
     again.on('message', (_t, p) => got.push(p.toString()));
     const [connack] = (await new Promise((res) => again.once('connect', (ack) => res([ack])))) as [mqtt.IConnackPacket];
@@ -65,7 +49,7 @@ describe('persistent sessions with real clients', () => {
 
   describe.skipIf(!hasMosquitto)('mosquitto_sub', () => {
     const sub = (args: string[]) => {
-      const p = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), ...args]);
+      const p = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(live.port), ...args]);
       let out = '';
       p.stdout.on('data', (b: Buffer) => (out += b.toString()));
       const done = new Promise<string>((res) => p.on('close', () => res(out)));

@@ -86,6 +86,10 @@ describe('MQTT limits', () => {
     await pub.connect('pub');
     for (let i = 1; i <= 10; i++) pub.send({ cmd: 'publish', topic: 'q', payload: Buffer.from(`${i}`), qos: 1, retain: false, dup: false, messageId: i });
     await settle();
+    // Back-pressure (issue 12) pauses the publisher at the high-water mark (half the queue) first;
+    // after backpressure_timeout (5 s) the subscriber stalls no one and the drop rules apply.
+    expect(await counterValue(world, 'vigil_mqtt_messages_dropped_total')).toBe(0);
+    await world.advance(5_000);
     expect(packetsOf(sub).filter((p) => p.cmd === 'publish')).toHaveLength(2);
     expect(await counterValue(world, 'vigil_mqtt_messages_dropped_total')).toBe(5);
   });

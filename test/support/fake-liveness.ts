@@ -64,7 +64,7 @@ export class FakeLiveness implements LivenessRegistry {
     if (prev) prev.live = false;
     const h = new FakeHandle({ host, transport, id, generation: ++this.gen });
     this.handles.set(key, h);
-    this.emit({ type: 'online', ref: h.ref, at: this.now(), takeover: prev !== undefined });
+    this.emit({ type: 'online', ref: h.ref, at: this.now(), takeover: prev !== undefined, meta: null });
     return h;
   }
 

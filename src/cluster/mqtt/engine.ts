@@ -115,7 +115,7 @@ export class MqttCluster {
       const sessions = this.sessions;
       const clients = new ClusterClientRegistry(host, ctx.rate, sessions);
       const nowMs = () => d.clock.now();
-      const local = new LocalRouter({ host, online: clients.local, sessions, nowMs });
+      const local = new LocalRouter({ host, online: clients.local, sessions, nowMs, strategy: () => d.config.hosts[host]!.mqtt.shared_subscription_strategy, sharedDelivered: ctx.sharedDelivered });
       const routes = this.routes.host(host);
       // The queue rules of a publish, computed again only when the host's settings object changes
       // (a runtime PATCH replaces it): sessionLimits per PUBLISH was a fifth of a node's CPU.

@@ -18,6 +18,7 @@
 import type { SubOptions } from '../../mqtt/channel-session.js';
 import type { Delivery, Message } from '../../mqtt/message.js';
 import type { LocalRouter, Router } from '../../mqtt/router.js';
+import { parseShared } from '../../mqtt/shared-groups.js';
 import type { Batcher } from './batcher.js';
 import { deliveryParams, encodeMessage } from './codec.js';
 import { sessionKey } from './keys.js';
@@ -47,8 +48,19 @@ export interface PublishExtras {
   will?: [string, string, 'live' | 'due'];
 }
 
+/**
+ * The node route of a subscription: a shared one (`$share/{name}/{filter}`) routes by its bare
+ * filter, so messages published on any node reach this node's members; this node's LocalRouter
+ * then picks one of its own members. A group with members on several nodes gets one copy per such
+ * node (not one for the whole cluster: docs/cluster.md).
+ */
+function routeFilter(filter: string): string {
+  const shared = parseShared(filter);
+  return shared !== null && shared !== 'invalid' ? shared.filter : filter;
+}
+
 export class ClusterRouter implements Router {
-  /** Client ids subscribed here, per filter (a node route lives while one is left). */
+  /** Subscriptions held here (filter and client id), per node route (a route lives while one is left). */
   private readonly here = new Map<string, Set<string>>();
   private readonly scratch: SessionRoute[] = [];
   private readonly nodes = new Set<string>();
@@ -64,18 +76,25 @@ export class ClusterRouter implements Router {
 
   subscribe(clientId: string, filter: string, opts: SubOptions): void {
     this.d.local.subscribe(clientId, filter, opts);
-    let ids = this.here.get(filter);
-    if (!ids) this.here.set(filter, (ids = new Set()));
-    if (ids.size === 0) this.d.batcher.push({ o: 'ra', h: this.d.host, f: filter });
-    ids.add(clientId);
+    const route = routeFilter(filter);
+    let ids = this.here.get(route);
+    if (!ids) this.here.set(route, (ids = new Set()));
+    if (ids.size === 0) this.d.batcher.push({ o: 'ra', h: this.d.host, f: route });
+    ids.add(`${filter}\u0000${clientId}`);
   }
 
   unsubscribe(clientId: string, filter: string): void {
     this.d.local.unsubscribe(clientId, filter);
-    const ids = this.here.get(filter);
-    if (!ids?.delete(clientId) || ids.size > 0) return;
-    this.here.delete(filter);
-    this.d.batcher.push({ o: 'rd', h: this.d.host, f: filter });
+    const route = routeFilter(filter);
+    const ids = this.here.get(route);
+    if (!ids?.delete(`${filter}\u0000${clientId}`) || ids.size > 0) return;
+    this.here.delete(route);
+    this.d.batcher.push({ o: 'rd', h: this.d.host, f: route });
+  }
+
+  /** A shared member's session ended: its unacknowledged deliveries go to another member of this node. */
+  redeliver(from: string, ds: readonly Delivery[]): void {
+    this.d.local.redeliver(from, ds);
   }
 
   publish(msg: Message): void {

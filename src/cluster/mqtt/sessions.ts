@@ -74,9 +74,16 @@ export class ClusterSessions implements BrokerSessions {
       scheduler: d.scheduler,
       writer: this.writer,
       onDrop: () => d.hooks.onDrop(),
-      onDeleted: (key, filters) => {
+      flow: d.hooks.flow, // back-pressure of this node's publishers (src/mqtt/backpressure.ts)
+      onDeleted: (key, filters, unacked) => {
         this.writer.held.delete(sessionKey(key.host, key.clientId));
-        for (const f of filters) d.hooks.removeSubscription(key.host, key.clientId, f);
+        let shared = false;
+        for (const f of filters) {
+          d.hooks.removeSubscription(key.host, key.clientId, f);
+          if (f.startsWith('$share/')) shared = true;
+        }
+        // A shared member's session ended: its unacknowledged deliveries go to another member (5.0 §4.8.2).
+        if (shared) d.hooks.redeliver(key.host, key.clientId, unacked().filter((x) => x.share !== undefined));
       },
     });
   }

@@ -81,7 +81,7 @@ export const mqttSchema = obj('MQTT broker options for this host.', {
     doc: 'Delay before a CONNECT refused for bad or missing credentials is answered, doubled for each further failure from the same IP address within 10 minutes (up to 16 x), while the connection reads nothing (0 = none).',
   }),
   max_inflight: int({
-    default: 32,
+    default: 64,
     min: 1,
     max: 65_535,
     unit: 'count',
@@ -100,6 +100,27 @@ export const mqttSchema = obj('MQTT broker options for this host.', {
     max: 1_000_000,
     unit: 'count',
     doc: 'Deprecated alias of max_mqueue_len (0 = unset): when set, the smaller of the two applies.',
+  }),
+  backpressure_high_water: int({
+    default: 500,
+    min: 0,
+    max: 1_000_000,
+    unit: 'count',
+    doc: 'QoS 1/2 back-pressure: when routing leaves an online subscriber with this many queued messages, the publisher is paused (its socket is not read) until the queues it fed fall to backpressure_low_water (0 = off). At most half of max_mqueue_len applies.',
+  }),
+  backpressure_low_water: int({
+    default: 100,
+    min: 0,
+    max: 1_000_000,
+    unit: 'count',
+    doc: 'Queue length at or below which the publishers paused by a subscriber read on (at most half of the high-water mark applies).',
+  }),
+  backpressure_timeout: int({
+    default: 5,
+    min: 1,
+    max: 3_600,
+    unit: 's',
+    doc: 'A subscriber that keeps its queue above the high-water mark this long pauses its publishers no more: they read on and the queue drop rules apply, so a subscriber that never acknowledges cannot stall publishers. Keep it below the Keep Alive of your publishers.',
   }),
   mqueue_store_qos0: bool({ default: true, doc: 'Queue QoS 0 messages too (otherwise a QoS 0 message for an offline or saturated session is dropped and counted).' }),
   mqueue_priorities: mapOf({
@@ -161,6 +182,15 @@ export const mqttSchema = obj('MQTT broker options for this host.', {
     max: 65_535,
     unit: 'count',
     doc: 'Topic Alias Maximum announced to v5 clients (0 = topic aliases refused). Each alias holds a topic name of up to 64 KiB per connection, hence the small default (Mosquitto uses 10 too).',
+  }),
+  shared_subscription_strategy: oneOf({
+    values: ['round_robin', 'random', 'sticky', 'hash_clientid'] as const,
+    default: 'round_robin',
+    doc: 'Which member of a shared subscription group ($share/{name}/{filter}, MQTT 5.0 §4.8.2) gets a message: round_robin in turn, random, sticky (the same member until it leaves), hash_clientid (by the publisher\'s client id). Members connected to this node come first.',
+  }),
+  topic_alias_out: bool({
+    default: true,
+    doc: 'Send Topic Aliases to v5 clients that announce a Topic Alias Maximum (MQTT 5.0 §3.3.2.3.4): a topic goes in full once, then as its alias; the least recently used alias is replaced when all are taken.',
   }),
   max_qos: int({ default: 2, min: 0, max: 2, unit: 'none', doc: 'Highest QoS granted to subscriptions and accepted in PUBLISH.' }),
   retain_available: bool({ default: true, doc: 'Accept retained messages (v5 clients are told Retain Available).' }),

@@ -13,6 +13,7 @@
 import type { IPubackPacket, IPubcompPacket, IPubrecPacket, IPubrelPacket } from 'mqtt-packet';
 import { step, type Ctx, type Step } from '../channel.js';
 import type { ChannelSession } from '../channel-session.js';
+import { released } from '../receive-quota.js';
 import { RC } from '../reason-codes.js';
 
 const NOTHING: Step = { effects: [] };
@@ -53,6 +54,7 @@ export function handlePubcomp(ctx: Ctx, pkt: IPubcompPacket): Step {
 export function handlePubrel(ctx: Ctx, pkt: IPubrelPacket): Step {
   const id = pkt.messageId ?? 0;
   const known = ctx.session.pubrel(id);
+  if (ctx.st.quota) released(ctx.st.quota, id);
   const packet: IPubcompPacket =
     !known && ctx.st.version === 5 ? { cmd: 'pubcomp', messageId: id, reasonCode: RC.packetIdNotFound } : { cmd: 'pubcomp', messageId: id };
   return step([{ type: 'send', packet }]);

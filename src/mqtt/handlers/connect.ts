@@ -5,10 +5,12 @@
  * [MQTT-3.2.2-1..3]; a refused CONNECT always has Session Present 0 [MQTT-3.2.2-4].
  * The will is validated here but published by the connection layer on close.
  */
+import { OutboundAliases } from '../topic-alias-out.js';
 import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
 import { RC, V3 } from '../reason-codes.js';
-import type { ChannelEnv, Connected, HostPolicy, ProtocolVersion, Step, Will } from '../channel.js';
+import type { ChannelEnv, Connected, HostPolicy, MqttHostOptions, ProtocolVersion, Step, Will } from '../channel.js';
 import { forwardableProperties } from '../message.js';
+import { receiveQuota } from '../receive-quota.js';
 import { isValidTopicName } from '../topic.js';
 
 interface Draft {
@@ -133,10 +135,13 @@ export function handleConnect(pkt: IConnectPacket, env: ChannelEnv): Step {
     keepalive: d.keepalive,
     cleanStart: pkt.clean ?? true,
     will: d.will,
-    sessionExpiryS: version === 5 ? (props?.sessionExpiryInterval ?? 0) : pkt.clean === false ? 0xffffffff : 0,
+    sessionExpiryS: version === 5 ? capSessionExpiry(props?.sessionExpiryInterval ?? 0, mqtt) : pkt.clean === false ? 0xffffffff : 0,
     window: Math.min(mqtt.max_inflight, props?.receiveMaximum ?? 65_535),
     maxPacketOut: props?.maximumPacketSize ?? 0,
     aliases: null,
+    // Outbound Topic Aliases up to the client's Topic Alias Maximum (5.0 §3.3.2.3.4, [MQTT-3.3.2-10]).
+    aliasesOut: version === 5 && mqtt.topic_alias_out && (props?.topicAliasMaximum ?? 0) > 0 ? new OutboundAliases(props!.topicAliasMaximum!) : null,
+    quota: receiveQuota(version, mqtt.max_awaiting_rel),
   };
   const connack: IConnackPacket = { cmd: 'connack', sessionPresent: false };
   if (version === 5) {
@@ -144,17 +149,29 @@ export function handleConnect(pkt: IConnectPacket, env: ChannelEnv): Step {
     const p: NonNullable<IConnackPacket['properties']> = {
       maximumPacketSize: mqtt.max_packet_size,
       topicAliasMaximum: mqtt.max_topic_alias,
-      sharedSubscriptionAvailable: false,
+      // Shared Subscription Available: absent means 1, supported (5.0 §3.2.2.3.15).
     };
     if (d.assigned) p.assignedClientIdentifier = d.clientId; // [MQTT-3.2.2-16]
+    // The server's own Session Expiry when it differs from the client's (5.0 §3.2.2.3.2).
+    if (st.sessionExpiryS !== (props?.sessionExpiryInterval ?? 0)) p.sessionExpiryInterval = st.sessionExpiryS;
     if (d.serverKeepAlive) p.serverKeepAlive = d.keepalive; // [MQTT-3.2.2-21]
     if (mqtt.max_qos < 2) p.maximumQoS = mqtt.max_qos;
+    if (st.quota) p.receiveMaximum = st.quota.max; // 5.0 §3.2.2.3.3 (absent: 65,535)
     if (!mqtt.retain_available) p.retainAvailable = false;
     connack.properties = p;
   } else {
     connack.returnCode = V3.accepted;
   }
   return { next: st, effects: [{ type: 'open', connack }] };
+}
+
+/**
+ * A v5 Session Expiry Interval under the host's `max_session_expiry` (0 = no cap): the interval the
+ * session, and a delayed will with it (v5 §3.1.3.2.2), actually lives by.
+ */
+export function capSessionExpiry(askedS: number, mqtt: Pick<MqttHostOptions, 'max_session_expiry'>): number {
+  const cap = mqtt.max_session_expiry;
+  return cap > 0 && askedS > cap ? cap : askedS;
 }
 
 function refuse(version: ProtocolVersion, r: Refusal): Step {

@@ -8,12 +8,15 @@
  *   not a PUBREC reason code, 5.0 §3.5.2.1, and mqtt-packet refuses to encode it), v3 PUBREC
  *   without routing (counted by the session).
  * The connection sends PUBACK / PUBREC only once the store writes of the routing are durable.
+ * v5: a QoS 1/2 PUBLISH past the server's Receive Maximum closes with DISCONNECT 0x93
+ * (receive-quota.ts); 3.1.1 has only max_awaiting_rel.
  * A denied publish is dropped; v5 clients learn it from the 0x87 reason code of PUBACK / PUBREC,
  * v3 clients get the normal acknowledgement (3.1.1 has no way to say no).
  */
 import type { IPublishPacket } from 'mqtt-packet';
 import { protocolClose, step, type Ctx, type Effect, type Step } from '../channel.js';
 import { forwardableProperties, type Message } from '../message.js';
+import { awaitRelease, exceedsQuota } from '../receive-quota.js';
 import { RC } from '../reason-codes.js';
 import { isValidTopicName } from '../topic.js';
 
@@ -40,11 +43,14 @@ export function handlePublish(ctx: Ctx, pkt: IPublishPacket): Step {
 
   const id = pkt.messageId ?? 0;
   const v5 = st.version === 5;
+  // The server's Receive Maximum (receive-quota.ts): one more unacknowledged QoS 1/2 -> 0x93.
+  if (pkt.qos > 0 && st.quota && exceedsQuota(st.quota, pkt.qos, id)) return protocolClose(st, RC.receiveMaximumExceeded);
   const allowed = st.policy.acl.allows('publish', topic, { username: st.username, clientId: st.clientId });
   // A v5 PUBREC >= 0x80 ends the exchange (5.0 §4.3.3): a denied v5 QoS 2 keeps no id.
   if (pkt.qos === 2 && (allowed || !v5)) {
     const verdict = session.receiveQos2(id);
     if (verdict === 'duplicate') return step([{ type: 'send', packet: { cmd: 'pubrec', messageId: id } }]);
+    if (verdict === 'accepted' && st.quota) awaitRelease(st.quota, id);
     if (verdict === 'refused') {
       return step([{ type: 'send', packet: v5 ? { cmd: 'pubrec', messageId: id, reasonCode: RC.quotaExceeded } : { cmd: 'pubrec', messageId: id } }]);
     }

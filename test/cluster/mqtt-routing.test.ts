@@ -75,3 +75,22 @@ it('a retained message set on one node is read on another, through a wildcard to
   await clr.publishAsync('ret/a/b', '', { qos: 1, retain: true });
   await until(() => c.nodes.every((a) => a.deps.cluster!.mqtt.routes.host('example.org').retained.size === 0), 10_000, 'retained cleared');
 });
+
+it('a shared subscription gets messages published on other nodes, one member per node (picked per node)', async () => {
+  // Two members on node 1, one on node 2; the publisher on node 0.
+  const m1 = await connect(1, { clientId: 'share-1a', protocolVersion: 5 });
+  const m2 = await connect(1, { clientId: 'share-1b', protocolVersion: 5 });
+  const m3 = await connect(2, { clientId: 'share-2a', protocolVersion: 5 });
+  const got = [collect(m1), collect(m2), collect(m3)];
+  for (const m of [m1, m2, m3]) await m.subscribeAsync('$share/g/sh/t', { qos: 1 });
+  // The node route is the bare filter: node 0 forwards to both member nodes.
+  await nodeRouted(c.nodes, 'sh/t', nodeId(c.nodes[1]!));
+  await nodeRouted(c.nodes, 'sh/t', nodeId(c.nodes[2]!));
+  const pub = await connect(0, { clientId: 'share-pub' });
+  for (let i = 0; i < 10; i++) await pub.publishAsync('sh/t', `s${i}`, { qos: 1 });
+  await until(() => got[0]!.got.length + got[1]!.got.length === 10 && got[2]!.got.length === 10, 10_000, 'shared deliveries');
+  // Node 1 handed each message to one of its two members (round_robin: both got some).
+  expect(got[0]!.got.length).toBeGreaterThan(0);
+  expect(got[1]!.got.length).toBeGreaterThan(0);
+  expect([...got[0]!.payloads('sh/t'), ...got[1]!.payloads('sh/t')].sort()).toEqual(Array.from({ length: 10 }, (_, i) => `s${i}`).sort());
+});

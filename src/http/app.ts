@@ -62,7 +62,8 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
     loggerInstance: deps.logger.child({}, { serializers: { req: requestSerializer } }),
     bodyLimit: deps.config.api.max_body_bytes,
     // Unknown fields are errors, never silently dropped (a typo must not be ignored).
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // allowUnionTypes: resend_on_timeout is false | true | 'if_offline' (ejabberd's values), a union by design.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false, allowUnionTypes: true } },
     return503OnClosing: true,
   });
   const limitHits = deps.metrics.counter('vigil_http_limit_hits_total', 'REST requests refused by a configured limit.', ['limit'] as const);

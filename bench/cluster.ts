@@ -43,7 +43,7 @@ export async function startNode(id: string, redisUrl: string | null, extraArgs: 
   writeFileSync(
     cfg,
     `data_dir: ${join(dir, 'data')}
-listeners: { xmpp: { host: 127.0.0.1, port: ${xmpp} }, mqtt: { host: 127.0.0.1, port: ${mqtt} }, http: { host: 127.0.0.1, port: ${http} } }
+listeners: { xmpp: { host: 127.0.0.1, port: ${xmpp} }, mqtt: { host: 127.0.0.1, port: ${mqtt}, max_conn_rate: 0 }, http: { host: 127.0.0.1, port: ${http} } }
 hosts:
   ${DOMAIN}: { mqtt: { allow_anonymous: true, max_connections_per_ip: 0, max_connection_rate_per_ip: 0, max_connections: 0 } }
 log: { level: warn }

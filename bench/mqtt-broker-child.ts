@@ -22,7 +22,7 @@ import { systemScheduler } from '../src/time/scheduler.js';
 
 async function startVigil(): Promise<number> {
   const config = validate(rootSchema, {
-    listeners: { mqtt: { host: '127.0.0.1', port: 0 } },
+    listeners: { mqtt: { host: '127.0.0.1', port: 0, max_conn_rate: 0 } },
     hosts: { 'bench.example': { mqtt: { allow_anonymous: true } } },
   });
   const h = config.hosts['bench.example']!;

@@ -39,7 +39,7 @@ interface Broker {
 
 async function startVigil(): Promise<Broker> {
   const config = validate(rootSchema, {
-    listeners: { mqtt: { host: '127.0.0.1', port: 0 } },
+    listeners: { mqtt: { host: '127.0.0.1', port: 0, max_conn_rate: 0 } },
     hosts: { 'bench.example': { mqtt: { allow_anonymous: true } } },
   });
   const h = config.hosts['bench.example']!;

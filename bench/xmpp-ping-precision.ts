@@ -123,7 +123,7 @@ export interface Server {
 /** Vigil's XMPP service composed as in app.ts; `xmpp` adds host options (bench/xmpp-resume.ts: stream management). */
 export async function startVigil(n: number, interval: number, ack: number, xmpp: Record<string, unknown> = {}): Promise<Server & { presence: PresenceTable }> {
   const config = validate(rootSchema, {
-    listeners: { xmpp: { host: '127.0.0.1', port: 0 } },
+    listeners: { xmpp: { host: '127.0.0.1', port: 0, max_conn_rate: 0 } },
     hosts: {
       [DOMAIN]: {
         ping: { send_pings: true, ping_interval: interval, ping_ack_timeout: ack, timeout_action: 'kill' },

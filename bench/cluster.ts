@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startRedis } from '../test/support/redis-server.js';
 import { runMqtt } from './cluster-mqtt.js';
-import { freePort, procSample, spawnTracked, stopTracked, waitForPort } from './suite/proc.js';
+import { freePort, installExitHooks, procSample, spawnTracked, stopTracked, waitForPort } from './suite/proc.js';
 
 export const describe = 'cluster mode on Redis: connect cost, cross-node event latency, takeover time';
 
@@ -138,6 +138,7 @@ function sse(node: Node, on: (id: string, kind: string) => void): () => void {
 }
 
 export async function run(args: string[]): Promise<void> {
+  installExitHooks(); // a bench that dies (an unhandled client error) must not leave its nodes running
   if (!args.includes('--mqtt-only')) await connects(args);
   if (!args.includes('--no-mqtt')) await runMqtt(args);
 }

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import mqtt from 'mqtt';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../support/until.js';
 import { HOST } from './harness.js';
 import { liveRig } from './live-rig.js';
@@ -48,8 +48,16 @@ describe('persistent sessions with real clients', () => {
   });
 
   describe.skipIf(!hasMosquitto)('mosquitto_sub', () => {
+    // Stopped after each test whatever happened (a test that times out must not leave one running).
+    const running = new Set<ReturnType<typeof spawn>>();
+    afterEach(() => {
+      for (const p of running) p.kill('SIGKILL');
+      running.clear();
+    });
     const sub = (args: string[]) => {
       const p = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(live.port), ...args]);
+      running.add(p);
+      p.on('close', () => running.delete(p));
       let out = '';
       p.stdout.on('data', (b: Buffer) => (out += b.toString()));
       const done = new Promise<string>((res) => p.on('close', () => res(out)));

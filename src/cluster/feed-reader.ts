@@ -9,7 +9,8 @@
  */
 import type { Logger } from 'pino';
 import { K, seqOf } from './keys.js';
-import type { Mirror, RawEntry } from './mirror.js';
+import type { Mirror } from './mirror.js';
+import type { RawEntry } from './mirror-fields.js';
 import type { RedisLink } from './redis.js';
 import { ROWS } from './scripts.js';
 

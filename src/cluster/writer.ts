@@ -21,7 +21,7 @@ import type { EndpointRef, LivenessEvent, LivenessHandle, LivenessRegistry, Live
 import type { Availability, Meta } from '../presence/types.js';
 import type { Clock } from '../time/clock.js';
 import { K, epName } from './keys.js';
-import type { MirrorRow } from './mirror.js';
+import type { MirrorRow } from './mirror-fields.js';
 import type { RedisLink } from './redis.js';
 import { APPLY } from './scripts.js';
 

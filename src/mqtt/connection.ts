@@ -2,7 +2,7 @@
  * The thin socket layer of one MQTT connection (EMQX's emqx_connection): frame bytes into packets
  * (framer.ts), decode them with the broker's shared mqtt-packet parsers (decoder.ts), hand each
  * packet to the pure channel (handlers/index.ts), carry out the effects, encode and write
- * (connection-writes.ts). It is the connection's LivenessAdapter (probe = server PINGREQ, kill =
+ * (connection-out.ts, connection-writes.ts). It is the connection's LivenessAdapter (probe = server PINGREQ, kill =
  * DISCONNECT + close) and the session's sink: the session core (src/mqtt-session/) decides what
  * PUBLISH / PUBREL go out (window, queue, resend with DUP), the connection encodes and writes them.
  * Acknowledgements of client packets (PUBACK, PUBREC, PUBCOMP, SUBACK) go out only once the store
@@ -19,17 +19,17 @@
  * A CONNECT password that misses the cache is checked on the libuv pool (connect-check.ts) with
  * input held (framer.ts) and the socket paused; so is the broker's answer to `open` when it comes
  * as a promise (a cluster's claim); open and takeover follow the outcome [MQTT-3.1.4-2/3].
- * No timers here: keepalive is the liveness core's, the CONNECT timeout the listener's
- * (admission.ts). Packet size: checked by the framer when the fixed header is known, before the
+ * No timers here: keepalive is the liveness core's, the CONNECT timeout the transport gate's
+ * (src/transport/gate.ts). Packet size: checked by the framer when the fixed header is known, before the
  * body is buffered [MQTT-3.1.2-24 v5 / §3.2.2.3.6].
  */
-import { generate, type Packet } from 'mqtt-packet';
+import type { Packet } from 'mqtt-packet';
 import type { DisconnectReason, EndpointRef, LivenessHandle, Via } from '../liveness/types.js';
 import { ping, viaOf, type TransportConn } from '../transport/connection.js';
 import type { ChannelState, Connected, Step } from './channel.js';
 import { certificateUsername, passwordCheck, withVerdict } from './connect-check.js';
 import type { BrokerClient, ConnectionDeps } from './connection-deps.js';
-import { encodePublish, type EncodeCache } from './deliver.js';
+import type { EncodeCache } from './deliver.js';
 import { atBoundary, dropInput, holdInput, holding, pushBytes, releaseInput, type FrameError, type Framed } from './framer.js';
 import { puback, pubcomp, pubrec } from './handlers/acks.js';
 import { dispatch } from './handlers/index.js';
@@ -41,20 +41,11 @@ import type { SubOptions } from './channel-session.js';
 import { attachStream, destroyStream, lingerClose, type StreamReader } from './connection-stream.js';
 import { countPublish, pauseInput, PRESSURE, resumeInput, type InputOwner } from './connection-input.js';
 import type { Throttled } from './backpressure.js';
-import { shortForm } from './short-acks.js';
-import { encodeAliased } from './topic-alias-out.js';
-import { beginRead, endRead, flushWrites, queueWrite, writeFirst, type WriteQueue } from './connection-writes.js';
+import { encodeDelivery, isDurableAck, writeDelivery, writePacket } from './connection-out.js';
+import { beginRead, endRead, flushWrites, queueWrite, type WriteQueue } from './connection-writes.js';
 
-/** Acknowledgements that promise the client its packet is safe: sent only once durable. */
-function isDurableAck(cmd: Packet['cmd']): boolean {
-  return cmd === 'puback' || cmd === 'pubrec' || cmd === 'pubcomp' || cmd === 'suback';
-}
-
-const PINGRESP = Buffer.from([0xd0, 0x00]);
 /** After a v5 DISCONNECT, how long the peer's last packets are still read (connection-stream.ts lingerClose). */
 const DISCONNECT_LINGER_MS = 2_000;
-/** CONNACK of a 3.1/3.1.1 success, without / with Session Present (3.1.1 §3.2). */
-const CONNACK_V3_OK = [Buffer.from([0x20, 0x02, 0x00, 0x00]), Buffer.from([0x20, 0x02, 0x01, 0x00])] as const;
 
 function countsAuthFailure(effects: Step['effects']): boolean {
   for (const e of effects) if (e.type === 'count' && e.what === 'auth_failure') return true;
@@ -352,12 +343,7 @@ export class MqttConnection implements Framed, InputOwner, WriteQueue, StreamRea
   }
 
   send(packet: Packet): void {
-    // PINGRESP is the hot packet of idle fleets, CONNACK of connect storms: shared encodings.
-    if (packet.cmd === 'pingresp') return queueWrite(this, PINGRESP);
-    if (packet.cmd === 'connack' && this.version !== 5 && packet.returnCode === 0 && packet.properties === undefined) {
-      return writeFirst(this, CONNACK_V3_OK[packet.sessionPresent ? 1 : 0]);
-    }
-    queueWrite(this, shortForm(packet) ?? generate(packet, { protocolVersion: this.version }));
+    writePacket(this, packet, this.version);
   }
 
   private sendWhenDurable(packet: Packet): void {
@@ -380,8 +366,8 @@ export class MqttConnection implements Framed, InputOwner, WriteQueue, StreamRea
       this.deps.wire.counters.dropped.value++;
       return;
     }
-    const buf = cache && d.subIds === null && st.aliasesOut === null ? cache.get(st.version, d) : this.encode(st, d, 0, false, this.deps.wire.nowMs());
-    if (buf) this.writeOut(st, buf);
+    const buf = cache && d.subIds === null && st.aliasesOut === null ? cache.get(st.version, d) : encodeDelivery(st, d, 0, false, this.deps.wire.nowMs());
+    if (buf) writeDelivery(this, st, buf, this.deps.wire.counters);
   }
 
   /** One delivery: QoS 0 at once, QoS 1/2 through the session (window, queue). */
@@ -396,8 +382,8 @@ export class MqttConnection implements Framed, InputOwner, WriteQueue, StreamRea
     const st = this.connected;
     if (!st || this.ended) return;
     if (id === 0) return this.deliverQos0(d, null);
-    const buf = this.encode(st, d, id, dup, this.deps.wire.nowMs());
-    if (buf) this.writeOut(st, buf);
+    const buf = encodeDelivery(st, d, id, dup, this.deps.wire.nowMs());
+    if (buf) writeDelivery(this, st, buf, this.deps.wire.counters);
     else this.deps.wire.counters.dropped.value++; // expired on the way out
   }
 
@@ -405,20 +391,6 @@ export class MqttConnection implements Framed, InputOwner, WriteQueue, StreamRea
     if (this.ended) return;
     const v5 = this.connected?.version === 5;
     this.send(v5 && reasonCode !== 0 ? { cmd: 'pubrel', messageId: id, reasonCode } : { cmd: 'pubrel', messageId: id });
-  }
-
-  private encode(st: Connected, d: Delivery, id: number, dup: boolean, now: number): Buffer | null {
-    return st.aliasesOut === null ? encodePublish(st.version, d, id, dup, now) : encodeAliased(st, st.aliasesOut, d, id, dup, now);
-  }
-
-  private writeOut(st: Connected, buf: Buffer): void {
-    // v5 Maximum Packet Size of the client: drop what does not fit [MQTT-3.1.2-25].
-    if (st.maxPacketOut > 0 && buf.length > st.maxPacketOut) {
-      this.deps.wire.counters.dropped.value++;
-      return;
-    }
-    this.deps.wire.counters.messagesOut.value++;
-    queueWrite(this, buf);
   }
 
   /**

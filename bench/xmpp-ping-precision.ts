@@ -31,9 +31,9 @@ import { systemClock } from '../src/time/clock.js';
 import { systemScheduler } from '../src/time/scheduler.js';
 import type { XmppDeps } from '../src/xmpp/engine.js';
 import { createXmppListener } from '../src/xmpp/listener.js';
-import { createXmlStreamParser } from '../src/xmpp/xml-stream.js';
 import { SCRAM_ITERATIONS, startEjabberd as startSuiteEjabberd } from './suite/ejabberd.js';
 import { installExitHooks } from './suite/proc.js';
+import { newParser, plainLoginStep, streamHeader } from './suite/xmpp-login.js';
 import { absentReason, DOMAIN, PASSWORD } from './suite/servers.js';
 
 export const describe = 'XEP-0199 server ping 5.00 s after the last client stanza and kill at 8.00 s (ping_interval 5, ping_ack_timeout 3), each within 50 ms';
@@ -50,13 +50,13 @@ interface Sample {
   condition: string;
 }
 
-const header = `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='${DOMAIN}' version='1.0'>`;
+const header = streamHeader(DOMAIN);
 
 /** Log in (PLAIN on a plain stream: the bench host allows it), bind, send presence, go silent. */
 export function silentClient(port: number, user: string): Promise<Sample> {
   return new Promise((resolve, reject) => {
     const sock = tcpConnect(port, '127.0.0.1');
-    const parser = createXmlStreamParser({ maxStanzaBytes: 1 << 20 });
+    const parser = newParser();
     let step = 0;
     let lastSent = 0;
     let pingAt = -1;
@@ -80,14 +80,12 @@ export function silentClient(port: number, user: string): Promise<Sample> {
         if (ev.type === 'close') killed(now, 'stream closed');
         if (ev.type !== 'stanza') continue;
         const el = ev.el;
-        if (step === 0 && el.name === 'stream:features') {
-          step = 1;
-          sock.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\u0000${user}\u0000${PASSWORD}`).toString('base64')}</auth>`);
-        } else if (step === 1 && el.name === 'success') {
-          step = 2;
-          parser.reset();
-          sock.write(header);
-        } else if (step === 2 && el.name === 'stream:features') {
+        const next = plainLoginStep(step, el, sock, parser, DOMAIN, user, PASSWORD);
+        if (next !== step) {
+          step = next;
+          continue;
+        }
+        if (step === 2 && el.name === 'stream:features') {
           step = 3;
           sock.write(`<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>bench</resource></bind></iq>`);
         } else if (step === 3 && el.name === 'iq' && el.attrs.id === 'b') {

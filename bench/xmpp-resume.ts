@@ -15,14 +15,14 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { ChangeEntry } from '../src/presence/types.js';
-import { createXmlStreamParser } from '../src/xmpp/xml-stream.js';
+import { newParser, plainLoginStep, streamHeader } from './suite/xmpp-login.js';
 import { DOMAIN, PASSWORD } from './suite/servers.js';
 import { startVigil } from './xmpp-ping-precision.js';
 
 export const describe = 'XEP-0198: connection drop -> resumable, resume -> active, resume_timeout -> offline, from the change feed; heap per resumable session';
 
 const SM = 'urn:xmpp:sm:3';
-const header = `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='${DOMAIN}' version='1.0'>`;
+const header = streamHeader(DOMAIN);
 
 function option(args: string[], name: string, dflt: number): number {
   const i = args.indexOf(name);
@@ -37,7 +37,7 @@ function option(args: string[], name: string, dflt: number): number {
 function session(port: number, user: string, previd?: string): Promise<{ sock: Socket; id: string; resumeAt: number; resumeMs: number }> {
   return new Promise((resolve, reject) => {
     const sock = tcpConnect(port, '127.0.0.1');
-    const parser = createXmlStreamParser({ maxStanzaBytes: 1 << 20 });
+    const parser = newParser();
     let step = 0;
     let resumeAt = 0;
     sock.setNoDelay(true);
@@ -47,14 +47,12 @@ function session(port: number, user: string, previd?: string): Promise<{ sock: S
       for (const ev of parser.write(chunk)) {
         if (ev.type !== 'stanza') continue;
         const el = ev.el;
-        if (step === 0 && el.name === 'stream:features') {
-          step = 1;
-          sock.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\u0000${user}\u0000${PASSWORD}`).toString('base64')}</auth>`);
-        } else if (step === 1 && el.name === 'success') {
-          step = 2;
-          parser.reset();
-          sock.write(header);
-        } else if (step === 2 && el.name === 'stream:features') {
+        const next = plainLoginStep(step, el, sock, parser, DOMAIN, user, PASSWORD);
+        if (next !== step) {
+          step = next;
+          continue;
+        }
+        if (step === 2 && el.name === 'stream:features') {
           step = 3;
           if (previd !== undefined) {
             resumeAt = performance.now();
